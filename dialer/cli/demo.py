@@ -1,0 +1,57 @@
+"""``dialer demo``: the simulator in-process, one demo account per provider, one call each.
+
+Nothing here touches the user's real accounts or keyring: the demo profile has its own data
+folder and keeps the simulator's (fake) secrets in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from dialer.core.calllog import CallLog
+from dialer.core.paths import AppPaths
+from dialer.core.service import CallService
+
+DEMO_CUSTOMER = "+91 88671 35000"
+
+
+async def run(paths: AppPaths) -> int:
+    from dialer.simulator import ProviderSimulator, SimulatorConfig
+    from dialer.simulator.profile import demo_accounts, demo_secrets
+
+    demo_paths = AppPaths.under(paths.data_dir / "demo-profile").ensure()
+    async with ProviderSimulator(SimulatorConfig(ring_seconds=1.0, talk_seconds=2.0)) as sim:
+        accounts = demo_accounts(sim)
+        calllog = CallLog(demo_paths.calls_db)
+        service = CallService(accounts, demo_secrets(sim), calllog)
+        print(f"Demo profile (simulated providers at {sim.base_url}; no real calls are made)")
+        try:
+            for account in accounts.list():
+                record = await service.place_call(DEMO_CUSTOMER, account=account.name)
+                ref = record.provider_ref or "-"
+                print(f"  {account.name:<16} {record.status:<9} provider ref {ref}")
+            print("Calls in progress on the simulator:")
+            await _follow(sim)
+        finally:
+            await service.aclose()
+            calllog.close()
+    print(f"Done. Call records: {demo_paths.calls_db}")
+    return 0
+
+
+async def _follow(sim: object, timeout: float = 30.0) -> None:
+    from dialer.simulator import ProviderSimulator
+
+    assert isinstance(sim, ProviderSimulator)
+    seen: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for call in list(sim.calls.values()):
+            state = call.state
+            if seen.get(call.id) != state:
+                seen[call.id] = state
+                print(f"  {call.provider!s:<14} {call.id[:18]:<18} {state}", flush=True)
+        if sim.calls and all(c.finished.is_set() for c in sim.calls.values()):
+            return
+        await asyncio.sleep(0.1)

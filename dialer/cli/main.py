@@ -1,0 +1,228 @@
+"""``dialer``: accounts, calls, the simulator and the demo from a terminal.
+
+Exit codes of ``dialer call`` (scripts rely on them): 0 accepted by the provider; 2 invalid
+input or an option the provider cannot do; 3 refused by the provider (authentication,
+rejection, or an answer that could not be read); 4 provider unreachable. Failures print one
+line on stderr, never a traceback; the details go to the log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from dialer import __version__
+from dialer.core.errors import DialerError, InvalidInput
+
+logger = logging.getLogger(__name__)
+
+PROVIDERS = ("c2c-v2", "click2call-v1", "kazoo", "digidonar")
+EXIT_OK, EXIT_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be greater than zero")
+    return value
+
+
+def _attempts(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    return value  # the range (0..2) is checked by CallRequest, with its own message
+
+
+def _variable(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"'{text}' is not KEY=VALUE")
+    return key.strip(), value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dialer", description="Click-to-call dialer: your phone rings, then the customer's."
+    )
+    parser.add_argument("--version", action="version", version=f"dialer {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    account = commands.add_parser("account", help="add, list and remove provider accounts")
+    account_cmds = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
+    add = account_cmds.add_parser(
+        "add",
+        help="add an account (the secret is read from stdin, or prompted without echo)",
+        description="Add an account. The secret (C2C v2 token, v1 PIN, Kazoo API key or "
+        "password, DigiDonar authcode) is read from standard input when it is not a terminal, "
+        "else prompted without echo, and stored only in the OS keyring.",
+    )
+    add.add_argument("name")
+    add.add_argument("--provider", required=True, choices=PROVIDERS)
+    add.add_argument("--url", required=True, help="the API base URL")
+    add.add_argument("--region", help="default country for national numbers (ISO code: IN, GB)")
+    add.add_argument("--agent", help="the agent's own phone number (rung first)")
+    add.add_argument("--bridge", action="append", default=[], metavar="DID", help="repeatable")
+    add.add_argument("--number-format", choices=("digits", "e164", "national"))
+    add.add_argument("--webhook-id", help="C2C v2: webhook for call reports")
+    add.add_argument("--uid", help="Click2Call v1: the API uid")
+    add.add_argument("--holdfile", help="Click2Call v1: default sound file id")
+    add.add_argument("--kazoo-account", metavar="ID", help="Kazoo: account id")
+    add.add_argument("--kazoo-api", choices=("v1", "v2"), help="Kazoo: API version (v2)")
+    add.add_argument("--kazoo-user", help="Kazoo: log in as this user (secret = password)")
+    add.add_argument("--kazoo-account-name", help="Kazoo: account name for user login")
+    add.add_argument("--connect-timeout", type=float, metavar="SECONDS")
+    add.add_argument("--read-timeout", type=float, metavar="SECONDS")
+    add.add_argument("--allow-insecure-http", action="store_true")
+    add.add_argument("--default", action="store_true", help="make it the default account")
+    listing = account_cmds.add_parser("list", help="list accounts (never prints a secret)")
+    listing.add_argument("--json", action="store_true")
+    remove = account_cmds.add_parser("remove", help="remove an account and its keyring entry")
+    remove.add_argument("name")
+
+    call = commands.add_parser("call", help="place a call: your phone rings, then NUMBER")
+    call.add_argument("number", help="the customer's number, a tel: URI, or (Kazoo) a sip: URI")
+    call.add_argument("--account", help="account name (default: the default account)")
+    call.add_argument("--agent", help="the agent's phone (default: the account's)")
+    call.add_argument("--bridge", metavar="DID_OR_ID", help="caller id DID / Kazoo clicktocall")
+    call.add_argument("--flow", metavar="ID", help="ring the customer into this IVR flow")
+    call.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        type=_variable,
+        metavar="KEY=VALUE",
+        help="flow variable (repeatable)",
+    )
+    call.add_argument("--record", action="store_true")
+    call.add_argument("--max-seconds", type=_positive_int, metavar="N")
+    call.add_argument("--attempts", type=_attempts, metavar="N", help="redials (0 to 2)")
+    call.add_argument("--holdfile", help="Click2Call v1: sound file id for this call")
+    call.add_argument("--json", action="store_true", help="print the call as one JSON object")
+
+    simulate = commands.add_parser("simulate", help="run the provider simulator")
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=8765)
+    simulate.add_argument("--webhook-url", help="where to push C2C v2 call reports")
+    simulate.add_argument("--ring-seconds", type=float, default=3.0)
+    simulate.add_argument("--talk-seconds", type=float, default=8.0)
+
+    commands.add_parser("demo", help="start the simulator and place a demo call on every provider")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script. Returns the exit code (``python -m dialer`` raises SystemExit)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed usage or --version already
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    from dialer.core.logs import setup_logging
+    from dialer.core.paths import AppPaths
+
+    paths = AppPaths.default()
+    log_file = setup_logging(paths.log_dir)
+    try:
+        if args.command == "account":
+            from dialer.cli import accounts
+
+            return accounts.run(args, paths)
+        if args.command == "call":
+            return asyncio.run(_call(args, paths))
+        if args.command == "simulate":
+            from dialer.cli import simulate
+
+            return asyncio.run(simulate.run(args))
+        if args.command == "demo":
+            from dialer.cli import demo
+
+            return asyncio.run(demo.run(paths))
+    except DialerError as exc:
+        print(f"dialer: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("dialer: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        logger.exception("Unexpected error in 'dialer %s'", args.command)
+        from dialer.core.redact import scrub
+
+        print(
+            f"dialer: unexpected error ({type(exc).__name__}: {scrub(str(exc))}); "
+            f"details in {log_file}",
+            file=sys.stderr,
+        )
+        return 1
+    raise AssertionError(args.command)  # pragma: no cover
+
+
+async def _call(args: argparse.Namespace, paths: Any) -> int:
+    from dialer.core.accounts import AccountStore
+    from dialer.core.calllog import CallLog
+    from dialer.core.secrets import KeyringSecretStore
+    from dialer.core.service import CallService
+
+    store = AccountStore(paths.accounts_file)
+    account = store.get(args.account)
+    variables = dict(args.var)
+    if len(variables) != len(args.var):
+        raise InvalidInput("A flow variable is given twice")
+    calllog = CallLog(paths.ensure().calls_db)
+    service = CallService(store, KeyringSecretStore(), calllog)
+    try:
+        record = await service.place_call(
+            args.number,
+            account=account.name,
+            agent=args.agent,
+            bridge=args.bridge,
+            flow=args.flow,
+            variables=variables,
+            record=args.record,
+            max_seconds=args.max_seconds,
+            attempts=args.attempts,
+            holdfile=args.holdfile,
+        )
+    except DialerError as exc:
+        if args.json:
+            failed = calllog.recent(1)
+            payload: dict[str, Any] = {
+                "account": account.name,
+                "provider": str(account.provider),
+                "status": "failed",
+                "error": str(exc),
+                "exit_code": exc.exit_code,
+            }
+            if failed and failed[0].error == str(exc):
+                payload = {**failed[0].as_dict(), **payload}
+            print(json.dumps(payload, indent=None))
+        raise
+    finally:
+        await service.aclose()
+        calllog.close()
+    if args.json:
+        print(json.dumps(record.as_dict()))
+        return EXIT_OK
+    from dialer.providers import provider_class
+
+    ref = f" (provider reference {record.provider_ref})" if record.provider_ref else ""
+    if record.flow_id:
+        order = f"{record.customer} is rung into flow {record.flow_id}"
+    elif provider_class(account.provider).capabilities.customer_rings_first:
+        order = f"{record.customer} rings first, then {record.agent}"
+    else:
+        order = f"{record.agent} rings first, then {record.customer}"
+    print(f"Call {record.id} accepted by {account.name}{ref}: {order}")
+    return EXIT_OK

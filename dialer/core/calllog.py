@@ -1,0 +1,190 @@
+"""The local record of every call placed from this machine (SQLite in the data folder).
+
+Deliberately small: one row per call, written before the request leaves and updated with
+the outcome. The history issue grows this into the full store (migrations, timelines,
+provider reports); the schema version in ``PRAGMA user_version`` is where it starts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from dialer.core.calls import CallStatus
+from dialer.core.errors import ConfigError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    id            TEXT PRIMARY KEY,
+    created_at    REAL NOT NULL,
+    updated_at    REAL NOT NULL,
+    account       TEXT NOT NULL,
+    provider      TEXT NOT NULL,
+    agent         TEXT,
+    customer      TEXT NOT NULL,
+    bridge        TEXT,
+    flow_id       TEXT,
+    status        TEXT NOT NULL,
+    provider_ref  TEXT,
+    message       TEXT NOT NULL DEFAULT '',
+    error         TEXT NOT NULL DEFAULT '',
+    request       TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS calls_created ON calls (created_at);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    id: str
+    account: str
+    provider: str
+    customer: str
+    agent: str | None = None
+    bridge: str | None = None
+    flow_id: str | None = None
+    status: CallStatus = CallStatus.PLACING
+    provider_ref: str | None = None
+    message: str = ""
+    error: str = ""
+    request: Mapping[str, Any] = field(default_factory=dict)
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "provider": self.provider,
+            "status": str(self.status),
+            "provider_ref": self.provider_ref,
+            "agent": self.agent,
+            "customer": self.customer,
+            "bridge": self.bridge,
+            "flow_id": self.flow_id,
+            "message": self.message,
+            "error": self.error,
+            "created_at": self.created_at,
+            "request": dict(self.request),
+        }
+
+
+_COLUMNS = (
+    "id, created_at, updated_at, account, provider, agent, customer, bridge, flow_id, status, "
+    "provider_ref, message, error, request"
+)
+
+
+def _row(record: CallRecord) -> tuple[Any, ...]:
+    return (
+        record.id,
+        record.created_at,
+        record.updated_at,
+        record.account,
+        record.provider,
+        record.agent,
+        record.customer,
+        record.bridge,
+        record.flow_id,
+        str(record.status),
+        record.provider_ref,
+        record.message,
+        record.error,
+        json.dumps(dict(record.request), sort_keys=True),
+    )
+
+
+def _record(row: tuple[Any, ...]) -> CallRecord:
+    return CallRecord(
+        id=row[0],
+        created_at=row[1],
+        updated_at=row[2],
+        account=row[3],
+        provider=row[4],
+        agent=row[5],
+        customer=row[6],
+        bridge=row[7],
+        flow_id=row[8],
+        status=CallStatus(row[9]),
+        provider_ref=row[10],
+        message=row[11],
+        error=row[12],
+        request=json.loads(row[13]),
+    )
+
+
+class CallLog:
+    """SQLite-backed call records. Thread-safe; each write is one short transaction."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path) if str(path) != ":memory:" else path
+        if isinstance(self.path, Path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout=5000")
+        # Check the version before anything writes: a newer file must stay byte-identical.
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            raise ConfigError(
+                f"{path} was written by a newer version of the dialer (schema {version}); "
+                "update the dialer to open it"
+            )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def add(self, record: CallRecord) -> CallRecord:
+        with self._transaction() as db:
+            db.execute(
+                f"INSERT INTO calls ({_COLUMNS}) VALUES ({', '.join('?' * 14)})", _row(record)
+            )
+        return record
+
+    def update(self, record: CallRecord, **changes: Any) -> CallRecord:
+        updated = replace(record, updated_at=time.time(), **changes)
+        with self._transaction() as db:
+            db.execute(
+                f"REPLACE INTO calls ({_COLUMNS}) VALUES ({', '.join('?' * 14)})", _row(updated)
+            )
+        return updated
+
+    def get(self, call_id: str) -> CallRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM calls WHERE id = ?", (call_id,)
+            ).fetchone()
+        return _record(row) if row else None
+
+    def recent(self, limit: int = 100) -> list[CallRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM calls ORDER BY created_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,95 @@
+"""The call a user asks for and what became of it, independent of any provider.
+
+Provider modules map a :class:`CallRequest` onto their own wire fields. Units live here,
+once: a request carries its limit in seconds and the providers ask for the unit they need.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dialer.core.errors import InvalidInput
+from dialer.core.numbers import Contact
+
+MAX_ATTEMPTS = 2  # the C2C v2 document: "default 2. Max 2"
+
+
+class CallMode(StrEnum):
+    AGENT_FIRST = "agent"  # ring the agent, then bridge the customer
+    FLOW = "flow"  # ring the customer straight into an IVR flow
+
+
+class CallStatus(StrEnum):
+    """Where a call is in its life. The history issue extends the tail of this list."""
+
+    PLACING = "placing"  # request on its way
+    ACCEPTED = "accepted"  # the provider took it
+    RINGING_AGENT = "ringing-agent"
+    RINGING_CUSTOMER = "ringing-customer"
+    CONNECTED = "connected"
+    COMPLETED = "completed"
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    FAILED = "failed"  # refused, unreachable or an unreadable answer
+    NO_REPORT = "no-report"  # accepted, and the provider has no way to report the outcome
+
+
+def new_reference() -> str:
+    """A local reference id: sortable by time, unique without coordination."""
+    return f"{int(time.time() * 1000):x}{secrets.token_hex(5)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    flow_id: str
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """Everything needed to place one call, already validated and parsed.
+
+    ``agent`` is the agent's own phone (None in flow mode); ``bridge`` is the DID shown as
+    caller id, or for Kazoo the clicktocall object to connect through.
+    """
+
+    customer: Contact
+    agent: Contact | None = None
+    bridge: str | None = None
+    flow: Flow | None = None
+    record: bool = False
+    max_seconds: int | None = None
+    attempts: int | None = None
+    holdfile: str | None = None
+    reference: str = field(default_factory=new_reference)
+
+    def __post_init__(self) -> None:
+        if self.flow is None and self.agent is None:
+            raise InvalidInput("No agent number: set the account's agent number or pass --agent")
+        if self.max_seconds is not None and self.max_seconds <= 0:
+            raise InvalidInput("The maximum call length must be a positive number of seconds")
+        if self.attempts is not None and not 0 <= self.attempts <= MAX_ATTEMPTS:
+            raise InvalidInput(f"Redial attempts must be between 0 and {MAX_ATTEMPTS}")
+
+    @property
+    def mode(self) -> CallMode:
+        return CallMode.FLOW if self.flow is not None else CallMode.AGENT_FIRST
+
+    @property
+    def max_minutes(self) -> int | None:
+        """The limit in whole minutes, rounded up: 61 s must not cut a call at 60 s."""
+        return None if self.max_seconds is None else math.ceil(self.max_seconds / 60)
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """What the provider said when it accepted a call."""
+
+    provider_ref: str | None
+    message: str = ""
+    raw: Mapping[str, object] = field(default_factory=dict)

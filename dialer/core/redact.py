@@ -1,0 +1,116 @@
+"""Keeping secrets out of everything a person or a log can read.
+
+Three of the four services carry a secret in the query string (v1 ``pin``, DigiDonar
+``authcode``, the v2 ``access_token`` fallback) and two in headers. Anything that turns a
+request, a URL or a provider body into text goes through here first.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MASK = "***"
+
+# Field names whose values are secrets wherever they appear (query, form, JSON, headers).
+SECRET_FIELDS = frozenset(
+    {
+        "pin",
+        "authcode",
+        "access_token",
+        "api_key",
+        "password",
+        "credentials",
+        "token",
+        "auth_token",
+        "authorization",
+        "x-auth-token",
+        "secret",
+    }
+)
+
+_SECRET_PAIR = re.compile(
+    r"(?i)\b(" + "|".join(re.escape(f) for f in sorted(SECRET_FIELDS)) + r")"
+    r"(\"?\s*[=:]\s*\"?)(?:bearer\s+)?([^&\s\"',;}]+)"
+)
+
+_known_secrets: set[str] = set()
+_known_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so that :func:`scrub` removes it from any text, whatever its field."""
+    if value and len(value) >= 3:
+        with _known_lock:
+            _known_secrets.add(value)
+
+
+def scrub(text: str, extra: Iterable[str] = ()) -> str:
+    """Return ``text`` with every known secret and every ``secret_field=value`` masked."""
+    with _known_lock:
+        secrets = sorted({*_known_secrets, *(s for s in extra if s)}, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return _SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
+def redact_url(url: str) -> str:
+    """The URL with secret query values and any user-info replaced by a mask."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = MASK + "@" + netloc.rsplit("@", 1)[1]
+    query = urlencode(
+        [
+            (k, MASK if k.lower() in SECRET_FIELDS else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="*",
+    )
+    return scrub(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+
+
+def redact_mapping(data: Mapping[str, object]) -> dict[str, object]:
+    """A copy of a request's fields or headers with secret values masked (recursively)."""
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        if key.lower() in SECRET_FIELDS:
+            out[key] = MASK
+        elif isinstance(value, Mapping):
+            out[key] = redact_mapping(value)
+        elif isinstance(value, str):
+            out[key] = scrub(value)
+        else:
+            out[key] = value
+    return out
+
+
+def excerpt(body: str | bytes, limit: int = 160) -> str:
+    """A short, single-line, secret-free excerpt of a provider's answer for an error message."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if re.search(r"(?i)<(html|body|head|!doctype)", body):
+        # An HTML page: the <title> or the visible text says more than the markup.
+        title = re.search(r"(?is)<title[^>]*>(.*?)</title>", body)
+        text = title.group(1) if title else re.sub(r"(?s)<[^>]+>", " ", body)
+        body = "HTML page: " + text
+    flat = " ".join(scrub(body).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that scrubs secrets from every record's final message.
+
+    Installed on the handlers by :func:`dialer.core.logs.setup_logging`; it also catches
+    third-party loggers (httpx logs every request URL at INFO, query string included).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True

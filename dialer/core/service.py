@@ -1,0 +1,214 @@
+"""The call service: the one place a widget or a command asks for a call.
+
+It turns what the user typed into a validated :class:`CallRequest` (numbers parsed with the
+account's region, options checked against the provider's capabilities), records the call,
+sends it through the account's provider and records the outcome. Invalid input never
+reaches the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol
+
+from dialer.core.accounts import Account
+from dialer.core.calllog import CallLog, CallRecord
+from dialer.core.calls import CallRequest, CallStatus, Flow
+from dialer.core.errors import ConfigError, DialerError, InvalidInput
+from dialer.core.numbers import Contact, parse_contact
+from dialer.core.secrets import SecretStore, get_secret
+
+if TYPE_CHECKING:
+    import httpx
+
+    from dialer.providers.base import Provider
+
+logger = logging.getLogger(__name__)
+
+_BRIDGE_SEPARATORS = re.compile(r"[\s\-.()]")
+
+
+class AccountSource(Protocol):
+    def get(self, name: str | None = None) -> Account: ...
+    def list(self) -> list[Account]: ...
+
+
+class StaticAccounts:
+    """Accounts held in memory (the demo profile, tests)."""
+
+    def __init__(self, accounts: list[Account], default: str | None = None):
+        self._accounts = {a.name: a for a in accounts}
+        self._default = default or (accounts[0].name if accounts else None)
+
+    def get(self, name: str | None = None) -> Account:
+        key = name or self._default
+        if key is None or key not in self._accounts:
+            raise ConfigError(f"No account named '{name}'" if name else "No account configured")
+        return self._accounts[key]
+
+    def list(self) -> list[Account]:
+        return list(self._accounts.values())
+
+
+CallListener = Callable[[CallRecord], None]
+
+
+class CallService:
+    def __init__(
+        self,
+        accounts: AccountSource,
+        secrets: SecretStore,
+        calllog: CallLog,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.accounts = accounts
+        self.secrets = secrets
+        self.calllog = calllog
+        self._transport = transport
+        self._providers: dict[str, tuple[Account, Provider]] = {}
+        self._provider_lock = asyncio.Lock()
+        self.listeners: list[CallListener] = []
+
+    async def provider_for(self, account: Account) -> Provider:
+        """The account's provider, created once and kept (with its connection pool)."""
+        async with self._provider_lock:
+            cached = self._providers.get(account.name)
+            if cached is not None and cached[0] == account:
+                return cached[1]
+            if cached is not None:
+                await cached[1].aclose()
+            from dialer.providers import provider_class
+
+            secret = await get_secret(self.secrets, account.secret_key)
+            if not secret:
+                raise ConfigError(
+                    f"No secret is stored for account '{account.name}'; remove the account "
+                    "and add it again"
+                )
+            provider = provider_class(account.provider)(account, secret, transport=self._transport)
+            self._providers[account.name] = (account, provider)
+            return provider
+
+    def build_request(
+        self,
+        account: Account,
+        number: str,
+        *,
+        agent: str | None = None,
+        bridge: str | None = None,
+        flow: str | None = None,
+        variables: Mapping[str, str] | None = None,
+        record: bool = False,
+        max_seconds: int | None = None,
+        attempts: int | None = None,
+        holdfile: str | None = None,
+    ) -> CallRequest:
+        """Parse and check everything the user gave; raises before anything is sent."""
+        from dialer.providers import provider_class
+
+        caps = provider_class(account.provider).capabilities
+        customer = parse_contact(number, account.region, allow_sip=caps.sip_contacts)
+        agent_contact: Contact | None = None
+        agent_text = agent or account.agent
+        if agent_text and flow is None:
+            agent_contact = parse_contact(agent_text, account.region, allow_sip=caps.sip_contacts)
+        if variables and flow is None:
+            raise InvalidInput("Flow variables (--var) need a flow (--flow)")
+        chosen_bridge = bridge
+        if chosen_bridge is None and caps.bridge_required:
+            chosen_bridge = account.default_bridge
+        if chosen_bridge is not None:
+            chosen_bridge = _BRIDGE_SEPARATORS.sub("", chosen_bridge) or None
+        return CallRequest(
+            customer=customer,
+            agent=agent_contact,
+            bridge=chosen_bridge,
+            flow=Flow(flow, dict(variables or {})) if flow is not None else None,
+            record=record,
+            max_seconds=max_seconds,
+            attempts=attempts,
+            holdfile=holdfile,
+        )
+
+    async def place_call(
+        self,
+        number: str,
+        *,
+        account: str | None = None,
+        agent: str | None = None,
+        bridge: str | None = None,
+        flow: str | None = None,
+        variables: Mapping[str, str] | None = None,
+        record: bool = False,
+        max_seconds: int | None = None,
+        attempts: int | None = None,
+        holdfile: str | None = None,
+    ) -> CallRecord:
+        """Place one call. Returns the record on acceptance; raises a DialerError otherwise
+        (the failure is recorded too, except for input refused before sending)."""
+        acct = self.accounts.get(account)
+        request = self.build_request(
+            acct,
+            number,
+            agent=agent,
+            bridge=bridge,
+            flow=flow,
+            variables=variables,
+            record=record,
+            max_seconds=max_seconds,
+            attempts=attempts,
+            holdfile=holdfile,
+        )
+        provider = await self.provider_for(acct)
+        prepared = await provider.prepare(request)
+        record_row = self.calllog.add(
+            CallRecord(
+                id=request.reference,
+                account=acct.name,
+                provider=str(acct.provider),
+                customer=str(request.customer),
+                agent=str(request.agent) if request.agent else None,
+                bridge=request.bridge,
+                flow_id=request.flow.flow_id if request.flow else None,
+                request=prepared.sent.as_dict(),
+            )
+        )
+        self._notify(record_row)
+        try:
+            result = await provider.start(prepared)
+        except DialerError as exc:
+            self._notify(self.calllog.update(record_row, status=CallStatus.FAILED, error=str(exc)))
+            raise
+        except asyncio.CancelledError:
+            self._notify(
+                self.calllog.update(
+                    record_row,
+                    status=CallStatus.FAILED,
+                    error="Cancelled before the provider answered; the call may have been placed",
+                )
+            )
+            raise
+        accepted = self.calllog.update(
+            record_row,
+            status=CallStatus.ACCEPTED,
+            provider_ref=result.provider_ref,
+            message=result.message,
+        )
+        self._notify(accepted)
+        return accepted
+
+    def _notify(self, record: CallRecord) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(record)
+            except Exception:
+                logger.exception("A call listener failed")
+
+    async def aclose(self) -> None:
+        for _, provider in self._providers.values():
+            await provider.aclose()
+        self._providers.clear()

@@ -1,0 +1,351 @@
+"""The one interface every click-to-call service sits behind, and the HTTP plumbing they share.
+
+A provider turns a :class:`~dialer.core.calls.CallRequest` into its own wire form and the
+answer back into a :class:`~dialer.core.calls.CallResult` or a typed error. What each
+provider can do is declared in :class:`Capabilities`, so the service and the window refuse or
+disable an option up front instead of silently dropping it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from dialer.core.accounts import Account, ProviderKind
+from dialer.core.calls import CallRequest, CallResult
+from dialer.core.errors import (
+    AuthenticationRefused,
+    ProviderUnreachable,
+    UnexpectedAnswer,
+    UnsupportedOption,
+)
+from dialer.core.numbers import NumberFormat
+from dialer.core.redact import excerpt, redact_mapping, redact_url
+
+if TYPE_CHECKING:
+    import httpx
+
+logger = logging.getLogger(__name__)
+
+
+class BridgeKind(StrEnum):
+    DID = "did"  # a caller-id number configured on the account
+    CLICKTOCALL = "clicktocall"  # a server-side object (Kazoo) that is listed from the server
+    NONE = "none"
+
+
+class ReportKind(StrEnum):
+    WEBHOOK = "webhook"  # the provider pushes a call report
+    POLL = "poll"  # we ask for a report by id
+    HISTORY = "history"  # we read a per-bridge history
+    NONE = "none"  # nothing documented: the initiation result is all we get
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a provider can do. Options outside these are refused with a reason."""
+
+    default_number_format: NumberFormat
+    bridge: BridgeKind
+    bridge_required: bool
+    reports: ReportKind
+    flows: bool = False
+    record: bool = False
+    max_length: bool = False
+    attempts: bool = False
+    sip_contacts: bool = False
+    holdfile: bool = False
+    customer_rings_first: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge:
+    """A caller id / route the agent can pick: a DID, or a Kazoo clicktocall object."""
+
+    id: str
+    label: str
+    number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentRequest:
+    """A request as sent, with secrets masked: shown in call details and kept in the record."""
+
+    method: str
+    url: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "url": self.url, "fields": dict(self.fields)}
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    """A call checked and resolved (e.g. the Kazoo clicktocall chosen), ready to send.
+
+    ``sent`` is what will go on the wire with secrets masked; the service records it before
+    sending so that even a failed call shows what was asked of the provider.
+    """
+
+    request: CallRequest
+    sent: SentRequest
+    context: Mapping[str, str] = field(default_factory=dict)
+
+
+def unsupported_reason(caps: Capabilities, label: str, option: str) -> str | None:
+    """Why ``option`` is not available on this provider, or None when it is."""
+    allowed = {
+        "flow": caps.flows,
+        "record": caps.record,
+        "max_length": caps.max_length,
+        "attempts": caps.attempts,
+        "holdfile": caps.holdfile,
+        "sip": caps.sip_contacts,
+    }
+    if allowed.get(option, True):
+        return None
+    what = {
+        "flow": "IVR flows",
+        "record": "call recording",
+        "max_length": "a maximum call length",
+        "attempts": "redial attempts",
+        "holdfile": "a hold file",
+        "sip": "SIP contacts",
+    }[option]
+    return f"{label} has no {what} in its API"
+
+
+class Provider(ABC):
+    """One account's connection to one click-to-call service."""
+
+    kind: ClassVar[ProviderKind]
+    label: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    def __init__(
+        self,
+        account: Account,
+        secret: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.account = account
+        self._secret = secret
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+
+    # -- the interface -------------------------------------------------------------------
+
+    @abstractmethod
+    async def prepare(self, request: CallRequest) -> PreparedCall:
+        """Check the request against this provider and resolve what the call goes through.
+
+        May talk to the provider (Kazoo looks up its clicktocall) but never places a call.
+        """
+
+    @abstractmethod
+    async def start(self, call: PreparedCall) -> CallResult:
+        """Ask the provider to start the call. Never retried once it may have been sent."""
+
+    async def place_call(self, request: CallRequest) -> CallResult:
+        return await self.start(await self.prepare(request))
+
+    async def list_bridges(self) -> list[Bridge]:
+        """Bridges the agent can pick; by default the account's configured DIDs."""
+        return [Bridge(id=did, label=did, number=did) for did in self.account.bridges]
+
+    async def test_connection(self) -> str:
+        """Check the account works without placing a call; return a sentence on success."""
+        raise UnsupportedOption(
+            f"{self.label} has no way to check credentials without placing a call"
+        )
+
+    @property
+    def number_format(self) -> NumberFormat:
+        return self.account.number_format or self.capabilities.default_number_format
+
+    def check_request(self, request: CallRequest) -> None:
+        """Refuse what this provider cannot do, before anything is sent."""
+        checks = (
+            ("flow", request.flow is not None),
+            ("record", request.record),
+            ("max_length", request.max_seconds is not None),
+            ("attempts", request.attempts is not None),
+            ("holdfile", request.holdfile is not None),
+        )
+        for option, asked in checks:
+            reason = unsupported_reason(self.capabilities, self.label, option) if asked else None
+            if reason:
+                raise UnsupportedOption(reason)
+        if self.capabilities.bridge_required and not request.bridge:
+            raise UnsupportedOption(
+                f"{self.label} needs a bridge/DID to call from: pass --bridge or add one "
+                "to the account"
+            )
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    # -- HTTP shared by the providers ---------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self.account.url if self.account.url.endswith("/") else self.account.url + "/"
+
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = make_client(self.account, self._transport)
+        return self._http
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        places_call: bool,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request and map transport failures and 5xx to :class:`ProviderUnreachable`.
+
+        Only a connection that failed before anything was written is retried (the client's
+        transport retries connect errors once). A timeout after sending is final: a second
+        request could ring the customer twice.
+        """
+        import httpx
+
+        try:
+            response = await self.http().request(
+                method, url, params=params, json=json_body, data=form, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "answer"
+            limit = (
+                self.account.connect_timeout if phase == "connect" else self.account.read_timeout
+            )
+            tail = (
+                "; the call may or may not have been placed, so it was not retried"
+                if places_call and phase != "connect"
+                else ""
+            )
+            raise ProviderUnreachable(
+                f"{self.label} did not {phase} within {limit:g} s{tail}",
+                provider=self.kind,
+            ) from None
+        except httpx.ConnectError as exc:
+            where = redact_url(str(exc.request.url.copy_with(query=None)))
+            raise ProviderUnreachable(
+                f"Cannot connect to {self.label} at {where}: {_plain_reason(exc)}",
+                provider=self.kind,
+            ) from None
+        except httpx.TransportError as exc:
+            tail = "; the call may or may not have been placed" if places_call else ""
+            raise ProviderUnreachable(
+                f"The connection to {self.label} failed: {_plain_reason(exc)}{tail}",
+                provider=self.kind,
+            ) from None
+        logger.debug(
+            "%s %s -> %s", method, redact_url(str(response.request.url)), response.status_code
+        )
+        if response.status_code >= 500:
+            raise ProviderUnreachable(
+                f"{self.label} had a server error (HTTP {response.status_code}): "
+                f"{excerpt(response.content) or 'no details'}",
+                provider=self.kind,
+                status_code=response.status_code,
+            )
+        return response
+
+    def sent(self, method: str, url: str, fields: Mapping[str, Any]) -> SentRequest:
+        return SentRequest(method=method, url=redact_url(url), fields=redact_mapping(fields))
+
+    def parse_json(self, response: httpx.Response) -> Any:
+        """The body as JSON whatever the Content-Type says, or :class:`UnexpectedAnswer`."""
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise self.unexpected(response, "an answer that is not JSON") from None
+
+    def json_or_none(self, response: httpx.Response) -> dict[str, Any] | None:
+        """The body as a JSON object if it is one; for reading error details."""
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def unexpected(self, response: httpx.Response, what: str) -> UnexpectedAnswer:
+        snippet = excerpt(response.content)
+        return UnexpectedAnswer(
+            f"{self.label} sent {what} (HTTP {response.status_code}): {snippet or 'empty body'}",
+            provider=self.kind,
+            status_code=response.status_code,
+            body_excerpt=snippet,
+        )
+
+    def auth_refused(self, detail: str, status_code: int | None = None) -> AuthenticationRefused:
+        return AuthenticationRefused(
+            f"{self.label} refused the account's credentials: {detail}",
+            provider=self.kind,
+            status_code=status_code,
+        )
+
+
+def _plain_reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if "Connection refused" in text or "ECONNREFUSED" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "host name not found"
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "its TLS certificate is not trusted"
+    return excerpt(text, 120)
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """The OS trust store (``truststore``), so corporate CAs installed by IT just work."""
+    try:
+        import truststore
+
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    except ImportError:  # pragma: no cover - truststore is a dependency
+        return ssl.create_default_context()
+
+
+def make_client(
+    account: Account, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    import httpx
+
+    from dialer import __version__
+
+    timeout = httpx.Timeout(
+        connect=account.connect_timeout,
+        read=account.read_timeout,
+        write=account.read_timeout,
+        pool=account.read_timeout,
+    )
+    if transport is None:
+        # retries=1 re-tries only connect errors, i.e. before any byte of the request left.
+        transport = httpx.AsyncHTTPTransport(
+            retries=1,
+            verify=_ssl_context(),
+            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+        )
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=True,
+        headers={"User-Agent": f"dialer/{__version__}"},
+    )

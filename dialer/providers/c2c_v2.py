@@ -1,0 +1,124 @@
+"""C2C v2: ``POST {base}voice/c2c`` with a Bearer token and a JSON body (seeds 000/001).
+
+The HTTP status and the ``status`` inside the body are separate signals: a call is accepted
+only when both say so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dialer.core.accounts import ProviderKind
+from dialer.core.calls import CallMode, CallRequest, CallResult
+from dialer.core.errors import CallRejected
+from dialer.core.numbers import NumberFormat
+from dialer.core.redact import excerpt
+from dialer.providers.base import BridgeKind, Capabilities, PreparedCall, Provider, ReportKind
+
+logger = logging.getLogger(__name__)
+
+_SUCCESS = (200, "200", "OK", "ok")
+
+
+class C2CV2Provider(Provider):
+    kind = ProviderKind.C2C_V2
+    label = "C2C v2"
+    capabilities = Capabilities(
+        default_number_format=NumberFormat.DIGITS,
+        bridge=BridgeKind.DID,
+        bridge_required=True,
+        reports=ReportKind.WEBHOOK,
+        flows=True,
+        record=True,
+        max_length=True,
+        attempts=True,
+    )
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._secret}", "Accept": "application/json"}
+
+    def body(self, request: CallRequest) -> dict[str, str]:
+        """The JSON body, in the field order and string forms of the document's examples."""
+        fmt = self.number_format
+        body: dict[str, str] = {"bridge": request.bridge or ""}
+        if request.mode is CallMode.FLOW:
+            assert request.flow is not None
+            body["from"] = request.customer.for_wire(fmt)
+            body["to"] = f"flow:{request.flow.flow_id}"
+            # The table says "Array", but every example (and the server) uses flat keys.
+            for key, value in request.flow.variables.items():
+                body[f"variables[{key}]"] = value
+        else:
+            assert request.agent is not None
+            body["from"] = request.agent.for_wire(fmt)
+            body["to"] = request.customer.for_wire(fmt)
+        body["record"] = "1" if request.record else "0"
+        body["mid"] = request.reference
+        if request.max_minutes is not None:
+            body["duration"] = str(request.max_minutes)
+        if request.attempts is not None:
+            body["attempts"] = str(request.attempts)
+        webhook_id = self.account.option("webhook_id")
+        if webhook_id:
+            body["webhook_id"] = webhook_id
+        return body
+
+    @property
+    def call_url(self) -> str:
+        return f"{self.base_url}voice/c2c"
+
+    async def prepare(self, request: CallRequest) -> PreparedCall:
+        self.check_request(request)
+        return PreparedCall(request, self.sent("POST", self.call_url, self.body(request)))
+
+    async def start(self, call: PreparedCall) -> CallResult:
+        url, body = self.call_url, self.body(call.request)
+        response = await self.send(
+            "POST", url, json_body=body, headers=self._headers(), places_call=True
+        )
+        if response.status_code in (401, 403):
+            raise self.auth_refused(
+                _message(self.json_or_none(response)) or f"HTTP {response.status_code}",
+                response.status_code,
+            )
+        data = self.parse_json(response)
+        if not isinstance(data, dict):
+            raise self.unexpected(response, "a JSON answer that is not an object")
+        message = _message(data)
+        if response.is_success and data.get("status") in _SUCCESS:
+            call_id = data.get("callId")
+            return CallResult(
+                provider_ref=str(call_id) if call_id else None,
+                message=message or "Call initiated",
+                raw=data,
+            )
+        if "status" not in data and "message" not in data:
+            raise self.unexpected(response, "an answer with neither status nor message")
+        raise CallRejected(
+            f"{self.label} refused the call: {message or 'no reason given'}" + _field_errors(data),
+            provider=self.kind,
+            status_code=response.status_code,
+            provider_message=message,
+        )
+
+
+def _message(data: dict[str, Any] | None) -> str:
+    if not data:
+        return ""
+    message = data.get("message")
+    return excerpt(str(message), 200) if message else ""
+
+
+def _field_errors(data: dict[str, Any]) -> str:
+    """Laravel-style ``errors: {field: [messages]}`` as ' (field: message; ...)'."""
+    errors = data.get("errors")
+    if not isinstance(errors, dict) or not errors:
+        return ""
+    message = str(data.get("message", ""))
+    parts = []
+    for name, messages in errors.items():
+        text = str(messages[0] if isinstance(messages, list) and messages else messages)
+        if text not in message:  # Laravel often repeats the first error as the message
+            parts.append(f"{name}: {excerpt(text, 80)}")
+    return " (" + "; ".join(parts) + ")" if parts else ""

@@ -1,0 +1,78 @@
+"""DigiDonar reverse click-to-call (seed 004): the customer's phone rings first.
+
+Errors come back as HTTP 200 with ``Content-Type: text/html`` and a JSON body such as
+``{"type": "error", "message": "Invalid Auth Code!"}``, so the JSON ``type`` field decides,
+whatever the status line and content type say.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dialer.core.accounts import ProviderKind
+from dialer.core.calls import CallRequest, CallResult
+from dialer.core.errors import CallRejected
+from dialer.core.numbers import NumberFormat
+from dialer.core.redact import excerpt
+from dialer.providers.base import BridgeKind, Capabilities, PreparedCall, Provider, ReportKind
+
+logger = logging.getLogger(__name__)
+
+
+class DigiDonarProvider(Provider):
+    kind = ProviderKind.DIGIDONAR
+    label = "DigiDonar"
+    capabilities = Capabilities(
+        default_number_format=NumberFormat.NATIONAL,
+        bridge=BridgeKind.DID,
+        bridge_required=True,
+        reports=ReportKind.NONE,
+        max_length=True,
+        customer_rings_first=True,
+    )
+
+    def params(self, request: CallRequest) -> dict[str, str]:
+        assert request.agent is not None
+        fmt = self.number_format
+        params = {
+            "calling_party_a": request.customer.for_wire(fmt),  # rung first
+            "calling_party_b": request.agent.for_wire(fmt),  # the member/agent
+            "deskphone": request.bridge or "",
+            "authcode": self._secret,
+            "call_from_did": "1",
+        }
+        if request.max_seconds is not None:
+            params["CallLimit"] = str(request.max_seconds)
+        return params
+
+    @property
+    def call_url(self) -> str:
+        return f"{self.base_url}click_to_call_v3"
+
+    async def prepare(self, request: CallRequest) -> PreparedCall:
+        self.check_request(request)
+        return PreparedCall(request, self.sent("GET", self.call_url, self.params(request)))
+
+    async def start(self, call: PreparedCall) -> CallResult:
+        url, params = self.call_url, self.params(call.request)
+        response = await self.send("GET", url, params=params, places_call=True)
+        data = self.parse_json(response)
+        if not isinstance(data, dict) or "type" not in data:
+            raise self.unexpected(response, "an answer without a 'type' field")
+        message = excerpt(str(data.get("message") or ""), 200)
+        kind = str(data["type"]).lower()
+        if kind == "success":
+            campid = data.get("campid")
+            return CallResult(
+                provider_ref=str(campid) if campid is not None else None,
+                message=message or "Call initiated",
+                raw=data,
+            )
+        if "auth" in message.lower():
+            raise self.auth_refused(message, response.status_code)
+        raise CallRejected(
+            f"{self.label} refused the call: {message or 'no reason given'}",
+            provider=self.kind,
+            status_code=response.status_code,
+            provider_message=message,
+        )
