@@ -14,6 +14,7 @@ from dialer.core.paths import AppPaths
 from dialer.core.service import CallService
 
 DEMO_CUSTOMER = "+91 88671 35000"
+RING_SECONDS, TALK_SECONDS = 1.0, 2.0  # slow enough to watch, quick enough to wait for
 
 
 async def run(paths: AppPaths) -> int:
@@ -21,7 +22,9 @@ async def run(paths: AppPaths) -> int:
     from dialer.simulator.profile import demo_accounts, demo_secrets
 
     demo_paths = AppPaths.under(paths.data_dir / "demo-profile").ensure()
-    async with ProviderSimulator(SimulatorConfig(ring_seconds=1.0, talk_seconds=2.0)) as sim:
+    async with ProviderSimulator(
+        SimulatorConfig(ring_seconds=RING_SECONDS, talk_seconds=TALK_SECONDS)
+    ) as sim:
         accounts = demo_accounts(sim)
         calllog = CallLog(demo_paths.calls_db)
         service = CallService(accounts, demo_secrets(sim), calllog)

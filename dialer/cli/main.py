@@ -115,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--webhook-url", help="where to push C2C v2 call reports")
     simulate.add_argument("--ring-seconds", type=float, default=3.0)
     simulate.add_argument("--talk-seconds", type=float, default=8.0)
+    simulate.add_argument(
+        "--answer-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="make every API answer this slow (try how the app copes with a slow provider)",
+    )
 
     commands.add_parser("demo", help="start the simulator and place a demo call on every provider")
     return parser

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 
@@ -22,6 +23,7 @@ async def run(args: argparse.Namespace) -> int:
     config = SimulatorConfig(
         ring_seconds=args.ring_seconds,
         talk_seconds=args.talk_seconds,
+        answer_delay=args.answer_delay,
         default_webhook_url=args.webhook_url,
     )
     sim = ProviderSimulator(config)
@@ -31,10 +33,9 @@ async def run(args: argparse.Namespace) -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            # Windows has no signal handlers on the loop: Ctrl+C raises KeyboardInterrupt there.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C raises instead
-                pass
         await stop.wait()
     finally:
         await sim.stop()

@@ -7,6 +7,7 @@ formats, and error sentences that say exactly what is wrong.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -143,11 +144,13 @@ def parse_tel_uri(uri: str) -> tuple[str, str | None]:
     return number, (_VISUAL_SEPARATORS.sub("", ext) if ext else None)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_number(text: str, region: str | None = None) -> PhoneNumber:
     """Parse typed, pasted or clicked input into a valid :class:`PhoneNumber`.
 
     ``region`` (ISO code) is used for national input such as ``088671 35000``. Raises
-    :class:`InvalidNumber` with a sentence that says what is wrong.
+    :class:`InvalidNumber` with a sentence that says what is wrong. Cached: an agent's own
+    number is parsed on every call, and the result is immutable.
     """
     import phonenumbers
 
@@ -198,7 +201,7 @@ def _validated(
 ) -> PhoneNumber:
     import phonenumbers
 
-    number_region = phonenumbers.region_code_for_number(parsed) or (
+    number_region: str | None = phonenumbers.region_code_for_number(parsed) or (
         phonenumbers.region_code_for_country_code(parsed.country_code or 0)
     )
     if number_region == phonenumbers.UNKNOWN_REGION:

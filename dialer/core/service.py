@@ -109,6 +109,7 @@ class CallService:
     ) -> CallRequest:
         """Parse and check everything the user gave; raises before anything is sent."""
         from dialer.providers import provider_class
+        from dialer.providers.base import BridgeKind
 
         caps = provider_class(account.provider).capabilities
         customer = parse_contact(number, account.region, allow_sip=caps.sip_contacts)
@@ -121,7 +122,9 @@ class CallService:
         chosen_bridge = bridge
         if chosen_bridge is None and caps.bridge_required:
             chosen_bridge = account.default_bridge
-        if chosen_bridge is not None:
+        if chosen_bridge is not None and caps.bridge is BridgeKind.DID:
+            # A DID is sent as the provider shows it, less the spaces people paste with it;
+            # a Kazoo bridge is an object id or name and is kept as typed.
             chosen_bridge = _BRIDGE_SEPARATORS.sub("", chosen_bridge) or None
         return CallRequest(
             customer=customer,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -301,15 +302,32 @@ class Provider(ABC):
         )
 
 
-def _plain_reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    if "Connection refused" in text or "ECONNREFUSED" in text:
+def _plain_reason(exc: BaseException) -> str:
+    """The root cause in a few words: httpx wraps the socket error it got."""
+    import errno
+
+    causes: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in causes:
+        causes.append(current)
+        current = current.__cause__ or current.__context__
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError) or (
+            isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+        ):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host name not found"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "its TLS certificate is not trusted"
+    text = " ".join(str(c) for c in causes)
+    if "Connection refused" in text:
         return "connection refused"
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "host name not found"
     if "CERTIFICATE_VERIFY_FAILED" in text:
         return "its TLS certificate is not trusted"
-    return excerpt(text, 120)
+    return excerpt(str(exc) or type(exc).__name__, 120)
 
 
 def _ssl_context() -> ssl.SSLContext:

@@ -64,11 +64,7 @@ class CallEngine:
         await asyncio.sleep(self.config.ring_seconds)
 
     async def _run(self, call: SimCall, on_finished: OnFinished | None) -> None:
-        try:
-            await self._progress(call)
-        finally:
-            if call.ended_at is None and call.is_finished:
-                call.ended_at = call.timeline[-1][0]
+        await self._progress(call)
         call.finished.set()
         if on_finished is not None:
             try:
@@ -81,7 +77,7 @@ class CallEngine:
 
     def _end(self, call: SimCall, state: CallState, cause: str | None, hangup_by: str) -> None:
         call.ended_at = self._mark(call, state)
-        call.cause = call.cause or cause
+        call.cause = cause
         call.hangup_by = hangup_by
 
     def _customer_refusal(self, call: SimCall) -> CallState | None:
@@ -99,13 +95,14 @@ class CallEngine:
             talk = min(talk, call.limit)
         capped = talk < self.config.talk_seconds
         refusal = self._customer_refusal(call)
+        refusal_cause = (call.cause or _cause(refusal)) if refusal is not None else None
         first_answered: float | None = None
         second_answered: float | None = None
 
         if call.flow_id is not None or call.customer_first:
             await self._ring(call, CallState.RINGING_CUSTOMER)
             if refusal is not None:
-                self._end(call, refusal, _cause(refusal), "agent")
+                self._end(call, refusal, refusal_cause, "agent")
                 return
             first_answered = time.time()
             if call.customer_first:
@@ -123,7 +120,7 @@ class CallEngine:
             first_answered = self._mark(call, CallState.AGENT_ANSWERED)
             await self._ring(call, CallState.RINGING_CUSTOMER)
             if refusal is not None:
-                self._end(call, refusal, _cause(refusal), "agent")
+                self._end(call, refusal, refusal_cause, "agent")
                 self._legs(call, first_answered, None)
                 return
             second_answered = time.time()

@@ -48,7 +48,9 @@ class CallState(StrEnum):
     FAILED = "failed"
 
 
-FINAL_STATES = frozenset({CallState.COMPLETED, CallState.NO_ANSWER, CallState.BUSY, CallState.FAILED})
+FINAL_STATES = frozenset(
+    {CallState.COMPLETED, CallState.NO_ANSWER, CallState.BUSY, CallState.FAILED}
+)
 
 
 @dataclass
@@ -60,7 +62,7 @@ class SimCredentials:
     """
 
     # C2C v2
-    c2c_token: str = "sim-c2c-token"
+    c2c_token: str = "sim-c2c-token"  # noqa: S105 - a published demo credential
     c2c_webhook_ids: tuple[str, ...] = ("sim-webhook",)
     c2c_bridges: tuple[str, ...] = ("918068280000", "918068280001")
     c2c_flows: dict[str, str] = field(

@@ -62,7 +62,9 @@ def test_tel_extension_is_kept_apart_from_the_number() -> None:
         ("sip:agent@pbx.example.com", "IN", "SIP address"),
     ],
 )
-def test_invalid_numbers_get_a_specific_message(text: str, region: str | None, fragment: str) -> None:
+def test_invalid_numbers_get_a_specific_message(
+    text: str, region: str | None, fragment: str
+) -> None:
     with pytest.raises(InvalidNumber) as info:
         parse_number(text, region)
     assert fragment in str(info.value)

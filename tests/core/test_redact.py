@@ -28,7 +28,11 @@ def test_userinfo_is_masked() -> None:
 
 def test_mapping_masks_secret_fields_recursively() -> None:
     data = {"uid": "u1", "pin": "1234", "data": {"api_key": "k", "name": "n"}}
-    assert redact_mapping(data) == {"uid": "u1", "pin": "***", "data": {"api_key": "***", "name": "n"}}
+    assert redact_mapping(data) == {
+        "uid": "u1",
+        "pin": "***",
+        "data": {"api_key": "***", "name": "n"},
+    }
 
 
 def test_registered_secrets_vanish_from_any_text() -> None:

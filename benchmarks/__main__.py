@@ -1,0 +1,29 @@
+"""Run every benchmark and print one table: measured figure, target, verdict.
+
+    python -m benchmarks            # all
+    python -m benchmarks --quick    # fewer iterations, for a smoke run
+
+Timings are never asserted in tests; they are measured here, on this machine, and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from benchmarks import calls
+from benchmarks.table import Row, print_table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations")
+    args = parser.parse_args(argv)
+    rows: list[Row] = asyncio.run(calls.run(quick=args.quick))
+    print_table(rows)
+    return 0 if all(row.ok is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

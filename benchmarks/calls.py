@@ -1,0 +1,135 @@
+"""Call placement: request latency per provider, and 200 concurrent calls.
+
+Latency is the time from ``CallService.place_call()`` being called to the call request
+arriving at the simulator (its handler's first instruction), over loopback, the full path:
+number parsing, capability checks, the call record written to SQLite, the HTTP request.
+A raw ``httpx`` POST of the same body to the same server is measured in the same run as the
+baseline, so the dialer's own overhead shows as a ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import resource
+import statistics
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from benchmarks.table import Row
+from dialer.core.accounts import ProviderKind
+from dialer.core.calllog import CallLog
+from dialer.core.service import CallService
+from dialer.simulator import ProviderSimulator, SimulatorConfig
+from dialer.simulator.profile import demo_accounts, demo_secrets
+
+CUSTOMER = "+91 88671 35000"
+P50_TARGET_MS, P99_TARGET_MS = 2.0, 10.0
+BURST, BURST_DELAY, BURST_TARGET_S = 200, 2.0, 2.5
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _quiet_config(answer_delay: float = 0.0) -> SimulatorConfig:
+    # Simulated calls that ring for an hour keep the simulator's own work out of the timings.
+    return SimulatorConfig(answer_delay=answer_delay, ring_seconds=3600, talk_seconds=3600)
+
+
+async def _latencies(
+    sim: ProviderSimulator, service: CallService, account: str, count: int
+) -> list[float]:
+    await service.place_call(CUSTOMER, account=account)  # warm-up: login, pools, caches
+    samples = []
+    for _ in range(count):
+        sim.clear_requests()
+        started = time.perf_counter()
+        await service.place_call(CUSTOMER, account=account)
+        arrived = [r.arrived for r in sim.requests if r.provider is not None][-1]
+        samples.append((arrived - started) * 1000)
+    return samples
+
+
+async def _baseline(sim: ProviderSimulator, count: int) -> list[float]:
+    import httpx
+
+    url = sim.account_url(ProviderKind.C2C_V2) + "voice/c2c"
+    creds = sim.config.credentials
+    body = {"bridge": creds.c2c_bridges[0], "from": "919876543210", "to": "918867135000"}
+    headers = {"Authorization": f"Bearer {creds.c2c_token}", "Accept": "application/json"}
+    samples = []
+    async with httpx.AsyncClient() as client:
+        await client.post(url, json=body, headers=headers)
+        for _ in range(count):
+            sim.clear_requests()
+            started = time.perf_counter()
+            await client.post(url, json=body, headers=headers)
+            samples.append((sim.requests[-1].arrived - started) * 1000)
+    return samples
+
+
+async def _burst(service: CallService, account: str) -> tuple[float, int]:
+    await service.place_call(CUSTOMER, account=account)  # warm-up outside the measurement
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(service.place_call(CUSTOMER, account=account) for _ in range(BURST)),
+        return_exceptions=True,
+    )
+    wall = time.perf_counter() - started
+    return wall, sum(1 for r in results if isinstance(r, BaseException))
+
+
+async def run(*, quick: bool = False) -> list[Row]:
+    count = 100 if quick else 1000
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        async with ProviderSimulator(_quiet_config()) as sim:
+            accounts = demo_accounts(sim)
+            calllog = CallLog(Path(tmp) / "latency.sqlite3")
+            service = CallService(accounts, demo_secrets(sim), calllog)
+            base = _percentile(await _baseline(sim, count), 50)
+            rows.append(Row(f"raw httpx POST, p50 over {count} (baseline)", f"{base:.3f} ms"))
+            for account in accounts.list():
+                samples = await _latencies(sim, service, account.name, count)
+                p50, p99 = _percentile(samples, 50), _percentile(samples, 99)
+                rows.append(Row(
+                    f"{account.provider}: place_call -> request arrives, p50",
+                    f"{p50:.3f} ms ({p50 / base:.1f}x baseline)",
+                    f"<= {P50_TARGET_MS:g} ms", p50 <= P50_TARGET_MS,
+                ))  # fmt: skip
+                rows.append(Row(
+                    f"{account.provider}: place_call -> request arrives, p99",
+                    f"{p99:.3f} ms", f"<= {P99_TARGET_MS:g} ms", p99 <= P99_TARGET_MS,
+                ))  # fmt: skip
+                rows.append(Row(
+                    f"{account.provider}: mean (stdev) over {count}",
+                    f"{statistics.mean(samples):.3f} ms ({statistics.stdev(samples):.3f})",
+                ))  # fmt: skip
+            await service.aclose()
+            calllog.close()
+        gc.collect()
+        async with ProviderSimulator(_quiet_config(answer_delay=BURST_DELAY)) as sim:
+            accounts = demo_accounts(sim)
+            calllog = CallLog(Path(tmp) / "burst.sqlite3")
+            service = CallService(accounts, demo_secrets(sim), calllog)
+            for account in accounts.list():
+                tracemalloc.start()
+                wall, failures = await _burst(service, account.name)
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                rows.append(Row(
+                    f"{account.provider}: {BURST} concurrent calls, server answers after "
+                    f"{BURST_DELAY:g} s",
+                    f"{wall:.2f} s wall, {failures} failed, peak Python heap {peak / 1e6:.1f} MB",
+                    f"<= {BURST_TARGET_S:g} s, 0 failed",
+                    wall <= BURST_TARGET_S and failures == 0,
+                ))  # fmt: skip
+            await service.aclose()
+            calllog.close()
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows.append(Row("peak resident memory of the whole run", f"{peak_rss:.0f} MB"))
+    return rows

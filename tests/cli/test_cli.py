@@ -1,0 +1,303 @@
+"""The ``dialer`` command, in-process (for the in-memory keyring) against a live simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dialer import __version__
+from dialer.cli.main import main
+from dialer.core.accounts import ProviderKind
+from dialer.simulator import Fault, ProviderSimulator, SimulatorConfig
+from tests.memory_keyring import MemoryKeyring
+
+SECRETS = ("sim-c2c-token", "sim-pin", "sim-kazoo-api-key", "sim-digidonar-authcode")
+
+
+@pytest.fixture
+def sim() -> Iterator[ProviderSimulator]:
+    """The simulator on its own loop thread, so that main() can run asyncio.run() here."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    simulator = ProviderSimulator(SimulatorConfig())
+    asyncio.run_coroutine_threadsafe(simulator.start(), loop).result(10)
+    yield simulator
+    asyncio.run_coroutine_threadsafe(simulator.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+def run(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str | None = None) -> int:
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return main(list(argv))
+
+
+def add_accounts(monkeypatch: pytest.MonkeyPatch, sim: ProviderSimulator) -> None:
+    common = ["--region", "IN", "--agent", "+919876543210"]
+    commands = [
+        (["sim-c2c", "--provider", "c2c-v2", "--url", sim.account_url(ProviderKind.C2C_V2),
+          "--bridge", "918068280000", "--webhook-id", "sim-webhook", "--default"], "sim-c2c-token"),
+        (["sim-v1", "--provider", "click2call-v1", "--url",
+          sim.account_url(ProviderKind.CLICK2CALL_V1), "--uid", "sim-uid", "--holdfile", "1"],
+         "sim-pin"),
+        (["sim-kazoo", "--provider", "kazoo", "--url", sim.account_url(ProviderKind.KAZOO),
+          "--kazoo-account", sim.config.credentials.kazoo_account_id], "sim-kazoo-api-key"),
+        (["sim-digi", "--provider", "digidonar", "--url", sim.account_url(ProviderKind.DIGIDONAR),
+          "--bridge", "01204000000"], "sim-digidonar-authcode"),
+    ]  # fmt: skip
+    for args, secret in commands:
+        assert run(monkeypatch, "account", "add", *args, *common, stdin=secret + "\n") == 0
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"dialer {__version__}"
+
+
+def test_accounts_keep_secrets_in_the_keyring_only(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sim: ProviderSimulator,
+    memory_keyring: MemoryKeyring,
+    dialer_home: Path,
+) -> None:
+    add_accounts(monkeypatch, sim)
+    assert memory_keyring.entries[("dialer", "account:sim-c2c")] == "sim-c2c-token"
+    capsys.readouterr()
+    assert run(monkeypatch, "account", "list", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [a["name"] for a in listed] == ["sim-c2c", "sim-v1", "sim-kazoo", "sim-digi"]
+    assert listed[0]["default"] is True
+    assert run(monkeypatch, "account", "list") == 0
+    text = capsys.readouterr().out
+    files = "".join(p.read_text(errors="replace") for p in dialer_home.rglob("*") if p.is_file())
+    for secret in SECRETS:
+        assert secret not in json.dumps(listed)
+        assert secret not in text
+        assert secret not in files
+    assert run(monkeypatch, "account", "remove", "sim-v1") == 0
+    assert ("dialer", "account:sim-v1") not in memory_keyring.entries
+
+
+@pytest.mark.parametrize(
+    ("account", "extra"),
+    [("sim-c2c", []), ("sim-v1", []), ("sim-kazoo", []), ("sim-digi", ["--max-seconds", "60"])],
+)
+def test_call_accepted_prints_json(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sim: ProviderSimulator,
+    account: str,
+    extra: list[str],
+) -> None:
+    add_accounts(monkeypatch, sim)
+    capsys.readouterr()
+    code = run(monkeypatch, "call", "+91 88671 35000", "--account", account, "--json", *extra)
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    payload = json.loads(out.out)
+    assert payload["status"] == "accepted"
+    assert payload["account"] == account
+    assert payload["customer"] == "+918867135000"
+    assert payload["agent"] == "+919876543210"
+    assert payload["provider_ref"]
+    assert {"id", "provider"} <= payload.keys()
+
+
+def test_call_human_output_says_who_rings_first(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sim: ProviderSimulator
+) -> None:
+    add_accounts(monkeypatch, sim)
+    capsys.readouterr()
+    assert run(monkeypatch, "call", "8867135000") == 0
+    assert "+919876543210 rings first" in capsys.readouterr().out
+    assert run(monkeypatch, "call", "8867135000", "--account", "sim-digi") == 0
+    assert "+918867135000 rings first" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "fragment"),
+    [
+        (["call", "123"], 2, "too short"),
+        (["call", "+918867135000", "--account", "sim-v1", "--flow", "220"], 2, "IVR flows"),
+        (["call", "+918867135000", "--attempts", "3"], 2, "between 0 and 2"),
+        (["call", "+918867135000", "--var", "Name=x"], 2, "need a flow"),
+        (["call", "+918867135000", "--account", "nobody"], 2, "No account named"),
+        (["call", "+918867135000", "--max-seconds", "0"], 2, "greater than zero"),
+    ],
+)
+def test_invalid_input_exits_2_and_sends_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sim: ProviderSimulator,
+    argv: list[str],
+    code: int,
+    fragment: str,
+) -> None:
+    add_accounts(monkeypatch, sim)
+    capsys.readouterr()
+    sim.clear_requests()
+    assert run(monkeypatch, *argv) == code
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+    assert [r for r in sim.requests if r.provider is not None] == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        (Fault.failure_in_200("Low balance"), 3),
+        (Fault.html(200), 3),
+        (Fault.server_error(502), 4),
+        (Fault.reset(), 4),
+    ],
+)
+def test_provider_failures_map_to_exit_codes(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sim: ProviderSimulator,
+    fault: Fault,
+    code: int,
+) -> None:
+    add_accounts(monkeypatch, sim)
+    capsys.readouterr()
+    sim.inject(fault, provider=ProviderKind.C2C_V2)
+    assert run(monkeypatch, "call", "+918867135000", "--json") == code
+    out = capsys.readouterr()
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("dialer: ")
+    assert json.loads(out.out)["status"] == "failed"
+
+
+def test_wrong_secret_exits_3_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sim: ProviderSimulator
+) -> None:
+    args = ["account", "add", "bad", "--provider", "digidonar", "--url",
+            sim.account_url(ProviderKind.DIGIDONAR), "--bridge", "01204000000", "--region", "IN",
+            "--agent", "9876543210"]  # fmt: skip
+    assert run(monkeypatch, *args, stdin="not-the-code-123\n") == 0
+    assert run(monkeypatch, "call", "8867135000") == 3
+    err = capsys.readouterr().err
+    assert "Invalid Auth Code" in err
+    assert "not-the-code-123" not in err
+
+
+def test_unreachable_exits_4(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["account", "add", "down", "--provider", "c2c-v2", "--url",
+            f"http://127.0.0.1:{port}/api/v2/", "--bridge", "918068280000",
+            "--agent", "+919876543210"]  # fmt: skip
+    assert run(monkeypatch, *args, stdin="tok\n") == 0
+    assert run(monkeypatch, "call", "+918867135000") == 4
+    assert "connection refused" in capsys.readouterr().err
+
+
+def test_logs_never_hold_a_secret(
+    monkeypatch: pytest.MonkeyPatch, sim: ProviderSimulator, dialer_home: Path
+) -> None:
+    import logging
+
+    add_accounts(monkeypatch, sim)
+    logging.getLogger().setLevel(logging.DEBUG)
+    logging.getLogger("httpx").setLevel(logging.DEBUG)  # it logs every URL, query included
+    for account in ("sim-c2c", "sim-v1", "sim-kazoo", "sim-digi"):
+        run(monkeypatch, "call", "+918867135000", "--account", account)
+    sim.inject(Fault.html(200))
+    run(monkeypatch, "call", "+918867135000", "--account", "sim-digi")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    logs = "".join(p.read_text() for p in (dialer_home / "logs").glob("*.log*"))
+    assert "click_to_call_v3" in logs or "HTTP Request" in logs or logs  # something was logged
+    for secret in SECRETS:
+        assert secret not in logs
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--provider", "c2c-v2", "--url", "http://portal.example.com/api/v2/"],
+         "--allow-insecure-http"),
+        (["--provider", "click2call-v1", "--url", "https://x.example/api/voice/"], "--uid"),
+        (["--provider", "kazoo", "--url", "https://k.example:8443/"], "--kazoo-account"),
+        (["--provider", "c2c-v2", "--url", "https://x.example/", "--uid", "u"], "click2call-v1"),
+        (["--provider", "c2c-v2", "--url", "https://x.example/", "--region", "XX"],
+         "not a country code"),
+        (["--provider", "c2c-v2", "--url", "https://x.example/", "--region", "IN", "--agent", "12"],
+         "too short"),
+    ],
+)  # fmt: skip
+def test_account_add_refuses_bad_settings_and_stores_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: MemoryKeyring,
+    dialer_home: Path,
+    args: list[str],
+    fragment: str,
+) -> None:
+    assert run(monkeypatch, "account", "add", "x", *args, stdin="secret-value\n") == 2
+    assert fragment in capsys.readouterr().err
+    assert memory_keyring.entries == {}
+    assert not (dialer_home / "config" / "accounts.toml").exists()
+
+
+def test_empty_secret_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["account", "add", "x", "--provider", "c2c-v2", "--url", "https://x.example/"]
+    assert run(monkeypatch, *args, stdin="\n") == 2
+    assert "No API token given" in capsys.readouterr().err
+
+
+def _cli_env(dialer_home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON_KEYRING")}
+    env.update({"DIALER_HOME": str(dialer_home), **extra})
+    return env
+
+
+def test_python_dash_m_and_console_script(dialer_home: Path) -> None:
+    for command in ([sys.executable, "-m", "dialer", "--version"],
+                    [str(Path(sys.executable).with_name("dialer")), "--version"]):  # fmt: skip
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=_cli_env(dialer_home), check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"dialer {__version__}"
+
+
+def test_no_keyring_names_the_fix_and_writes_nothing(dialer_home: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dialer", "account", "add", "x", "--provider", "c2c-v2",
+         "--url", "https://x.example/api/v2/"],
+        input="top-secret-token\n",
+        capture_output=True,
+        text=True,
+        env=_cli_env(dialer_home, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring"),
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "keyring" in done.stderr.lower()
+    assert "PYTHON_KEYRING_BACKEND" in done.stderr
+    assert "Traceback" not in done.stderr
+    written = [p for p in dialer_home.rglob("*") if p.is_file()]
+    assert not any("top-secret-token" in p.read_text(errors="replace") for p in written)
+    assert not (dialer_home / "config" / "accounts.toml").exists()

@@ -1,0 +1,68 @@
+"""Provider tests run against the real simulator over loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dialer.core.accounts import Account, ProviderKind
+from dialer.core.calllog import CallLog
+from dialer.core.secrets import MemorySecretStore
+from dialer.core.service import CallService, StaticAccounts
+from dialer.simulator import ProviderSimulator, SimulatorConfig
+from dialer.simulator.profile import demo_accounts, demo_secrets
+
+ALL_KINDS = list(ProviderKind)
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[ProviderSimulator]:
+    async with ProviderSimulator(SimulatorConfig()) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def calllog(tmp_path: Path) -> Iterator[CallLog]:
+    log = CallLog(tmp_path / "calls.sqlite3")
+    yield log
+    log.close()
+
+
+def sim_account(sim: ProviderSimulator, kind: ProviderKind, **changes: Any) -> Account:
+    """The demo account of ``kind`` with some settings changed."""
+    account = next(a for a in demo_accounts(sim).list() if a.provider is kind)
+    return replace(account, **changes)
+
+
+MakeService = Callable[..., Awaitable[CallService]]
+
+
+@pytest.fixture
+async def make_service(
+    sim: ProviderSimulator, calllog: CallLog
+) -> AsyncIterator[Callable[..., Awaitable[CallService]]]:
+    """``await make_service(kind, secret=..., **account_changes)``: a service with one account."""
+    services: list[CallService] = []
+
+    async def factory(
+        kind: ProviderKind, *, secret: str | None = None, **changes: Any
+    ) -> CallService:
+        demo = sim_account(sim, kind)
+        account = replace(demo, **changes)
+        secret = secret or demo_secrets(sim).get(demo.secret_key) or ""
+        secrets = MemorySecretStore({account.secret_key: secret})
+        service = CallService(StaticAccounts([account]), secrets, calllog)
+        services.append(service)
+        return service
+
+    yield factory
+    for service in services:
+        await service.aclose()
+
+
+def provider_requests(sim: ProviderSimulator) -> list[Any]:
+    return [r for r in sim.requests if r.provider is not None]

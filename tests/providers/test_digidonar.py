@@ -1,0 +1,68 @@
+"""DigiDonar reverse click-to-call over loopback: GET query, national numbers, JSON type."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialer.core.accounts import ProviderKind
+from dialer.core.errors import AuthenticationRefused, CallRejected, UnsupportedOption
+from dialer.simulator import ProviderSimulator
+from tests.providers.conftest import MakeService, provider_requests
+
+KIND = ProviderKind.DIGIDONAR
+
+
+async def test_wire_form(sim: ProviderSimulator, make_service: MakeService) -> None:
+    service = await make_service(KIND)
+    record = await service.place_call("+91 88671 35000", max_seconds=60)
+    [request] = provider_requests(sim)
+    assert request.method == "GET"
+    assert request.path == "/api_v2/click_to_call_v3"
+    assert request.query == {
+        "calling_party_a": "8867135000",  # the customer, rung first
+        "calling_party_b": "9876543210",  # the agent (member number)
+        "deskphone": "01204000000",
+        "authcode": "sim-digidonar-authcode",
+        "call_from_did": "1",
+        "CallLimit": "60",  # seconds
+    }
+    assert record.provider_ref is not None
+    assert record.provider_ref.isdigit()  # campid
+    call = sim.calls[next(iter(sim.calls))]
+    assert call.timeline[1][1] != "ringing-agent"  # the customer is rung first
+
+
+async def test_auth_error_inside_200_html(
+    sim: ProviderSimulator, make_service: MakeService
+) -> None:
+    service = await make_service(KIND, secret="wrong-code")
+    with pytest.raises(AuthenticationRefused, match="Invalid Auth Code") as info:
+        await service.place_call("+918867135000")
+    assert "wrong-code" not in str(info.value)
+
+
+async def test_parameter_error(sim: ProviderSimulator, make_service: MakeService) -> None:
+    service = await make_service(KIND, bridges=("0000",))
+    with pytest.raises(CallRejected, match="Invalid Parameter value"):
+        await service.place_call("+918867135000")
+
+
+async def test_unsupported_options(sim: ProviderSimulator, make_service: MakeService) -> None:
+    service = await make_service(KIND)
+    for kwargs, fragment in [
+        ({"flow": "1"}, "IVR flows"),
+        ({"record": True}, "recording"),
+        ({"attempts": 1}, "redial"),
+    ]:
+        with pytest.raises(UnsupportedOption, match=fragment):
+            await service.place_call("+918867135000", **kwargs)  # type: ignore[arg-type]
+    assert provider_requests(sim) == []
+
+
+async def test_sip_contact_refused(sim: ProviderSimulator, make_service: MakeService) -> None:
+    from dialer.core.errors import InvalidNumber
+
+    service = await make_service(KIND)
+    with pytest.raises(InvalidNumber, match="phone numbers only"):
+        await service.place_call("sip:1001@pbx.example.com")
+    assert provider_requests(sim) == []
