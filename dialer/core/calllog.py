@@ -7,7 +7,9 @@ provider reports); the schema version in ``PRAGMA user_version`` is where it sta
 
 from __future__ import annotations
 
+import asyncio
 import json
+import queue
 import sqlite3
 import threading
 import time
@@ -123,7 +125,13 @@ def _record(row: tuple[Any, ...]) -> CallRecord:
 
 
 class CallLog:
-    """SQLite-backed call records. Thread-safe; each write is one short transaction."""
+    """SQLite-backed call records, thread-safe.
+
+    The async writes (:meth:`insert`, :meth:`amend`) go to one writer thread that commits
+    everything queued so far in a single transaction (group commit) and resolves each
+    caller's future once its row is durable: the event loop never waits on the disk, and a
+    burst of 200 calls costs a few commits instead of 400.
+    """
 
     def __init__(self, path: Path | str):
         self.path = Path(path) if str(path) != ":memory:" else path
@@ -144,6 +152,8 @@ class CallLog:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -171,6 +181,59 @@ class CallLog:
             )
         return updated
 
+    async def insert(self, record: CallRecord) -> CallRecord:
+        """Store a new record; returns once it is committed."""
+        await self._write(record)
+        return record
+
+    async def amend(self, record: CallRecord, **changes: Any) -> CallRecord:
+        """Store ``record`` with ``changes``; returns the new record once it is committed."""
+        updated = replace(record, updated_at=time.time(), **changes)
+        await self._write(updated)
+        return updated
+
+    async def _write(self, record: CallRecord) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if self._writer is None:
+            self._writer = threading.Thread(
+                target=self._write_batches, name="dialer-calllog", daemon=True
+            )
+            self._writer.start()
+        self._queue.put(_Write(_row(record), future, loop))
+        await future
+
+    def _write_batches(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < 1000:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(item)
+            error: BaseException | None = None
+            try:
+                with self._transaction() as db:
+                    db.executemany(
+                        f"REPLACE INTO calls ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+                        [item.row for item in batch],
+                    )
+            except BaseException as exc:  # handed to every waiter, never lost in this thread
+                error = exc
+            # One wake-up per loop and batch, not one per row: a burst is one callback.
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+            for item in batch:
+                by_loop.setdefault(item.loop, []).append(item.future)
+            for loop, futures in by_loop.items():
+                loop.call_soon_threadsafe(_settle, futures, error)
+
     def get(self, call_id: str) -> CallRecord | None:
         with self._lock:
             row = self._db.execute(
@@ -186,5 +249,26 @@ class CallLog:
         return [_record(row) for row in rows]
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
         with self._lock:
             self._db.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    row: tuple[Any, ...]
+    future: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
+
+
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # the caller was cancelled; the row is stored all the same
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

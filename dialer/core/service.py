@@ -168,7 +168,7 @@ class CallService:
         )
         provider = await self.provider_for(acct)
         prepared = await provider.prepare(request)
-        record_row = self.calllog.add(
+        record_row = await self.calllog.insert(
             CallRecord(
                 id=request.reference,
                 account=acct.name,
@@ -184,18 +184,18 @@ class CallService:
         try:
             result = await provider.start(prepared)
         except DialerError as exc:
-            self._notify(self.calllog.update(record_row, status=CallStatus.FAILED, error=str(exc)))
+            self._notify(await self.calllog.amend(record_row, status=CallStatus.FAILED, error=str(exc)))
             raise
         except asyncio.CancelledError:
             self._notify(
-                self.calllog.update(
+                await self.calllog.amend(
                     record_row,
                     status=CallStatus.FAILED,
                     error="Cancelled before the provider answered; the call may have been placed",
                 )
             )
             raise
-        accepted = self.calllog.update(
+        accepted = await self.calllog.amend(
             record_row,
             status=CallStatus.ACCEPTED,
             provider_ref=result.provider_ref,

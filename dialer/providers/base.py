@@ -13,7 +13,8 @@ import logging
 import socket
 import ssl
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -139,7 +140,7 @@ class Provider(ABC):
         self.account = account
         self._secret = secret
         self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        self._clients = ClientPool(lambda: make_client(account, transport))
 
     # -- the interface -------------------------------------------------------------------
 
@@ -191,20 +192,13 @@ class Provider(ABC):
             )
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._clients.aclose()
 
     # -- HTTP shared by the providers ---------------------------------------------------
 
     @property
     def base_url(self) -> str:
         return self.account.url if self.account.url.endswith("/") else self.account.url + "/"
-
-    def http(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = make_client(self.account, self._transport)
-        return self._http
 
     async def send(
         self,
@@ -226,9 +220,10 @@ class Provider(ABC):
         import httpx
 
         try:
-            response = await self.http().request(
-                method, url, params=params, json=json_body, data=form, headers=headers
-            )
+            with self._clients.lease() as client:
+                response = await client.request(
+                    method, url, params=params, json=json_body, data=form, headers=headers
+                )
         except httpx.TimeoutException as exc:
             phase = "connect" if isinstance(exc, httpx.ConnectTimeout) else "answer"
             limit = (
@@ -338,6 +333,49 @@ def _ssl_context() -> ssl.SSLContext:
         return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     except ImportError:  # pragma: no cover - truststore is a dependency
         return ssl.create_default_context()
+
+
+class ClientPool:
+    """The account's HTTP clients: one normally, a few small ones under a burst.
+
+    httpcore's pool re-examines every connection each time a request starts or ends, so one
+    client carrying 200 concurrent calls spends its time on bookkeeping (quadratic in the
+    number of connections; measured in benchmarks/calls.py). Leasing the least busy of a few
+    clients, each holding at most ``per_client`` requests, keeps every pool small.
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[], httpx.AsyncClient],
+        *,
+        per_client: int = 4,
+        max_clients: int = 64,
+    ):
+        self._factory = factory
+        self._per_client = per_client
+        self._max_clients = max_clients
+        self._clients: list[httpx.AsyncClient] = []
+        self._busy: list[int] = []
+
+    @contextmanager
+    def lease(self) -> Iterator[httpx.AsyncClient]:
+        index = min(range(len(self._clients)), key=self._busy.__getitem__, default=-1)
+        if index < 0 or (
+            self._busy[index] >= self._per_client and len(self._clients) < self._max_clients
+        ):
+            self._clients.append(self._factory())
+            self._busy.append(0)
+            index = len(self._clients) - 1
+        self._busy[index] += 1
+        try:
+            yield self._clients[index]
+        finally:
+            self._busy[index] -= 1
+
+    async def aclose(self) -> None:
+        clients, self._clients, self._busy = self._clients, [], []
+        for client in clients:
+            await client.aclose()
 
 
 def make_client(
