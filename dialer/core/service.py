@@ -184,7 +184,9 @@ class CallService:
         try:
             result = await provider.start(prepared)
         except DialerError as exc:
-            self._notify(await self.calllog.amend(record_row, status=CallStatus.FAILED, error=str(exc)))
+            self._notify(
+                await self.calllog.amend(record_row, status=CallStatus.FAILED, error=str(exc))
+            )
             raise
         except asyncio.CancelledError:
             self._notify(

@@ -161,3 +161,17 @@ async def test_webhook_report_reaches_the_configured_url(
     assert str(report["to"]) == "918867135000"
     assert report["status"] == "COMPLETED"
     assert report.get("mid") == record.id
+
+
+async def test_listeners_see_placing_then_accepted(
+    sim: ProviderSimulator, make_service: MakeService
+) -> None:
+    service = await make_service(KIND)
+    seen: list[tuple[str, CallStatus]] = []
+    service.listeners.append(lambda record: seen.append((record.id, record.status)))
+    record = await service.place_call("+918867135000")
+    assert seen == [(record.id, CallStatus.PLACING), (record.id, CallStatus.ACCEPTED)]
+    stored = service.calllog.get(record.id)
+    assert stored is not None
+    assert stored.request["fields"]["bridge"] == "918068280000"
+    assert "sim-c2c-token" not in str(stored.request)

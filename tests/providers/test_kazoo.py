@@ -202,3 +202,19 @@ async def test_list_bridges_are_clicktocalls(
     bridges = await provider.list_bridges()
     assert [(b.id, b.number) for b in bridges] == [(made["id"], "1001")]
     assert "Sales" in bridges[0].label
+
+
+async def test_concurrent_first_calls_log_in_once(
+    sim: ProviderSimulator, make_service: MakeService
+) -> None:
+    import asyncio
+
+    service = await make_service(KIND)
+    provider = await provider_of(service)
+    await provider.create_clicktocall({"name": "Desk", "extension": "919876543210"})
+    sim.expire_kazoo_tokens()
+    provider._token = None
+    sim.clear_requests()
+    await asyncio.gather(*(service.place_call("+918867135000") for _ in range(5)))
+    logins = [r for r in provider_requests(sim) if r.path.endswith("api_auth")]
+    assert len(logins) == 1
