@@ -241,6 +241,25 @@ class CallLog:
             ).fetchone()
         return _record(row) if row else None
 
+    def page(
+        self, *, before: tuple[float, str] | None = None, limit: int = 200
+    ) -> list[CallRecord]:
+        """Newest first, ``limit`` rows older than ``before`` = (created_at, id) of the last
+        row already shown: keyset paging stays fast however long the history grows."""
+        with self._lock:
+            if before is None:
+                rows = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM calls ORDER BY created_at DESC, id DESC LIMIT ?",
+                    (limit,),
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM calls WHERE (created_at, id) < (?, ?) "
+                    "ORDER BY created_at DESC, id DESC LIMIT ?",
+                    (*before, limit),
+                ).fetchall()
+        return [_record(row) for row in rows]
+
     def recent(self, limit: int = 100) -> list[CallRecord]:
         with self._lock:
             rows = self._db.execute(

@@ -11,14 +11,13 @@ API runs each call on a daemon thread with a timeout; the window never waits on 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-import threading
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from dialer.core.errors import SecretStoreError
 from dialer.core.redact import register_secret
+from dialer.core.threads import DaemonThreadExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -113,25 +112,7 @@ class MemorySecretStore:
         self._secrets.pop(key, None)
 
 
-class _DaemonExecutor(concurrent.futures.Executor):
-    """One daemon thread per call: a keyring call stuck on a locked keyring never holds exit."""
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        future: concurrent.futures.Future[object] = concurrent.futures.Future()
-
-        def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                future.set_result(fn(*args, **kwargs))
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        threading.Thread(target=run, name="dialer-keyring", daemon=True).start()
-        return future
-
-
-_executor = _DaemonExecutor()
+_executor = DaemonThreadExecutor()
 
 
 async def _off_thread(fn: Callable[[], T], what: str, timeout: float) -> T:
