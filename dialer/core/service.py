@@ -32,8 +32,13 @@ _BRIDGE_SEPARATORS = re.compile(r"[\s\-.()]")
 
 
 class AccountSource(Protocol):
+    """Where accounts come from: the TOML file (AccountStore) or memory (demo, tests)."""
+
     def get(self, name: str | None = None) -> Account: ...
     def list(self) -> list[Account]: ...
+    def add(self, account: Account, *, make_default: bool = False) -> None: ...
+    def update(self, account: Account) -> None: ...
+    def remove(self, name: str) -> Account: ...
 
 
 class StaticAccounts:
@@ -51,6 +56,27 @@ class StaticAccounts:
 
     def list(self) -> list[Account]:
         return list(self._accounts.values())
+
+    def add(self, account: Account, *, make_default: bool = False) -> None:
+        if account.name in self._accounts:
+            raise ConfigError(f"An account named '{account.name}' already exists")
+        self._accounts[account.name] = account
+        if make_default or self._default is None:
+            self._default = account.name
+
+    def update(self, account: Account) -> None:
+        if account.name not in self._accounts:
+            raise ConfigError(f"No account named '{account.name}'")
+        self._accounts[account.name] = account
+
+    def remove(self, name: str) -> Account:
+        try:
+            account = self._accounts.pop(name)
+        except KeyError:
+            raise ConfigError(f"No account named '{name}'") from None
+        if self._default == name:
+            self._default = next(iter(self._accounts), None)
+        return account
 
 
 CallListener = Callable[[CallRecord], None]
@@ -92,6 +118,13 @@ class CallService:
             provider = provider_class(account.provider)(account, secret, transport=self._transport)
             self._providers[account.name] = (account, provider)
             return provider
+
+    async def forget(self, account_name: str) -> None:
+        """Drop an account's provider (and its connections), e.g. after it was removed."""
+        async with self._provider_lock:
+            cached = self._providers.pop(account_name, None)
+        if cached is not None:
+            await cached[1].aclose()
 
     def build_request(
         self,
@@ -205,6 +238,19 @@ class CallService:
         )
         self._notify(accepted)
         return accepted
+
+    async def report_progress(
+        self, call_id: str, status: CallStatus, message: str | None = None
+    ) -> CallRecord | None:
+        """Record what a provider reported about a call (a progress step or its outcome)."""
+        record = self.calllog.get(call_id)
+        if record is None or (record.status is status and message in (None, record.message)):
+            return record
+        updated = await self.calllog.amend(
+            record, status=status, message=record.message if message is None else message
+        )
+        self._notify(updated)
+        return updated
 
     def _notify(self, record: CallRecord) -> None:
         for listener in list(self.listeners):
