@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dialer", description="Click-to-call dialer: your phone rings, then the customer's."
     )
     parser.add_argument("--version", action="version", version=f"dialer {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the window on the demo profile (built-in simulator, sample contacts)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     account = commands.add_parser("account", help="add, list and remove provider accounts")
@@ -135,8 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed usage or --version already
         return int(exc.code or 0)
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        from dialer.ui.app import run as run_window
+
+        return run_window(demo=args.demo)
     from dialer.core.logs import setup_logging
     from dialer.core.paths import AppPaths
 

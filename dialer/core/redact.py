@@ -41,9 +41,13 @@ _known_secrets: set[str] = set()
 _known_lock = threading.Lock()
 
 
+MIN_REGISTERED_LENGTH = 6  # shorter values (a 4-digit PIN) would mask ordinary words and
+# numbers everywhere; they are still masked wherever they appear as a field's value
+
+
 def register_secret(value: str | None) -> None:
     """Remember a secret so that :func:`scrub` removes it from any text, whatever its field."""
-    if value and len(value) >= 3:
+    if value and len(value) >= MIN_REGISTERED_LENGTH:
         with _known_lock:
             _known_secrets.add(value)
 

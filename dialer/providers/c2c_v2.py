@@ -102,6 +102,24 @@ class C2CV2Provider(Provider):
             provider_message=message,
         )
 
+    async def test_connection(self) -> str:
+        """Ask who the token belongs to (``GET {base}auth/me``); nothing is dialled."""
+        response = await self.send(
+            "GET", f"{self.base_url}auth/me", headers=self._headers(), places_call=False
+        )
+        if response.status_code in (401, 403):
+            raise self.auth_refused(
+                _message(self.json_or_none(response)) or f"HTTP {response.status_code}",
+                response.status_code,
+            )
+        data = self.parse_json(response)
+        if not response.is_success or not isinstance(data, dict):
+            raise self.unexpected(response, "an unreadable answer to the credentials check")
+        user = data.get("data")
+        name = (user.get("name") or user.get("username")) if isinstance(user, dict) else None
+        who = f" (signed in as {excerpt(str(name), 80)})" if name else ""
+        return f"{self.label} accepted the API token{who}"
+
 
 def _message(data: dict[str, Any] | None) -> str:
     if not data:

@@ -6,13 +6,22 @@ published demo credentials, held in memory only, and the accounts are never save
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dialer.core.accounts import Account, ProviderKind
+from dialer.core.calllog import CallRecord
+from dialer.core.calls import CallStatus
+from dialer.core.paths import AppPaths
+from dialer.core.profile import Profile
 from dialer.core.secrets import MemorySecretStore
-from dialer.core.service import StaticAccounts
+from dialer.core.service import CallService, StaticAccounts
 from dialer.simulator.model import SimulatorConfig
+
+if TYPE_CHECKING:
+    from dialer.simulator.server import ProviderSimulator
 
 DEMO_AGENT = "+91 98765 43210"
 DEMO_REGION = "IN"
@@ -65,3 +74,93 @@ def demo_secrets(sim: SimulatorEndpoint) -> MemorySecretStore:
     return MemorySecretStore(
         {account.secret_key: secret_for[account.provider] for account in demo_accounts(sim).list()}
     )
+
+
+DEMO_CONTACTS = 300
+
+
+async def open_demo_profile(
+    paths: AppPaths, *, ring_seconds: float = 3.0, talk_seconds: float = 8.0
+) -> Profile:
+    """The demo: an in-process simulator, one account per provider with in-memory secrets,
+    sample contacts and flows, all in a data folder of its own (never the user's)."""
+    from dialer.core.contacts import demo_contacts
+    from dialer.core.flows import demo_flows
+    from dialer.core.profile import assemble
+    from dialer.simulator.server import ProviderSimulator
+
+    sim = ProviderSimulator(SimulatorConfig(ring_seconds=ring_seconds, talk_seconds=talk_seconds))
+    await sim.start()
+    demo_paths = AppPaths.under(paths.data_dir / "demo-profile")
+    profile = assemble(
+        demo_paths,
+        demo_accounts(sim),
+        demo_secrets(sim),
+        demo=True,
+        label=f"Demo profile: simulated providers at {sim.base_url}, no real calls",
+    )
+    profile.on_close(sim.stop)
+    profile.simulator = sim
+    follower = asyncio.get_running_loop().create_task(
+        follow_simulated_calls(sim, profile.service), name="demo-progress"
+    )
+
+    async def stop_following() -> None:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+
+    profile.on_close(stop_following)
+    if profile.contacts.count() == 0:
+        profile.contacts.add_many(demo_contacts(DEMO_CONTACTS))
+    c2c = next(a for a in profile.accounts.list() if a.provider is ProviderKind.C2C_V2)
+    if not profile.flows.list(c2c.name):
+        for flow in demo_flows(c2c.name):
+            profile.flows.save(flow)
+    return profile
+
+
+_SIM_STATUS = {
+    "accepted": CallStatus.ACCEPTED,
+    "ringing-agent": CallStatus.RINGING_AGENT,
+    "agent-answered": CallStatus.RINGING_CUSTOMER,
+    "ringing-customer": CallStatus.RINGING_CUSTOMER,
+    "connected": CallStatus.CONNECTED,
+    "completed": CallStatus.COMPLETED,
+    "no-answer": CallStatus.NO_ANSWER,
+    "busy": CallStatus.BUSY,
+    "failed": CallStatus.FAILED,
+}
+
+
+async def follow_simulated_calls(
+    sim: ProviderSimulator, service: CallService, interval: float = 0.1
+) -> None:
+    """The demo's progress reports: the in-process simulator's call states, as they change,
+    recorded on the matching calls (the simulator's call id is the provider reference).
+
+    Real accounts learn the same from webhooks and report polling (the history issue)."""
+    call_for_ref: dict[str, str] = {}
+    seen: dict[str, str] = {}
+
+    def accepted(record: CallRecord) -> None:
+        if record.provider_ref:
+            call_for_ref[record.provider_ref] = record.id
+
+    service.listeners.append(accepted)
+    try:
+        while True:
+            for sim_call in list(sim.calls.values()):
+                call_id = call_for_ref.get(sim_call.id)
+                state = sim_call.state
+                if call_id is None or seen.get(sim_call.id) == state:
+                    continue
+                seen[sim_call.id] = state
+                status = _SIM_STATUS.get(state)
+                if status is not None:
+                    await service.report_progress(
+                        call_id, status, sim_call.cause if status is CallStatus.FAILED else None
+                    )
+            await asyncio.sleep(interval)
+    finally:
+        service.listeners.remove(accepted)

@@ -207,7 +207,7 @@ def test_unreachable_exits_4(
     args = ["account", "add", "down", "--provider", "c2c-v2", "--url",
             f"http://127.0.0.1:{port}/api/v2/", "--bridge", "918068280000",
             "--agent", "+919876543210"]  # fmt: skip
-    assert run(monkeypatch, *args, stdin="tok\n") == 0
+    assert run(monkeypatch, *args, stdin="tok-for-a-dead-port\n") == 0
     assert run(monkeypatch, "call", "+918867135000") == 4
     assert "connection refused" in capsys.readouterr().err
 

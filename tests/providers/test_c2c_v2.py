@@ -175,3 +175,24 @@ async def test_listeners_see_placing_then_accepted(
     assert stored is not None
     assert stored.request["fields"]["bridge"] == "918068280000"
     assert "sim-c2c-token" not in str(stored.request)
+
+
+async def test_test_connection_checks_the_token_without_calling(sim: ProviderSimulator) -> None:
+    from dialer.providers import provider_class
+    from tests.providers.conftest import sim_account
+
+    account = sim_account(sim, KIND)
+    good = provider_class(KIND)(account, "sim-c2c-token")
+    bad = provider_class(KIND)(account, "wrong-token")
+    try:
+        said = await good.test_connection()
+        assert said == "C2C v2 accepted the API token (signed in as Simulator)"
+        with pytest.raises(AuthenticationRefused, match="Unauthenticated"):
+            await bad.test_connection()
+    finally:
+        await good.aclose()
+        await bad.aclose()
+    requests = provider_requests(sim)
+    assert [(r.method, r.path) for r in requests] == [("GET", "/api/v2/auth/me")] * 2
+    assert requests[0].headers["authorization"] == "Bearer sim-c2c-token"
+    assert sim.calls == {}

@@ -1,0 +1,187 @@
+"""Call options: account, bridge/DID, mode, flow, record, limit, redials.
+
+Whatever the chosen provider cannot do is disabled with a tooltip that says why
+(:func:`dialer.providers.base.unsupported_reason`), never silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from dialer.core.accounts import Account
+from dialer.core.flows import FlowDefinition
+from dialer.providers import provider_class
+from dialer.providers.base import Bridge, BridgeKind, Capabilities, unsupported_reason
+
+AGENT_FIRST, FLOW = "agent", "flow"
+
+
+class CallOptionsPanel(QWidget):
+    accountChanged = Signal()
+    refreshBridges = Signal()
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.account_box = QComboBox(self)
+        self.account_box.setAccessibleName("Account")
+        self.bridge_box = QComboBox(self)
+        self.bridge_box.setAccessibleName("Bridge or caller ID")
+        self.bridge_refresh = QPushButton("↻", self)
+        self.bridge_refresh.setAccessibleName("Reload bridges from the provider")
+        self.bridge_refresh.setToolTip("Reload the list from the provider")
+        self.bridge_state = QLabel(self)
+        self.bridge_state.setAccessibleName("Bridge list status")
+        self.mode_box = QComboBox(self)
+        self.mode_box.setAccessibleName("Call mode")
+        self.mode_box.addItem("Ring me, then the customer", AGENT_FIRST)
+        self.mode_box.addItem("Ring the customer into an IVR flow", FLOW)
+        self.flow_box = QComboBox(self)
+        self.flow_box.setAccessibleName("IVR flow")
+        self.record_box = QCheckBox("Record the call", self)
+        self.record_box.setAccessibleName("Record the call")
+        self.limit_box = QSpinBox(self)
+        self.limit_box.setAccessibleName("Maximum call length in seconds")
+        self.limit_box.setRange(0, 24 * 3600)
+        self.limit_box.setSpecialValueText("No limit")
+        self.limit_box.setSuffix(" s")
+        self.attempts_box = QComboBox(self)
+        self.attempts_box.setAccessibleName("Redial attempts")
+        self.attempts_box.addItem("Provider default", None)
+        for n in (0, 1, 2):
+            self.attempts_box.addItem(str(n), n)
+        bridge_row = QHBoxLayout()
+        bridge_row.addWidget(self.bridge_box, 1)
+        bridge_row.addWidget(self.bridge_refresh)
+        form = QFormLayout(self)
+        form.addRow("Account", self.account_box)
+        form.addRow("Bridge / DID", bridge_row)
+        form.addRow("", self.bridge_state)
+        form.addRow("Mode", self.mode_box)
+        form.addRow("Flow", self.flow_box)
+        form.addRow("", self.record_box)
+        form.addRow("Max length", self.limit_box)
+        form.addRow("Redials", self.attempts_box)
+        self._accounts: list[Account] = []
+        self.account_box.currentIndexChanged.connect(self._account_changed)
+        self.mode_box.currentIndexChanged.connect(self._apply_capabilities)
+        self.bridge_refresh.clicked.connect(self.refreshBridges)
+
+    # -- accounts and bridges -----------------------------------------------------------
+
+    def set_accounts(self, accounts: list[Account], current: str | None = None) -> None:
+        self._accounts = accounts
+        self.account_box.blockSignals(True)
+        self.account_box.clear()
+        for account in accounts:
+            label = f"{account.name} ({account.provider})"
+            self.account_box.addItem(label, account.name)
+        index = self.account_box.findData(current) if current else 0
+        self.account_box.setCurrentIndex(max(index, 0))
+        self.account_box.blockSignals(False)
+        self._account_changed()
+
+    def account(self) -> Account | None:
+        name = self.account_box.currentData()
+        return next((a for a in self._accounts if a.name == name), None)
+
+    def capabilities(self) -> Capabilities | None:
+        account = self.account()
+        return provider_class(account.provider).capabilities if account else None
+
+    def set_bridges(self, bridges: list[Bridge], current: str | None = None) -> None:
+        self.bridge_box.clear()
+        for bridge in bridges:
+            self.bridge_box.addItem(bridge.label, bridge.id)
+        if current is not None and (index := self.bridge_box.findData(current)) >= 0:
+            self.bridge_box.setCurrentIndex(index)
+        caps = self.capabilities()
+        if bridges or (caps is not None and caps.bridge is BridgeKind.NONE):
+            self.bridge_state.setText("")
+        else:
+            self.bridge_state.setText("No bridges configured for this account")
+
+    def set_bridge_loading(self) -> None:
+        self.bridge_box.clear()
+        self.bridge_state.setText("Loading from the provider…")
+
+    def set_bridge_error(self, text: str) -> None:
+        self.bridge_state.setText(f"✗ {text}")
+
+    def set_flows(self, flows: list[FlowDefinition]) -> None:
+        self.flow_box.clear()
+        for flow in flows:
+            self.flow_box.addItem(f"{flow.name} ({flow.flow_id})", flow.flow_id)
+        self._apply_capabilities()
+
+    def _account_changed(self) -> None:
+        caps = self.capabilities()
+        self.bridge_refresh.setVisible(caps is not None and caps.bridge is BridgeKind.CLICKTOCALL)
+        self._apply_capabilities()
+        self.accountChanged.emit()
+
+    def _apply_capabilities(self) -> None:
+        caps = self.capabilities()
+        account = self.account()
+        label = provider_class(account.provider).label if account else ""
+
+        def gate(widget: QWidget, option: str) -> None:
+            reason = unsupported_reason(caps, label, option) if caps else "No account selected"
+            widget.setEnabled(reason is None)
+            widget.setToolTip(reason or "")
+
+        gate(self.record_box, "record")
+        gate(self.limit_box, "max_length")
+        gate(self.attempts_box, "attempts")
+        flows_ok = caps is not None and caps.flows
+        flow_item = self.mode_box.model().item(1)  # type: ignore[attr-defined]
+        flow_item.setEnabled(flows_ok)
+        flow_reason = None if flows_ok else unsupported_reason(caps, label, "flow") if caps else ""
+        flow_item.setToolTip(flow_reason or "")
+        if not flows_ok and self.mode_box.currentData() == FLOW:
+            self.mode_box.setCurrentIndex(0)
+        in_flow = self.mode_box.currentData() == FLOW
+        self.flow_box.setEnabled(in_flow and self.flow_box.count() > 0)
+        self.flow_box.setToolTip(
+            "" if in_flow else "Choose 'Ring the customer into an IVR flow' to use a flow"
+        )
+        if caps is not None and caps.bridge is BridgeKind.NONE:
+            self.bridge_box.setEnabled(False)
+            self.bridge_box.setToolTip(f"{label} calls have no bridge or caller ID to choose")
+        else:
+            self.bridge_box.setEnabled(True)
+            self.bridge_box.setToolTip("")
+
+    # -- what to call with --------------------------------------------------------------
+
+    @property
+    def flow_mode(self) -> bool:
+        return bool(self.mode_box.currentData() == FLOW)
+
+    def flow_id(self) -> str | None:
+        data = self.flow_box.currentData()
+        return str(data) if self.flow_mode and data else None
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for ``CallService.place_call`` (flow variables excluded)."""
+        options: dict[str, Any] = {}
+        if self.bridge_box.isEnabled() and self.bridge_box.currentData():
+            options["bridge"] = str(self.bridge_box.currentData())
+        if self.record_box.isEnabled() and self.record_box.isChecked():
+            options["record"] = True
+        if self.limit_box.isEnabled() and self.limit_box.value() > 0:
+            options["max_seconds"] = self.limit_box.value()
+        if self.attempts_box.isEnabled() and self.attempts_box.currentData() is not None:
+            options["attempts"] = int(self.attempts_box.currentData())
+        return options

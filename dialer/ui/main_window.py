@@ -1,0 +1,463 @@
+"""The main window: contacts on the left, number and options on the right, calls below.
+
+Widgets hold no call logic: every action is a plain coroutine here (``search``,
+``call_number``, ``load_bridges``...) that tests await directly; signals only start them
+as named tasks. Nothing here blocks the GUI thread: searches and provider requests run on
+the loop or on worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dialer.core.calllog import CallRecord
+from dialer.core.contacts import Contact
+from dialer.core.errors import InvalidInput
+from dialer.core.flows import resolve_variables
+from dialer.core.numbers import parse_contact
+from dialer.core.profile import Profile
+from dialer.providers.base import Bridge, BridgeKind
+from dialer.ui.call_options import CallOptionsPanel
+from dialer.ui.calls_model import CallListModel
+from dialer.ui.contacts_model import ContactsTableModel, display_number
+from dialer.ui.messages import Level, MessageBridge
+from dialer.ui.number_entry import NumberEntry
+from dialer.ui.tasks import TaskManager
+
+logger = logging.getLogger(__name__)
+
+SEARCH_DELAY_MS = 120  # one search per pause in typing, not one per key
+_call_tasks = itertools.count(1)  # each call is its own task: a call never cancels another
+
+
+class CallEvents(QObject):
+    """Re-emits the core call service's record updates as a Qt signal."""
+
+    changed = Signal(object)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, profile: Profile, messages: MessageBridge | None = None):
+        super().__init__()
+        self.profile = profile
+        self.messages = messages or MessageBridge()
+        self.tasks = TaskManager(on_error=lambda name, exc: self.messages.failure(exc, name))
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._placing: set[tuple[str, str]] = set()
+        self.setWindowTitle("Dialer" + (" — demo" if profile.demo else ""))
+        self._build()
+        self._wire()
+        self._menus()
+        self._shortcuts()
+        self._restore()
+
+    def _build_contacts(self) -> QWidget:
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search contacts: name, company or any digits")
+        self.search_edit.setAccessibleName("Search contacts")
+        self.search_edit.setClearButtonEnabled(True)
+        self.contacts_model = ContactsTableModel(self.profile.contacts, self)
+        self.contacts_view = _table(self.contacts_model, "Contacts")
+        header = self.contacts_view.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.search_edit)
+        left_layout.addWidget(self.contacts_view)
+        return left
+
+    def _build(self) -> None:
+        profile = self.profile
+        left = self._build_contacts()
+
+        # Number, options, call
+        self.number = NumberEntry()
+        self.options = CallOptionsPanel()
+        self.call_button = QPushButton("Call")
+        self.call_button.setAccessibleName("Call")
+        self.call_button.setDefault(True)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.number)
+        right_layout.addWidget(self.call_button)
+        right_layout.addWidget(self.options)
+        right_layout.addStretch(1)
+
+        # Calls and the status line
+        self.calls_model = CallListModel(profile.calllog, self)
+        self.calls_view = _table(self.calls_model, "Calls")
+        calls_header = self.calls_view.horizontalHeader()
+        for column in range(4):
+            calls_header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        calls_header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.banner = QLabel()
+        self.banner.setAccessibleName("Status")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+
+        self.top_splitter = top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(left)
+        top.addWidget(right)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+        self.main_splitter = main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(self.calls_view)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 1)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        if profile.label:
+            demo = QLabel(profile.label)
+            demo.setAccessibleName("Profile")
+            layout.addWidget(demo)
+        layout.addWidget(self.banner)
+        layout.addWidget(main, 1)
+        self.setCentralWidget(central)
+        self.resize(1100, 720)
+
+    def _wire(self) -> None:
+        """Signals start coroutines as named tasks; the coroutines do the work."""
+        profile = self.profile
+        self.events = CallEvents(self)
+        self.events.changed.connect(self.calls_model.upsert)
+        profile.service.listeners.append(self.events.changed.emit)
+        self.messages.posted.connect(self._show_message)
+        self.search_edit.textChanged.connect(lambda _: self._search_timer.start())
+        self._search_timer.timeout.connect(
+            lambda: self.tasks.start("search", self.search(self.search_edit.text()))
+        )
+        self.number.submitted.connect(self._start_number_call)
+        self.call_button.clicked.connect(self._start_number_call)
+        self.contacts_view.activated.connect(lambda _: self._start_contact_call())
+        self.calls_view.activated.connect(lambda index: self.show_call_details(index.row()))
+        self.contacts_view.selectionModel().currentRowChanged.connect(self._contact_selected)
+        self.options.accountChanged.connect(self._account_changed)
+        self.options.refreshBridges.connect(
+            lambda: self.tasks.start("bridges", self.load_bridges(force=True))
+        )
+
+    # -- start-up and shutdown ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Fill the window; called once the loop runs."""
+        await self.search(self.search_edit.text())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save()
+        if not self.closed.done():
+            self.closed.set_result(None)
+        event.accept()
+
+    async def shutdown(self) -> None:
+        if self.events.changed.emit in self.profile.service.listeners:
+            self.profile.service.listeners.remove(self.events.changed.emit)
+        await self.tasks.cancel_all()
+
+    def _menus(self) -> None:
+        """Menus start dialogs as the single task 'dialog': one dialog at a time."""
+
+        def action(menu: Any, text: str, coro: Any, shortcut: str | None = None) -> None:
+            act = menu.addAction(text)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(lambda: self.tasks.start("dialog", coro(), replace=False))
+
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        action(file_menu, "&Import contacts…", self.import_contacts)
+        action(file_menu, "&Export contacts…", self.export_contacts)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        contacts = bar.addMenu("&Contacts")
+        action(contacts, "&New contact…", self.add_contact, "Ctrl+N")
+        action(contacts, "&Edit contact…", self.edit_contact, "F2")
+        action(contacts, "&Delete contact", self.delete_contact, "Ctrl+Delete")
+        settings = bar.addMenu("&Settings")
+        action(settings, "&Accounts…", self.edit_accounts)
+        action(settings, "&Flows and variables…", self.edit_flows)
+
+    # -- dialogs ---------------------------------------------------------------------
+
+    async def edit_accounts(self) -> None:
+        from dialer.ui.accounts_dialog import edit_accounts
+
+        if await edit_accounts(self, self.profile):
+            current = self.options.account()
+            self.options.set_accounts(
+                self.profile.accounts.list(), current.name if current else None
+            )
+
+    async def edit_flows(self) -> None:
+        from dialer.ui.flow_editor import edit_flows
+
+        account = self.options.account()
+        changed = await edit_flows(
+            self,
+            self.profile,
+            account=account.name if account else None,
+            contact=self.selected_contact(),
+        )
+        if changed and account is not None:
+            self.options.set_flows(self.profile.flows.list(account.name))
+
+    async def add_contact(self) -> None:
+        from dialer.ui.contact_dialogs import add_contact
+
+        if await add_contact(self, self.profile, number=self.number.text()) is not None:
+            await self.search(self.search_edit.text())
+
+    async def edit_contact(self) -> None:
+        from dialer.ui.contact_dialogs import edit_contact
+
+        contact = self.selected_contact()
+        if contact is None:
+            self.messages.info("Select a contact to edit")
+            return
+        if await edit_contact(self, self.profile, contact) is not None:
+            await self.search(self.search_edit.text())
+
+    async def delete_contact(self) -> None:
+        from dialer.ui.contact_dialogs import delete_contact
+
+        contact = self.selected_contact()
+        if contact is None:
+            self.messages.info("Select a contact to delete")
+            return
+        if await delete_contact(self, self.profile, contact):
+            await self.search(self.search_edit.text())
+
+    async def import_contacts(self) -> None:
+        from dialer.ui.contact_dialogs import import_contacts
+
+        report = await import_contacts(self, self.profile)
+        if report is not None:
+            await self.search(self.search_edit.text())
+
+    async def export_contacts(self) -> None:
+        from dialer.ui.contact_dialogs import export_contacts
+
+        count = await export_contacts(self, self.profile)
+        if count:
+            self.messages.info(f"Exported {count} contacts")
+
+    def show_call_details(self, row: int) -> None:
+        from dialer.ui.call_details import CallDetailsDialog
+
+        dialog = CallDetailsDialog(self.calls_model.record(row), self)  # owned by the window
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    def _shortcuts(self) -> None:
+        for keys in ("Ctrl+F", "Ctrl+K"):
+            QShortcut(QKeySequence(keys), self, self._focus_search)
+        QShortcut(QKeySequence("Ctrl+L"), self, self.number.edit.setFocus)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self._clear)
+
+    def _focus_search(self) -> None:
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    def _clear(self) -> None:
+        if self.number.edit.hasFocus():
+            self.number.edit.clear()
+        else:
+            self.search_edit.clear()
+            self.search_edit.setFocus()
+
+    # -- settings ------------------------------------------------------------------------
+
+    def _settings(self) -> QSettings:
+        return QSettings(
+            str(self.profile.paths.config_dir / "window.ini"), QSettings.Format.IniFormat
+        )
+
+    def _restore(self) -> None:
+        settings = self._settings()
+        geometry = settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        for key, splitter in (("top", self.top_splitter), ("main", self.main_splitter)):
+            state = settings.value(f"splitter/{key}")
+            if state is not None:
+                splitter.restoreState(state)
+        accounts = self.profile.accounts.list()
+        last = settings.value("account")
+        self.options.set_accounts(accounts, str(last) if last else None)
+
+    def _save(self) -> None:
+        settings = self._settings()
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("splitter/top", self.top_splitter.saveState())
+        settings.setValue("splitter/main", self.main_splitter.saveState())
+        account = self.options.account()
+        if account is not None:
+            settings.setValue("account", account.name)
+            bridge = self.options.bridge_box.currentData()
+            if bridge:
+                settings.setValue(f"bridge/{account.name}", str(bridge))
+        settings.sync()
+
+    def _last_bridge(self, account: str) -> str | None:
+        value = self._settings().value(f"bridge/{account}")
+        return str(value) if value else None
+
+    # -- contacts ------------------------------------------------------------------------
+
+    async def search(self, text: str) -> None:
+        """Search off the GUI thread; a newer search cancels this one (task 'search')."""
+        loop = asyncio.get_running_loop()
+        ids = await loop.run_in_executor(None, self.profile.contacts.search_ids, text)
+        self.contacts_model.set_ids(ids)
+        if ids:
+            self.contacts_view.selectRow(0)
+
+    def selected_contact(self) -> Contact | None:
+        index = self.contacts_view.currentIndex()
+        return self.contacts_model.contact(index.row()) if index.isValid() else None
+
+    def _contact_selected(self) -> None:
+        contact = self.selected_contact()
+        if contact is not None and contact.primary is not None and not self.number.edit.hasFocus():
+            self.number.set_text(display_number(contact.primary.number))
+
+    # -- accounts and bridges ------------------------------------------------------------
+
+    def _account_changed(self) -> None:
+        account = self.options.account()
+        if account is None:
+            return
+        self.number.set_region(account.region)
+        caps = self.options.capabilities()
+        self.number.allow_sip = bool(caps and caps.sip_contacts)
+        self.options.set_flows(self.profile.flows.list(account.name))
+        self.tasks.start("bridges", self.load_bridges())
+
+    async def load_bridges(self, *, force: bool = False) -> None:
+        """The account's bridges; Kazoo's are listed from the server (spinner, error state)."""
+        account = self.options.account()
+        caps = self.options.capabilities()
+        if account is None or caps is None:
+            return
+        if caps.bridge is not BridgeKind.CLICKTOCALL and not force:
+            self.options.set_bridges(
+                [Bridge(id=b, label=b, number=b) for b in account.bridges],
+                self._last_bridge(account.name),
+            )
+            return
+        self.options.set_bridge_loading()
+        try:
+            provider = await self.profile.service.provider_for(account)
+            bridges = await provider.list_bridges()
+        except Exception as exc:
+            self.options.set_bridge_error(str(exc) if isinstance(exc, InvalidInput) else _say(exc))
+            raise
+        self.options.set_bridges(bridges, self._last_bridge(account.name))
+        if caps.bridge is BridgeKind.CLICKTOCALL and not bridges:
+            self.options.bridge_state.setText(
+                "No clicktocall yet: one is created for your number on the first call"
+            )
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def _start_number_call(self) -> None:
+        self.tasks.start(f"call-{next(_call_tasks)}", self.call_number(self.number.text()))
+
+    def _start_contact_call(self) -> None:
+        contact = self.selected_contact()
+        if contact is None or contact.primary is None:
+            self.messages.warning("This contact has no number to call")
+            return
+        self.number.set_text(contact.primary.number)
+        self.tasks.start(f"call-{next(_call_tasks)}", self.call_number(contact.primary.number))
+
+    async def call_number(self, text: str) -> CallRecord | None:
+        """Place a call to ``text`` with the chosen options; errors become one message."""
+        account = self.options.account()
+        if account is None:
+            self.messages.error("Add an account first (no account is configured)")
+            return None
+        options = self.options.options()
+        caps = self.options.capabilities()
+        try:
+            target = parse_contact(text, account.region, allow_sip=bool(caps and caps.sip_contacts))
+            if self.options.flow_mode:
+                flow_id = self.options.flow_id()
+                if flow_id is None:
+                    raise InvalidInput("Choose an IVR flow for this account first")
+                flow = self.profile.flows.get(account.name, flow_id)
+                contact = self.selected_contact()
+                options["flow"] = flow.flow_id
+                options["variables"] = resolve_variables(
+                    flow,
+                    contact.fields() if contact else None,
+                    contact_name=contact.name if contact else "",
+                )
+        except InvalidInput as exc:
+            self.messages.error(str(exc))
+            return None
+        key = (account.name, str(target))
+        if key in self._placing:
+            self.messages.info(f"A call to {target} is already being placed")
+            return None
+        self._placing.add(key)
+        try:
+            record = await self.profile.service.place_call(text, account=account.name, **options)
+        except Exception as exc:
+            self.messages.failure(exc, "placing the call")
+            return None
+        finally:
+            self._placing.discard(key)
+        self.messages.info(f"Call to {record.customer} accepted by {account.name}")
+        return record
+
+    # -- messages ------------------------------------------------------------------------
+
+    def _show_message(self, level: str, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(True)
+        self.banner.setProperty("level", level)
+        if level == Level.INFO:
+            self.statusBar().showMessage(text, 8000)
+
+
+def _table(model: Any, name: str) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(24)
+    view.setAlternatingRowColors(True)
+    return view
+
+
+def _say(error: BaseException) -> str:
+    from dialer.core.errors import DialerError
+
+    return str(error) if isinstance(error, DialerError) else "the provider could not be asked"
