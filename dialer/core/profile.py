@@ -11,10 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialer.core.calllog import CallLog
 from dialer.core.contacts import ContactStore
 from dialer.core.flows import FlowStore
-
-from dialer.core.calllog import CallLog
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import KeyringSecretStore, SecretStore
 from dialer.core.service import AccountSource, CallService

@@ -327,9 +327,6 @@ class NumberRow(QWidget):
         self.label_box.setCurrentText(number.label)
         self.edit.setText(display_number(number.number))
 
-    def is_blank(self) -> bool:
-        return not self.edit.text().strip()
-
     @property
     def error(self) -> str | None:
         """The parser's sentence when the number cannot be dialled."""
@@ -622,8 +619,9 @@ def _file_dialog(parent: QWidget, title: str, *, save: bool, filters: Sequence[s
     return dialog
 
 
-async def choose_file(parent: QWidget, title: str, *, save: bool, filters: Sequence[str],
-                      suggested: str = "") -> Path | None:  # fmt: skip
+async def choose_file(
+    parent: QWidget, title: str, *, save: bool, filters: Sequence[str], suggested: str = ""
+) -> Path | None:
     """An awaited file dialog; the chosen path, or ``None``."""
     global _last_folder  # noqa: PLW0603 - one remembered folder per session
     dialog = _file_dialog(parent, title, save=save, filters=filters)

@@ -8,8 +8,9 @@ can await the window's coroutines while Qt paints and delivers signals. Never ca
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,19 @@ def _qasync_loop() -> asyncio.AbstractEventLoop:
     loop = TestEventLoop(app)
     loop.set_default_executor(DaemonThreadExecutor())
     return loop
+
+
+@pytest.fixture(autouse=True)
+def collect_dead_loops() -> Iterator[None]:
+    """Collect the cyclic garbage of earlier tests' qasync loops here, on the GUI thread.
+
+    Each test gets a new loop whose timer QObjects end up in reference cycles. Collected on
+    a worker thread (the collector runs wherever allocation trips it, e.g. during an import
+    in the executor), they make Qt warn "Timers cannot be stopped from another thread".
+    """
+    gc.collect()
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,19 +42,6 @@ pytestmark = pytest.mark.gui
 
 W = TypeVar("W", bound=QWidget)
 T = TypeVar("T")
-
-
-@pytest.fixture(autouse=True)
-def collect_dead_loops() -> Iterator[None]:
-    """Collect the cyclic garbage of earlier tests' qasync loops here, on the GUI thread.
-
-    Each test gets a new loop; its timer QObjects end up in reference cycles. Collected by a
-    worker thread (the garbage collector runs wherever allocation trips it, and an import
-    allocates a lot), they make Qt warn "Timers cannot be stopped from another thread".
-    """
-    gc.collect()
-    yield
-    gc.collect()
 
 
 @pytest.fixture
