@@ -227,7 +227,8 @@ class MainWindow(QMainWindow):
     async def add_contact(self) -> None:
         from dialer.ui.contact_dialogs import add_contact
 
-        if await add_contact(self, self.profile, number=self.number.text()) is not None:
+        number, region = self.number.text(), self.number.region
+        if await add_contact(self, self.profile, number=number, region=region) is not None:
             await self.search(self.search_edit.text())
 
     async def edit_contact(self) -> None:
