@@ -7,8 +7,6 @@ the OS keyring (:mod:`dialer.core.secrets`); this file never sees it.
 from __future__ import annotations
 
 import ipaddress
-import os
-import tempfile
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
@@ -17,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dialer.core.errors import ConfigError, InvalidInput
+from dialer.core.files import write_toml_atomically
 from dialer.core.numbers import NumberFormat
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -148,23 +147,11 @@ class AccountStore:
         return (default if default in accounts else None), accounts
 
     def _write(self, default: str | None, accounts: dict[str, Account]) -> None:
-        import tomli_w
-
         doc: dict[str, Any] = {}
         if default:
             doc["default"] = default
         doc["accounts"] = {name: _account_to_toml(acc) for name, acc in accounts.items()}
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".accounts-", suffix=".toml", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                tomli_w.dump(doc, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_toml_atomically(self.path, doc)
 
     def list(self) -> list[Account]:
         return list(self._read()[1].values())

@@ -23,8 +23,6 @@ them above DEBUG, and DEBUG lines carry ids only.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,6 +31,7 @@ from typing import Any
 
 from dialer.core.calls import Flow
 from dialer.core.errors import ConfigError, InvalidInput
+from dialer.core.files import write_toml_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -428,20 +427,8 @@ class FlowStore:
         return flows
 
     def _write(self, flows: Mapping[tuple[str, str], FlowDefinition]) -> None:
-        import tomli_w
-
         doc = {"flows": [_flow_to_toml(flow) for flow in sorted(flows.values(), key=_sort_key)]}
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".flows-", suffix=".toml", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                tomli_w.dump(doc, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_toml_atomically(self.path, doc)
 
     def list(self, account: str | None = None) -> list[FlowDefinition]:
         """Every flow, or one account's, sorted by account then name."""
