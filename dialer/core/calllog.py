@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dialer.core.calls import CallStatus
-from dialer.core.errors import ConfigError
+from dialer.core.sqlite import immediate_transaction, open_database
 
 SCHEMA_VERSION = 1
 
@@ -135,36 +135,15 @@ class CallLog:
 
     def __init__(self, path: Path | str):
         self.path = Path(path) if str(path) != ":memory:" else path
-        if isinstance(self.path, Path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout=5000")
-        # Check the version before anything writes: a newer file must stay byte-identical.
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            self._db.close()
-            raise ConfigError(
-                f"{path} was written by a newer version of the dialer (schema {version}); "
-                "update the dialer to open it"
-            )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._db = open_database(path, _SCHEMA, SCHEMA_VERSION, "call log")
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, immediate_transaction(self._db) as db:
+            yield db
 
     def add(self, record: CallRecord) -> CallRecord:
         with self._transaction() as db:

@@ -24,8 +24,8 @@ import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,8 @@ from dialer.core.contacts.model import (
     number_search_text,
 )
 from dialer.core.contacts.search import SearchIndex, parse_query
-from dialer.core.errors import ConfigError, InvalidInput
+from dialer.core.errors import InvalidInput
+from dialer.core.sqlite import immediate_transaction, open_database
 
 SCHEMA_VERSION = 1
 
@@ -192,43 +193,13 @@ class ContactStore:
 
     def __init__(self, path: Path | str):
         self.path: Path | str = Path(path) if str(path) != ":memory:" else str(path)
-        if isinstance(self.path, Path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._index: SearchIndex | None = None
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        try:
-            self._db.execute("PRAGMA busy_timeout=5000")
-            # Check the version before anything writes: a newer file must stay byte-identical.
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise ConfigError(
-                    f"{path} was written by a newer version of the dialer (schema {version}); "
-                    "update the dialer to open it"
-                )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise ConfigError(
-                f"{path} is not a contacts database that can be opened ({exc})"
-            ) from None
-        except BaseException:
-            self._db.close()
-            raise
+        self._db = open_database(path, _SCHEMA, SCHEMA_VERSION, "contacts database")
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """Caller holds the lock."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        return immediate_transaction(self._db)
 
     # -- writing ----------------------------------------------------------------------------
 
