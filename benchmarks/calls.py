@@ -29,8 +29,8 @@ from pathlib import Path
 
 from benchmarks.table import Row
 from dialer.core.accounts import ProviderKind
-from dialer.core.calllog import CallLog
 from dialer.core.service import CallService
+from dialer.history.sqlite_store import SqliteHistory
 from dialer.simulator import ProviderSimulator, SimulatorAddress, SimulatorConfig
 from dialer.simulator.profile import demo_accounts, demo_secrets
 
@@ -142,8 +142,8 @@ async def run(*, quick: bool = False) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         async with ProviderSimulator(_quiet_config()) as sim:
             accounts = demo_accounts(sim)
-            calllog = CallLog(Path(tmp) / "latency.sqlite3")
-            service = CallService(accounts, demo_secrets(sim), calllog)
+            history = SqliteHistory(Path(tmp) / "latency.sqlite3")
+            service = CallService(accounts, demo_secrets(sim), history)
             base = _percentile(await _baseline(sim, count), 50)
             rows.append(Row(f"raw httpx POST, p50 over {count} (baseline)", f"{base:.3f} ms"))
             for account in accounts.list():
@@ -163,7 +163,7 @@ async def run(*, quick: bool = False) -> list[Row]:
                     f"{statistics.mean(samples):.3f} ms ({statistics.stdev(samples):.3f})",
                 ))  # fmt: skip
             await service.aclose()
-            calllog.close()
+            history.close()
         gc.collect()
         with _simulator_process(BURST_DELAY) as remote:
             floor = await _raw_burst(remote)
@@ -172,8 +172,8 @@ async def run(*, quick: bool = False) -> list[Row]:
                 "(baseline)", f"{floor:.2f} s wall",
             ))  # fmt: skip
             accounts = demo_accounts(remote)
-            calllog = CallLog(Path(tmp) / "burst.sqlite3")
-            service = CallService(accounts, demo_secrets(remote), calllog)
+            history = SqliteHistory(Path(tmp) / "burst.sqlite3")
+            service = CallService(accounts, demo_secrets(remote), history)
             for account in accounts.list():
                 cold, failures = await _burst(service, account.name)  # fresh connection pools
                 wall, more = await _burst(service, account.name)  # warm, as in a running app
@@ -191,7 +191,7 @@ async def run(*, quick: bool = False) -> list[Row]:
                     wall <= BURST_TARGET_S and failures == 0,
                 ))  # fmt: skip
             await service.aclose()
-            calllog.close()
+            history.close()
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows.append(Row("peak resident memory of the whole run", f"{peak_rss:.0f} MB"))
     return rows

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from dialer.core.calllog import CallLog
 from dialer.core.paths import AppPaths
 from dialer.core.service import CallService
+from dialer.history.sqlite_store import SqliteHistory
 
 DEMO_CUSTOMER = "+91 88671 35000"
 RING_SECONDS, TALK_SECONDS = 1.0, 2.0  # slow enough to watch, quick enough to wait for
@@ -26,8 +26,8 @@ async def run(paths: AppPaths) -> int:
         SimulatorConfig(ring_seconds=RING_SECONDS, talk_seconds=TALK_SECONDS)
     ) as sim:
         accounts = demo_accounts(sim)
-        calllog = CallLog(demo_paths.calls_db)
-        service = CallService(accounts, demo_secrets(sim), calllog)
+        history = SqliteHistory(demo_paths.calls_db)
+        service = CallService(accounts, demo_secrets(sim), history)
         print(f"Demo profile (simulated providers at {sim.base_url}; no real calls are made)")
         try:
             for account in accounts.list():
@@ -38,7 +38,7 @@ async def run(paths: AppPaths) -> int:
             await _follow(sim)
         finally:
             await service.aclose()
-            calllog.close()
+            history.close()
     print(f"Done. Call records: {demo_paths.calls_db}")
     return 0
 

@@ -184,17 +184,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _call(args: argparse.Namespace, paths: Any) -> int:
     from dialer.core.accounts import AccountStore
-    from dialer.core.calllog import CallLog
     from dialer.core.secrets import KeyringSecretStore
     from dialer.core.service import CallService
+    from dialer.history import HistoryQuery
+    from dialer.history.sqlite_store import SqliteHistory
 
     store = AccountStore(paths.accounts_file)
     account = store.get(args.account)
     variables = dict(args.var)
     if len(variables) != len(args.var):
         raise InvalidInput("A flow variable is given twice")
-    calllog = CallLog(paths.ensure().calls_db)
-    service = CallService(store, KeyringSecretStore(), calllog)
+    history = SqliteHistory(paths.ensure().calls_db)
+    service = CallService(store, KeyringSecretStore(), history)
     try:
         record = await service.place_call(
             args.number,
@@ -210,7 +211,7 @@ async def _call(args: argparse.Namespace, paths: Any) -> int:
         )
     except DialerError as exc:
         if args.json:
-            failed = calllog.recent(1)
+            failed = history.page(HistoryQuery(), limit=1)
             payload: dict[str, Any] = {
                 "account": account.name,
                 "provider": str(account.provider),
@@ -224,7 +225,7 @@ async def _call(args: argparse.Namespace, paths: Any) -> int:
         raise
     finally:
         await service.aclose()
-        calllog.close()
+        history.close()
     if args.json:
         print(json.dumps(record.as_dict()))
         return EXIT_OK

@@ -25,7 +25,7 @@ class CallMode(StrEnum):
 
 
 class CallStatus(StrEnum):
-    """Where a call is in its life. The history issue extends the tail of this list."""
+    """Where a call is in its life: the open steps, then the outcomes (see FINAL_STATUSES)."""
 
     PLACING = "placing"  # request on its way
     ACCEPTED = "accepted"  # the provider took it
@@ -35,6 +35,7 @@ class CallStatus(StrEnum):
     COMPLETED = "completed"
     NO_ANSWER = "no-answer"
     BUSY = "busy"
+    CANCELLED = "cancelled"  # hung up before anyone answered (the platform's CANCEL)
     FAILED = "failed"  # refused, unreachable or an unreadable answer
     NO_REPORT = "no-report"  # accepted, and the provider has no way to report the outcome
 

@@ -11,12 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.core.calllog import CallLog
 from dialer.core.contacts import ContactStore
 from dialer.core.flows import FlowStore
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import KeyringSecretStore, SecretStore
 from dialer.core.service import AccountSource, CallService
+from dialer.history.sqlite_store import SqliteHistory
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class Profile:
     paths: AppPaths
     accounts: AccountSource
     secrets: SecretStore
-    calllog: CallLog
+    history: SqliteHistory
     contacts: ContactStore
     flows: FlowStore
     service: CallService
@@ -45,7 +45,7 @@ class Profile:
                 await closer()
             except Exception:
                 logger.exception("Closing the profile failed")
-        self.calllog.close()
+        self.history.close()
         self.contacts.close()
 
 
@@ -53,15 +53,15 @@ def assemble(
     paths: AppPaths, accounts: AccountSource, secrets: SecretStore, *, demo: bool, label: str
 ) -> Profile:
     paths.ensure()
-    calllog = CallLog(paths.calls_db)
+    history = SqliteHistory(paths.calls_db)
     return Profile(
         paths=paths,
         accounts=accounts,
         secrets=secrets,
-        calllog=calllog,
+        history=history,
         contacts=ContactStore(paths.data_dir / "contacts.sqlite3"),
         flows=FlowStore(paths.config_dir / "flows.toml"),
-        service=CallService(accounts, secrets, calllog),
+        service=CallService(accounts, secrets, history),
         demo=demo,
         label=label,
     )

@@ -11,15 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from dialer.core.accounts import Account
-from dialer.core.calllog import CallLog, CallRecord
 from dialer.core.calls import CallRequest, CallStatus, Flow
 from dialer.core.errors import ConfigError, DialerError, InvalidInput
 from dialer.core.numbers import Contact, parse_contact
 from dialer.core.secrets import SecretStore, get_secret
+from dialer.history import CallRecord, HistoryListener, HistoryStore
 
 if TYPE_CHECKING:
     import httpx
@@ -79,25 +79,26 @@ class StaticAccounts:
         return account
 
 
-CallListener = Callable[[CallRecord], None]
-
-
 class CallService:
     def __init__(
         self,
         accounts: AccountSource,
         secrets: SecretStore,
-        calllog: CallLog,
+        history: HistoryStore,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         self.accounts = accounts
         self.secrets = secrets
-        self.calllog = calllog
+        self.history = history
         self._transport = transport
         self._providers: dict[str, tuple[Account, Provider]] = {}
         self._provider_lock = asyncio.Lock()
-        self.listeners: list[CallListener] = []
+
+    @property
+    def listeners(self) -> list[HistoryListener]:
+        """Told of every stored change to a call, whoever made it (the history's listeners)."""
+        return self.history.listeners
 
     async def provider_for(self, account: Account) -> Provider:
         """The account's provider, created once and kept (with its connection pool)."""
@@ -201,7 +202,7 @@ class CallService:
         )
         provider = await self.provider_for(acct)
         prepared = await provider.prepare(request)
-        record_row = await self.calllog.insert(
+        record_row = await self.history.insert(
             CallRecord(
                 id=request.reference,
                 account=acct.name,
@@ -213,51 +214,39 @@ class CallService:
                 request=prepared.sent.as_dict(),
             )
         )
-        self._notify(record_row)
         try:
             result = await provider.start(prepared)
         except DialerError as exc:
-            self._notify(
-                await self.calllog.amend(record_row, status=CallStatus.FAILED, error=str(exc))
-            )
+            await self.history.amend(record_row, status=CallStatus.FAILED, error=str(exc))
             raise
         except asyncio.CancelledError:
-            self._notify(
-                await self.calllog.amend(
-                    record_row,
-                    status=CallStatus.FAILED,
-                    error="Cancelled before the provider answered; the call may have been placed",
-                )
+            await self.history.amend(
+                record_row,
+                status=CallStatus.FAILED,
+                error="Cancelled before the provider answered; the call may have been placed",
             )
             raise
-        accepted = await self.calllog.amend(
+        return await self.history.amend(
             record_row,
             status=CallStatus.ACCEPTED,
             provider_ref=result.provider_ref,
             message=result.message,
         )
-        self._notify(accepted)
-        return accepted
 
     async def report_progress(
-        self, call_id: str, status: CallStatus, message: str | None = None
+        self,
+        call_id: str,
+        status: CallStatus,
+        message: str | None = None,
+        *,
+        source: str = "provider",
     ) -> CallRecord | None:
-        """Record what a provider reported about a call (a progress step or its outcome)."""
-        record = self.calllog.get(call_id)
+        """Record a progress step a provider or the simulator reported about a call."""
+        record = self.history.get(call_id)
         if record is None or (record.status is status and message in (None, record.message)):
             return record
-        updated = await self.calllog.amend(
-            record, status=status, message=record.message if message is None else message
-        )
-        self._notify(updated)
-        return updated
-
-    def _notify(self, record: CallRecord) -> None:
-        for listener in list(self.listeners):
-            try:
-                listener(record)
-            except Exception:
-                logger.exception("A call listener failed")
+        changes = {"status": status} if message is None else {"status": status, "message": message}
+        return await self.history.amend(record, source=source, **changes)
 
     async def aclose(self) -> None:
         for _, provider in self._providers.values():

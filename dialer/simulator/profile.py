@@ -12,12 +12,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from dialer.core.accounts import Account, ProviderKind
-from dialer.core.calllog import CallRecord
 from dialer.core.calls import CallStatus
 from dialer.core.paths import AppPaths
 from dialer.core.profile import Profile
 from dialer.core.secrets import MemorySecretStore
 from dialer.core.service import CallService, StaticAccounts
+from dialer.history import CallRecord
 from dialer.simulator.model import SimulatorConfig
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from dialer.core.calllog import CallRecord
+from dialer.history import CallRecord
 from dialer.ui.calls_model import STATUS_TEXT
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from dialer.core.calllog import CallLog, CallRecord
 from dialer.core.calls import CallStatus
+from dialer.history import CallRecord, HistoryQuery, HistoryStore
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -37,16 +37,16 @@ RecordRole = Qt.ItemDataRole.UserRole + 1
 class CallListModel(QAbstractTableModel):
     PAGE = 200
 
-    def __init__(self, calllog: CallLog | None = None, parent: Any = None):
+    def __init__(self, history: HistoryStore | None = None, parent: Any = None):
         super().__init__(parent)
-        self._calllog = calllog
+        self._history = history
         # Calls placed in this session are appended to _new and shown newest first above the
         # pages read from the log (_old): neither list ever shifts, so an update finds its
         # row in O(1) however many rows there are.
         self._new: list[CallRecord] = []
         self._old: list[CallRecord] = []
         self._where: dict[str, tuple[bool, int]] = {}  # id -> (is_new, index in its list)
-        self._exhausted = calllog is None
+        self._exhausted = history is None
         self._fetching = False
 
     # -- Qt model API -------------------------------------------------------------------
@@ -80,13 +80,13 @@ class CallListModel(QAbstractTableModel):
         return not parent.isValid() and not self._exhausted
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted or self._fetching or self._calllog is None:
+        if parent.isValid() or self._exhausted or self._fetching or self._history is None:
             return
         self._fetching = True
         try:
-            last = self._old[-1] if self._old else None
-            before = (last.created_at, last.id) if last else None
-            page = self._calllog.page(before=before, limit=self.PAGE)
+            query = HistoryQuery()
+            after = self._history.page_key(query, self._old[-1]) if self._old else None
+            page = self._history.page(query, after=after, limit=self.PAGE)
             if len(page) < self.PAGE:
                 self._exhausted = True
             older = [r for r in page if r.id not in self._where]

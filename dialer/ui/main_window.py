@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dialer.core.calllog import CallRecord
 from dialer.core.contacts import Contact
 from dialer.core.errors import InvalidInput
 from dialer.core.flows import resolve_variables
 from dialer.core.numbers import parse_contact
 from dialer.core.profile import Profile
+from dialer.history import CallRecord
 from dialer.providers.base import Bridge, BridgeKind
 from dialer.ui.call_options import CallOptionsPanel
 from dialer.ui.calls_model import CallListModel
@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         right_layout.addStretch(1)
 
         # Calls and the status line
-        self.calls_model = CallListModel(profile.calllog, self)
+        self.calls_model = CallListModel(profile.history, self)
         self.calls_view = _table(self.calls_model, "Calls")
         calls_header = self.calls_view.horizontalHeader()
         for column in range(4):

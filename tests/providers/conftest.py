@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from dialer.core.accounts import Account, ProviderKind
-from dialer.core.calllog import CallLog
 from dialer.core.secrets import MemorySecretStore
 from dialer.core.service import CallService, StaticAccounts
+from dialer.history.sqlite_store import SqliteHistory
 from dialer.simulator import ProviderSimulator, SimulatorConfig
 from dialer.simulator.profile import demo_accounts, demo_secrets
 
@@ -26,8 +26,8 @@ async def sim() -> AsyncIterator[ProviderSimulator]:
 
 
 @pytest.fixture
-def calllog(tmp_path: Path) -> Iterator[CallLog]:
-    log = CallLog(tmp_path / "calls.sqlite3")
+def history(tmp_path: Path) -> Iterator[SqliteHistory]:
+    log = SqliteHistory(tmp_path / "calls.sqlite3")
     yield log
     log.close()
 
@@ -43,7 +43,7 @@ MakeService = Callable[..., Awaitable[CallService]]
 
 @pytest.fixture
 async def make_service(
-    sim: ProviderSimulator, calllog: CallLog
+    sim: ProviderSimulator, history: SqliteHistory
 ) -> AsyncIterator[Callable[..., Awaitable[CallService]]]:
     """``await make_service(kind, secret=..., **account_changes)``: a service with one account."""
     services: list[CallService] = []
@@ -55,7 +55,7 @@ async def make_service(
         account = replace(demo, **changes)
         secret = secret or demo_secrets(sim).get(demo.secret_key) or ""
         secrets = MemorySecretStore({account.secret_key: secret})
-        service = CallService(StaticAccounts([account]), secrets, calllog)
+        service = CallService(StaticAccounts([account]), secrets, history)
         services.append(service)
         return service
 

@@ -171,7 +171,7 @@ async def test_listeners_see_placing_then_accepted(
     service.listeners.append(lambda record: seen.append((record.id, record.status)))
     record = await service.place_call("+918867135000")
     assert seen == [(record.id, CallStatus.PLACING), (record.id, CallStatus.ACCEPTED)]
-    stored = service.calllog.get(record.id)
+    stored = service.history.get(record.id)
     assert stored is not None
     assert stored.request["fields"]["bridge"] == "918068280000"
     assert "sim-c2c-token" not in str(stored.request)

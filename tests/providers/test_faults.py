@@ -12,6 +12,7 @@ from dialer.core.errors import (
     ProviderUnreachable,
     UnexpectedAnswer,
 )
+from dialer.history import HistoryQuery
 from dialer.simulator import Fault, ProviderSimulator
 from tests.providers.conftest import ALL_KINDS, MakeService, provider_requests
 
@@ -63,7 +64,7 @@ async def test_fault_on_the_call_request(
         assert secret not in text
     # Exactly one request reached the provider: nothing was retried after it may have landed.
     assert len(provider_requests(sim)) == 1
-    failed = service.calllog.recent(1)[0]
+    failed = service.history.page(HistoryQuery(), limit=1)[0]
     assert failed.status is CallStatus.FAILED
     assert failed.error == text
 

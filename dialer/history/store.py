@@ -1,0 +1,89 @@
+"""The history store's interface.
+
+:class:`~dialer.history.sqlite_store.SqliteHistory` implements it on a SQLite file in the
+data folder. A shared server store (a team of agents and their supervisor on one history)
+would implement the same methods; nothing above this interface knows which one it has.
+
+Writes are coroutines that return once the change is durable (a webhook answers 200 only
+then); reads are plain methods that return at once from a local file, and are run off the
+GUI thread by the window where they could be slow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from dialer.history.records import (
+    CallRecord,
+    HistoryQuery,
+    HistoryTotals,
+    ProviderReport,
+    StoredReport,
+    TimelineEntry,
+)
+
+# Called on the event loop after every committed change, with the record as stored. The
+# window's history panel and the trackers listen; listeners must be quick.
+HistoryListener = Callable[[CallRecord], None]
+
+# Where a page ends: the sort column's value and the id of the last row shown.
+PageKey = tuple[Any, str]
+
+
+class HistoryStore(Protocol):
+    listeners: list[HistoryListener]
+
+    # -- writes: durable when they return ------------------------------------------------
+
+    async def insert(self, record: CallRecord, *, source: str = "app") -> CallRecord:
+        """Store a new call (its first timeline entry is its status)."""
+        ...
+
+    async def amend(
+        self, record: CallRecord, *, source: str = "app", detail: str = "", **changes: Any
+    ) -> CallRecord:
+        """Store ``record`` with ``changes``; a status change adds a timeline entry."""
+        ...
+
+    async def ingest(self, report: ProviderReport) -> CallRecord:
+        """Match a provider report to its call, apply it and keep it verbatim, in one
+        transaction. A report that matches no call becomes a call placed outside the app; a
+        report already stored (same body, same call) changes nothing."""
+        ...
+
+    async def annotate(
+        self, call_id: str, *, note: str | None = None, disposition: str | None = None
+    ) -> CallRecord:
+        """Set the supervisor's note and/or disposition."""
+        ...
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, call_id: str) -> CallRecord | None: ...
+
+    def page(
+        self, query: HistoryQuery, *, after: PageKey | None = None, limit: int = 200
+    ) -> list[CallRecord]:
+        """The next ``limit`` records in the query's order, after the row ``after`` names."""
+        ...
+
+    def page_key(self, query: HistoryQuery, record: CallRecord) -> PageKey:
+        """The key that continues paging after ``record``."""
+        ...
+
+    def totals(self, query: HistoryQuery) -> HistoryTotals: ...
+
+    def iter_records(self, query: HistoryQuery) -> Iterator[CallRecord]:
+        """Every record the query matches, in order, read in pages (export)."""
+        ...
+
+    def open_calls(self, *, provider: str | None = None) -> list[CallRecord]:
+        """Calls whose outcome is not known yet, oldest first (trackers resume from these)."""
+        ...
+
+    def timeline(self, call_id: str) -> list[TimelineEntry]: ...
+
+    def reports(self, call_id: str) -> list[StoredReport]: ...
+
+    def close(self) -> None: ...
