@@ -63,6 +63,11 @@ class Account:
         """The keyring user name under the ``dialer`` service."""
         return f"account:{self.name}"
 
+    @property
+    def webhook_secret_key(self) -> str:
+        """The keyring user name of the secret a C2C v2 webhook must present, if set."""
+        return f"account:{self.name}:webhook"
+
 
 def is_loopback_host(host: str) -> bool:
     if host.lower() in ("localhost", "localhost.localdomain"):

@@ -53,6 +53,7 @@ from dialer.core.redact import register_secret, scrub
 from dialer.core.secrets import delete_secret, get_secret, set_secret
 from dialer.ui.dialogs import confirm, run_dialog
 from dialer.ui.tasks import TaskManager
+from dialer.ui.theme import show_level
 
 logger = logging.getLogger(__name__)
 
@@ -273,8 +274,7 @@ def _message_label(name: str) -> QLabel:
 
 def _say(label: QLabel, text: str, level: str = "error") -> None:
     label.setText(text)
-    label.setProperty("level", level)
-    label.setStyleSheet("color: palette(link);" if level == "info" else "color: #b00020;")
+    show_level(label, level)
     label.setVisible(bool(text))
 
 

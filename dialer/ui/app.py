@@ -58,6 +58,9 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
 
         app.setWindowIcon(QIcon(str(icon)))
     _route_qt_messages()
+    from dialer.ui.theme import follow_system_theme
+
+    follow_system_theme(app)
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         runner.get_loop().set_default_executor(DaemonThreadExecutor())
         return runner.run(main(demo=demo, number=number))

@@ -24,6 +24,8 @@ from dialer.core.accounts import Account
 from dialer.core.flows import FlowDefinition
 from dialer.providers import provider_class
 from dialer.providers.base import Bridge, BridgeKind, Capabilities, unsupported_reason
+from dialer.ui.spinner import Spinner
+from dialer.ui.theme import show_level
 
 AGENT_FIRST, FLOW = "agent", "flow"
 
@@ -43,6 +45,8 @@ class CallOptionsPanel(QWidget):
         self.bridge_refresh.setToolTip("Reload the list from the provider")
         self.bridge_state = QLabel(self)
         self.bridge_state.setAccessibleName("Bridge list status")
+        self.bridge_spinner = Spinner(self)
+        self.bridge_spinner.setAccessibleName("Loading bridges")
         self.mode_box = QComboBox(self)
         self.mode_box.setAccessibleName("Call mode")
         self.mode_box.addItem("Ring me, then the customer", AGENT_FIRST)
@@ -67,7 +71,10 @@ class CallOptionsPanel(QWidget):
         form = QFormLayout(self)
         form.addRow("Account", self.account_box)
         form.addRow("Bridge / DID", bridge_row)
-        form.addRow("", self.bridge_state)
+        state_row = QHBoxLayout()
+        state_row.addWidget(self.bridge_spinner)
+        state_row.addWidget(self.bridge_state, 1)
+        form.addRow("", state_row)
         form.addRow("Mode", self.mode_box)
         form.addRow("Flow", self.flow_box)
         form.addRow("", self.record_box)
@@ -101,6 +108,8 @@ class CallOptionsPanel(QWidget):
         return provider_class(account.provider).capabilities if account else None
 
     def set_bridges(self, bridges: list[Bridge], current: str | None = None) -> None:
+        self.bridge_spinner.stop()
+        show_level(self.bridge_state, "info")
         self.bridge_box.clear()
         for bridge in bridges:
             self.bridge_box.addItem(bridge.label, bridge.id)
@@ -114,9 +123,13 @@ class CallOptionsPanel(QWidget):
 
     def set_bridge_loading(self) -> None:
         self.bridge_box.clear()
+        show_level(self.bridge_state, "info")
         self.bridge_state.setText("Loading from the provider…")
+        self.bridge_spinner.start()
 
     def set_bridge_error(self, text: str) -> None:
+        self.bridge_spinner.stop()
+        show_level(self.bridge_state, "error")
         self.bridge_state.setText(f"✗ {text}")
 
     def set_flows(self, flows: list[FlowDefinition]) -> None:

@@ -63,6 +63,7 @@ from dialer.core.numbers import PhoneNumber, parse_number, region_name
 from dialer.core.profile import Profile
 from dialer.ui.contacts_model import display_number
 from dialer.ui.dialogs import confirm, run_dialog
+from dialer.ui.theme import show_level
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class WorkDialog(QDialog):
         self.error_label = QLabel()
         self.error_label.setAccessibleName("Problem")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        show_level(self.error_label, "error")
         self.error_label.setVisible(False)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)

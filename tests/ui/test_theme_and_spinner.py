@@ -1,0 +1,109 @@
+"""The window follows the system's light or dark scheme, and slow lists show a spinner."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QLabel
+
+from dialer.core.accounts import ProviderKind
+from dialer.simulator import Fault
+from dialer.ui.theme import ThemeFollower, is_dark, show_level
+from tests.ui.conftest import until
+from tests.ui.test_main_window import select_account, sim_of
+
+pytestmark = pytest.mark.gui
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours."""
+
+    def luminance(colour: QColor) -> float:
+        def channel(value: float) -> float:
+            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * channel(colour.redF())
+            + 0.7152 * channel(colour.greenF())
+            + 0.0722 * channel(colour.blueF())
+        )
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.fixture
+def follower(qapp: QApplication) -> Iterator[ThemeFollower]:
+    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
+    follower = ThemeFollower(qapp)
+    yield follower
+    qapp.removeEventFilter(follower)
+    qapp.styleHints().colorSchemeChanged.disconnect(follower.apply)
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+    qapp.setStyleSheet(sheet)
+    follower.deleteLater()
+
+
+def message_colour(level: str) -> tuple[QColor, QColor]:
+    label = QLabel("Something went wrong")
+    show_level(label, level)
+    label.ensurePolished()
+    colours = (
+        label.palette().color(QPalette.ColorRole.WindowText),
+        label.palette().color(QPalette.ColorRole.Window),
+    )
+    label.deleteLater()
+    return colours
+
+
+def test_dark_scheme_gets_a_dark_palette_and_readable_messages(
+    qapp: QApplication, follower: ThemeFollower
+) -> None:
+    follower.apply(Qt.ColorScheme.Light)
+    assert not is_dark(qapp.palette())
+    light_error, light_window = message_colour("error")
+    follower.apply(Qt.ColorScheme.Dark)
+    assert is_dark(qapp.palette())
+    dark_error, _ = message_colour("error")
+    assert dark_error != light_error  # the shade follows the background
+    for level in ("error", "warning", "ok"):
+        foreground, background = message_colour(level)
+        assert contrast(foreground, background) >= 4.5, level
+    follower.apply(Qt.ColorScheme.Light)
+    assert not is_dark(qapp.palette())
+    foreground, background = message_colour("error")
+    assert contrast(foreground, background) >= 4.5
+    assert (light_error, light_window) == (foreground, background)
+
+
+async def test_kazoo_bridges_show_a_spinner_while_loading(window: Any) -> None:
+    await select_account(window, ProviderKind.KAZOO)
+    await window.call_number("+918867135000")  # creates the agent's clicktocall
+    spinner = window.options.bridge_spinner
+    assert not spinner.spinning
+    sim_of(window).inject(Fault.latency(0.5), provider=ProviderKind.KAZOO, count=5)
+    task = asyncio.ensure_future(window.load_bridges(force=True))
+    await until(lambda: spinner.spinning and spinner.isVisible())
+    assert window.options.bridge_state.text() == "Loading from the provider…"
+    await task
+    assert not spinner.spinning
+    assert not spinner.isVisible()
+    assert window.options.bridge_box.count() == 1
+
+
+async def test_a_failed_bridge_list_stops_the_spinner_and_says_why(window: Any) -> None:
+    await select_account(window, ProviderKind.KAZOO)
+    await window.profile.service.forget(window.options.account().name)  # new login too
+    sim_of(window).inject(Fault.server_error(503), provider=ProviderKind.KAZOO, count=5)
+    with pytest.raises(Exception):  # noqa: B017 - the window shows it; the task re-raises
+        await window.load_bridges(force=True)
+    spinner = window.options.bridge_spinner
+    assert not spinner.spinning
+    assert window.options.bridge_state.text().startswith("✗")
+    assert window.options.bridge_state.property("level") == "error"
