@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-QT_FREE = ["core", "providers", "simulator", "cli"]
+QT_FREE = ["core", "history", "providers", "simulator", "webhooks", "cli"]
 
 
 def test_core_never_imports_qt() -> None:

@@ -1,4 +1,5 @@
-"""``dialer``: accounts, calls, the simulator and the demo from a terminal.
+"""``dialer``: accounts, calls, history, the webhook receiver, the simulator and the demo
+from a terminal.
 
 Exit codes of ``dialer call`` (scripts rely on them): 0 accepted by the provider; 2 invalid
 input or an option the provider cannot do; 3 refused by the provider (authentication,
@@ -129,7 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("demo", help="start the simulator and place a demo call on every provider")
+    _add_report_commands(commands)
     return parser
+
+
+def _add_report_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``history`` and ``webhooks``: their options live with their code."""
+    from dialer.cli import history, webhooks
+
+    history.add_parser(commands)
+    webhooks.add_parser(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,6 +173,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dialer.cli import demo
 
             return asyncio.run(demo.run(paths))
+        if args.command == "history":
+            from dialer.cli import history
+
+            return history.run(args, paths)
+        if args.command == "webhooks":
+            from dialer.cli import webhooks
+
+            return asyncio.run(webhooks.run(args, paths))
     except DialerError as exc:
         print(f"dialer: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialer.core.contacts import ContactStore
+from dialer.core.errors import DialerError
 from dialer.core.flows import FlowStore
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import KeyringSecretStore, SecretStore
@@ -33,20 +34,60 @@ class Profile:
     demo: bool = False
     label: str = ""
     simulator: Any = None  # the demo's in-process provider simulator, when there is one
+    tracker: Any = None  # the CallTracker, once reporting started
+    receiver: Any = None  # the in-app WebhookReceiver, when it could start
+    webhook_url: str | None = None  # what to register in the C2C v2 panel
+    reporting_problem: str = ""  # why the receiver is not running, in one sentence
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
         self._closers.append(closer)
 
     async def aclose(self) -> None:
-        await self.service.aclose()
+        # Background work first (trackers still poll through the service's providers, the
+        # receiver still writes to the history), then connections, then the files.
         for closer in reversed(self._closers):
             try:
                 await closer()
             except Exception:
                 logger.exception("Closing the profile failed")
+        self._closers.clear()
+        await self.service.aclose()
         self.history.close()
         self.contacts.close()
+
+    async def start_reporting(
+        self, *, receiver_port: int | None = None, timings: Any = None
+    ) -> None:
+        """Start learning call outcomes: the tracker (report polling, resumed for calls
+        still open) and the C2C v2 webhook receiver. A receiver that cannot start (port in
+        use, no keyring) leaves ``reporting_problem`` set and the rest running."""
+        from dialer.history.tracking import CallTracker
+        from dialer.webhooks.receiver import WebhookReceiver
+        from dialer.webhooks.settings import load_settings, path_token, receiver_url
+
+        self.tracker = CallTracker(self.history, self.service, timings=timings)
+        self.tracker.start()
+        self.on_close(self.tracker.aclose)
+        try:
+            settings = load_settings(self.paths)
+            token = await path_token(self.secrets)
+            receiver = WebhookReceiver(
+                self.history,
+                self.accounts,
+                self.secrets,
+                path_token=token,
+                host=settings.host,
+                port=settings.port if receiver_port is None else receiver_port,
+            )
+            url = await receiver.start()
+        except DialerError as exc:
+            self.reporting_problem = f"C2C v2 call reports are not received here: {exc}"
+            logger.warning("%s", self.reporting_problem)
+            return
+        self.receiver = receiver
+        self.webhook_url = receiver_url(settings, token) if settings.public_url else url
+        self.on_close(receiver.stop)
 
 
 def assemble(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dialer.core.accounts import ProviderKind
 from dialer.core.calls import CallRequest, CallResult
@@ -32,6 +32,8 @@ class V1Report:
     first_leg_seconds: int
     second_leg_seconds: int
     credit: str
+    # The body as received (stripped): the history keeps provider reports verbatim.
+    text: str = field(default="", compare=False)
 
     @property
     def answered(self) -> bool:
@@ -51,7 +53,7 @@ def parse_v1_report(text: str) -> V1Report | None:
             continue
         if not (cells[1].isdigit() and cells[2].isdigit()):
             continue  # the header line: "Unique_ID, Duration of Number 1, ..."
-        return V1Report(cells[0], int(cells[1]), int(cells[2]), cells[3])
+        return V1Report(cells[0], int(cells[1]), int(cells[2]), cells[3], text=text.strip())
     if not rows:
         return None
     raise ValueError(excerpt(text))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,8 +34,16 @@ logger = logging.getLogger(__name__)
 GREGORIAN_UNIX_OFFSET = 62167219200  # Kazoo timestamps are Gregorian seconds
 
 
+# Crossbar refuses a history range over ``crossbar.maximum_range`` (31 days by default).
+HISTORY_MAX_RANGE = 31 * 24 * 3600
+
+
 def unix_from_gregorian(seconds: int | float) -> float:
     return float(seconds) - GREGORIAN_UNIX_OFFSET
+
+
+def gregorian_from_unix(seconds: float) -> int:
+    return int(seconds) + GREGORIAN_UNIX_OFFSET
 
 
 class KazooProvider(Provider):
@@ -158,10 +167,15 @@ class KazooProvider(Provider):
 
     # -- clicktocall objects ------------------------------------------------------------
 
-    async def _pages(self, url: str) -> AsyncIterator[list[dict[str, Any]]]:
+    async def _pages(
+        self, url: str, params: Mapping[str, str] | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
         start_key: str | None = None
         while True:
-            page_url = url if start_key is None else f"{url}?{urlencode({'start_key': start_key})}"
+            query = dict(params or {})
+            if start_key is not None:
+                query["start_key"] = start_key
+            page_url = f"{url}?{urlencode(query)}" if query else url
             envelope, status = await self.request("GET", page_url)
             items = self._check(envelope, status, "list")
             yield [item for item in items or [] if isinstance(item, dict)]
@@ -188,9 +202,19 @@ class KazooProvider(Provider):
         envelope, status = await self.request("DELETE", self.url(c2c_id))
         self._check(envelope, status, f"delete clicktocall {c2c_id}")
 
-    async def history(self, c2c_id: str) -> list[dict[str, Any]]:
-        """All past activations of a clicktocall, every page (``next_start_key``)."""
-        return [item async for page in self._pages(self.url(c2c_id, "history")) for item in page]
+    async def history(self, c2c_id: str, *, since: float | None = None) -> list[dict[str, Any]]:
+        """All past activations of a clicktocall, every page (``next_start_key``).
+
+        ``since`` (unix seconds) asks only for activations from then on (``created_from``);
+        it is moved forward to stay within the range Crossbar accepts. Without it Crossbar
+        answers its default range (the last 31 days).
+        """
+        params: dict[str, str] = {}
+        if since is not None:
+            earliest = time.time() - HISTORY_MAX_RANGE + 3600  # an hour's margin for skew
+            params["created_from"] = str(gregorian_from_unix(max(since, earliest)))
+        url = self.url(c2c_id, "history")
+        return [item async for page in self._pages(url, params) for item in page]
 
     async def list_bridges(self) -> list[Bridge]:
         return [

@@ -17,7 +17,8 @@ from dialer.core.paths import AppPaths
 from dialer.core.profile import Profile
 from dialer.core.secrets import MemorySecretStore
 from dialer.core.service import CallService, StaticAccounts
-from dialer.history import CallRecord
+from dialer.history import FINAL_STATUSES, CallRecord
+from dialer.history.tracking import TrackingTimings
 from dialer.simulator.model import SimulatorConfig
 
 if TYPE_CHECKING:
@@ -77,6 +78,14 @@ def demo_secrets(sim: SimulatorEndpoint) -> MemorySecretStore:
 
 
 DEMO_CONTACTS = 300
+DEMO_TIMINGS = TrackingTimings(
+    first_poll=1.0,
+    confirm_delay=1.0,
+    max_interval=5.0,
+    v1_ring_allowance=10.0,
+    v1_zero_settle=15.0,
+    kazoo_sweep_interval=None,  # the demo has no calls placed elsewhere to discover
+)
 
 
 async def open_demo_profile(
@@ -101,6 +110,10 @@ async def open_demo_profile(
     )
     profile.on_close(sim.stop)
     profile.simulator = sim
+    # Outcomes arrive the way real ones do: the in-app webhook receiver gets the simulator's
+    # C2C v2 pushes, the tracker polls v1 reports and Kazoo history (at demo speed).
+    await profile.start_reporting(receiver_port=0, timings=DEMO_TIMINGS)
+    sim.config.default_webhook_url = profile.webhook_url
     follower = asyncio.get_running_loop().create_task(
         follow_simulated_calls(sim, profile.service), name="demo-progress"
     )
@@ -136,10 +149,11 @@ _SIM_STATUS = {
 async def follow_simulated_calls(
     sim: ProviderSimulator, service: CallService, interval: float = 0.1
 ) -> None:
-    """The demo's progress reports: the in-process simulator's call states, as they change,
+    """The demo's live progress: the in-process simulator's ringing and connected steps,
     recorded on the matching calls (the simulator's call id is the provider reference).
 
-    Real accounts learn the same from webhooks and report polling (the history issue)."""
+    Real providers report only outcomes, and so does this: a call's end is left to the
+    webhook receiver and the tracker, exactly as with a real account."""
     call_for_ref: dict[str, str] = {}
     seen: dict[str, str] = {}
 
@@ -157,10 +171,8 @@ async def follow_simulated_calls(
                     continue
                 seen[sim_call.id] = state
                 status = _SIM_STATUS.get(state)
-                if status is not None:
-                    await service.report_progress(
-                        call_id, status, sim_call.cause if status is CallStatus.FAILED else None
-                    )
+                if status is not None and status not in FINAL_STATUSES:
+                    await service.report_progress(call_id, status, source="simulator")
             await asyncio.sleep(interval)
     finally:
         service.listeners.remove(accepted)

@@ -79,10 +79,13 @@ async def main(*, demo: bool, number: str | None = None, paths: AppPaths | None 
         profile = await open_demo_profile(paths)
     else:
         profile = open_user_profile(paths)
+        await profile.start_reporting()
     window = MainWindow(profile)
     try:
         window.show()
         await window.start()
+        if profile.reporting_problem:
+            window.messages.warning(profile.reporting_problem)
         if number:
             window.number.set_text(number)
         await window.closed

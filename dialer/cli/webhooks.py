@@ -1,0 +1,239 @@
+"""``dialer webhooks serve|url|config|secret``: the C2C v2 call-report receiver, headless.
+
+``serve`` runs the receiver on the user's profile (accounts file, OS keyring, the call
+history) until SIGINT or SIGTERM; it prints where it listens with the secret path segment
+masked, because its output often ends up in a service log. ``url`` prints the full URL to
+register in the provider's panel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import signal
+import sys
+from dataclasses import replace
+
+from dialer.core.accounts import AccountStore, ProviderKind, is_loopback_host
+from dialer.core.errors import ConfigError, InvalidInput, SecretStoreError
+from dialer.core.paths import AppPaths
+from dialer.core.secrets import KeyringSecretStore, SecretStore, delete_secret, set_secret
+from dialer.webhooks.settings import (
+    PATH_PREFIX,
+    check_port,
+    check_public_url,
+    format_host,
+    load_settings,
+    path_token,
+    receiver_url,
+    save_settings,
+)
+
+_WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, not bound
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    webhooks = commands.add_parser("webhooks", help="the C2C v2 call-report receiver (webhooks)")
+    actions = webhooks.add_subparsers(dest="webhooks_command", metavar="ACTION", required=True)
+    serve = actions.add_parser(
+        "serve",
+        help="run the receiver until Ctrl+C or SIGTERM (headless, e.g. on a server)",
+        description="Run the C2C v2 webhook receiver on this profile's accounts and call "
+        "history until interrupted. Host and port default to webhooks.toml "
+        "(127.0.0.1:8767).",
+    )
+    serve.add_argument("--host", help="address to listen on (0.0.0.0: every interface)")
+    serve.add_argument("--port", type=_port, help="port to listen on (0: any free port)")
+    actions.add_parser("url", help="print the URL to register in the provider's panel")
+    config = actions.add_parser(
+        "config",
+        help="show or change where the receiver listens and its public URL",
+        description="Without options, print the settings. A public URL is the address a "
+        "reverse proxy or tunnel gives the receiver; 'dialer webhooks url' then prints it.",
+    )
+    config.add_argument("--host")
+    config.add_argument("--port", type=_port)
+    public = config.add_mutually_exclusive_group()
+    public.add_argument("--public-url", metavar="URL")
+    public.add_argument("--no-public-url", action="store_true", help="forget the public URL")
+    secret = actions.add_parser(
+        "secret",
+        help="set the Bearer secret a C2C v2 account's webhook must present",
+        description="Read the webhook's secret (the one set in the provider's Webhooks "
+        "section) from standard input, or prompt for it, and keep it in the OS keyring. "
+        "Reports for this account are then refused without 'Authorization: Bearer <secret>'.",
+    )
+    secret.add_argument("account")
+    secret.add_argument("--remove", action="store_true", help="stop requiring a secret")
+
+
+def _port(text: str) -> int:
+    try:
+        return check_port(int(text))
+    except (ValueError, InvalidInput):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0 to 65535)") from None
+
+
+async def run(args: argparse.Namespace, paths: AppPaths) -> int:
+    command = args.webhooks_command
+    if command == "serve":
+        return await serve(args, paths, KeyringSecretStore())
+    if command == "url":
+        return await print_url(paths, KeyringSecretStore())
+    if command == "config":
+        return configure(args, paths)
+    return await set_webhook_secret(args, paths, KeyringSecretStore())
+
+
+async def _token(secrets: SecretStore) -> str:
+    try:
+        return await path_token(secrets)
+    except SecretStoreError as exc:
+        raise SecretStoreError(
+            f"The webhook URL ends in a secret kept in the OS keyring. {exc}"
+        ) from None
+
+
+async def print_url(paths: AppPaths, secrets: SecretStore) -> int:
+    settings = load_settings(paths)
+    url = receiver_url(settings, await _token(secrets))
+    print(url)
+    if settings.public_url is None:
+        if is_loopback_host(settings.host):
+            note = (
+                "note: this address is reachable from this machine only. A provider on the "
+                "internet needs a reverse proxy or a tunnel in front of the receiver: set its "
+                "address with 'dialer webhooks config --public-url URL'"
+            )
+        elif settings.host in _WILDCARDS:
+            note = (
+                f"note: the receiver listens on every interface; replace {settings.host or '*'} "
+                "with this machine's public name or address, or set "
+                "'dialer webhooks config --public-url URL'"
+            )
+        else:
+            note = ""
+        if note:
+            print(note, file=sys.stderr)
+    if url.startswith("http://") and not _is_local(url):
+        print(
+            "warning: plain http:// crosses the network unencrypted, secret path included; "
+            "put TLS in front of the receiver (https://)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _is_local(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return is_loopback_host(urlsplit(url).hostname or "")
+
+
+async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore) -> int:
+    from dialer.history.sqlite_store import SqliteHistory
+    from dialer.webhooks.receiver import WebhookReceiver
+
+    settings = load_settings(paths)
+    host = args.host if args.host is not None else settings.host
+    port = args.port if args.port is not None else settings.port
+    token = await _token(secrets)
+    accounts = AccountStore(paths.accounts_file)
+    c2c = [a for a in accounts.list() if a.provider is ProviderKind.C2C_V2]
+    history = SqliteHistory(paths.ensure().calls_db)
+    receiver = WebhookReceiver(history, accounts, secrets, path_token=token, host=host, port=port)
+    try:
+        await receiver.start()
+        bound = f"http://{format_host(host)}:{receiver.port_bound}{PATH_PREFIX}<secret>"
+        print(
+            f"C2C v2 webhook receiver listening on {bound} (Ctrl+C stops it); "
+            "'dialer webhooks url' prints the URL to register",
+            flush=True,
+        )
+        if not is_loopback_host(host):
+            print(
+                f"note: listening on {host}, not loopback: put a TLS reverse proxy in front, "
+                "as plain http would carry the secret path across the network",
+                file=sys.stderr,
+                flush=True,
+            )
+        if not c2c:
+            print(
+                "note: no C2C v2 account in this profile: every report will be stored as a "
+                "call placed outside the app",
+                file=sys.stderr,
+                flush=True,
+            )
+        await _until_signalled()
+    finally:
+        await receiver.stop()
+        history.close()
+    print("C2C v2 webhook receiver stopped", flush=True)
+    return 0
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Windows has no signal handlers on the loop: Ctrl+C raises KeyboardInterrupt there.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+
+
+def configure(args: argparse.Namespace, paths: AppPaths) -> int:
+    current = load_settings(paths)
+    settings = current
+    if args.host is not None:
+        if not args.host.strip():
+            raise InvalidInput("--host must be a host name or address")
+        settings = replace(settings, host=args.host.strip())
+    if args.port is not None:
+        settings = replace(settings, port=args.port)
+    if args.public_url is not None:
+        settings = replace(settings, public_url=check_public_url(args.public_url))
+    if args.no_public_url:
+        settings = replace(settings, public_url=None)
+    if settings != current:
+        save_settings(paths, settings)
+    print(f"host = {settings.host}")
+    print(f"port = {settings.port}")
+    print(f"public_url = {settings.public_url or '(none)'}")
+    return 0
+
+
+async def set_webhook_secret(
+    args: argparse.Namespace, paths: AppPaths, secrets: SecretStore
+) -> int:
+    account = AccountStore(paths.accounts_file).get(args.account)
+    if account.provider is not ProviderKind.C2C_V2:
+        raise ConfigError(
+            f"'{account.name}' is a {account.provider} account; only C2C v2 pushes webhooks"
+        )
+    if args.remove:
+        await delete_secret(secrets, account.webhook_secret_key)
+        print(f"Reports for '{account.name}' no longer need a Bearer secret")
+        return 0
+    if sys.stdin is None:
+        raise InvalidInput("No webhook secret given: pipe it on standard input")
+    if sys.stdin.isatty():
+        secret = getpass.getpass(f"webhook secret for {account.name}: ")
+    else:
+        secret = sys.stdin.read()
+    secret = secret.strip()
+    if not secret or any(c.isspace() for c in secret):
+        raise InvalidInput("The webhook secret must be one word (no spaces), and not empty")
+    await set_secret(secrets, account.webhook_secret_key, secret)
+    print(
+        f"Reports for '{account.name}' now need 'Authorization: Bearer <secret>'; "
+        "the secret is in the OS keyring"
+    )
+    return 0

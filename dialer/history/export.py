@@ -1,0 +1,94 @@
+"""History export: CSV and JSON, written as the records stream past (a million rows never
+sit in memory). The history panel and ``dialer history --csv/--json`` write the same files.
+
+Columns: every field of :meth:`CallRecord.as_dict` but the request that was sent (it is in
+the call's details), the supervisor's note and disposition included. Times are ISO 8601 in
+local time with the UTC offset ("2024-05-01T10:22:03+05:30"): readable in a spreadsheet and
+unambiguous for a program. In CSV, ``answered`` is ``yes``/``no`` and an unknown value is an
+empty cell; in JSON it is ``true``/``false``/``null``.
+
+CSV is read by spreadsheets, which run a cell that starts with ``=``, ``+``, ``-`` or ``@``
+as a formula, and some report data (a name or a number in a call placed outside the app)
+comes from the provider. Such text cells get a leading apostrophe, the usual neutraliser
+(tab and carriage return too). One exception keeps phone numbers readable: a cell that is
+only a phone number ("+91 98765 43210": a ``+``, digits and the spaces, dashes, dots and
+brackets people write numbers with) is left as it is. Those characters can form arithmetic
+at worst, never a function call, a link or a DDE command, and an apostrophe would show up
+in front of every number in most spreadsheets. Numeric columns are written as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TextIO
+
+from dialer.history.records import CallRecord
+
+_TIME_FIELDS = frozenset({"created_at", "started_at", "ended_at"})
+
+# as_dict's keys, in its order, less the request: the columns follow the record as it grows.
+COLUMNS: tuple[str, ...] = tuple(
+    key
+    for key in CallRecord(id="", account="", provider="", customer="").as_dict()
+    if key != "request"
+)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ().\-]*")
+
+
+def export_row(record: CallRecord) -> dict[str, Any]:
+    """One record as the export writes it (JSON types; times as local ISO 8601)."""
+    values = record.as_dict()
+    row: dict[str, Any] = {}
+    for key in COLUMNS:
+        value = values[key]
+        if key in _TIME_FIELDS and value is not None:
+            value = local_iso(value)
+        row[key] = value
+    return row
+
+
+def local_iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
+
+
+def safe_cell(value: Any) -> Any:
+    """A value as a CSV cell that no spreadsheet runs as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START) and not _PHONE_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def write_csv(records: Iterable[CallRecord], out: TextIO) -> int:
+    """Write a header and one row per record; returns how many records were written."""
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    count = 0
+    for record in records:
+        row = export_row(record)
+        writer.writerow([safe_cell(row[key]) for key in COLUMNS])
+        count += 1
+    return count
+
+
+def write_json(records: Iterable[CallRecord], out: TextIO) -> int:
+    """Write a JSON array of one object per record, one record per line; returns the count."""
+    count = 0
+    out.write("[")
+    for record in records:
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps(export_row(record), ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count

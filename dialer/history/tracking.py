@@ -1,0 +1,778 @@
+"""Learning every open call's outcome from the providers that do not push one.
+
+The :class:`CallTracker` runs on the app's asyncio loop (qasync's in the window): one
+dispatcher task keeps a queue of work ordered by when it is due, and runs at most
+``max_concurrent`` pieces of it at a time, each as its own short task. A call is tracked by
+at most one piece of work at a time; between polls nothing runs for it.
+
+Per provider:
+
+* **Click2Call v1**: ``report-click2call.php`` is read by the provider's call id (by our
+  ``uniqueid`` when the call never got one) with backoff. A row is taken as final once two
+  reads in a row return it unchanged, and, for a row of zero durations ("not answered/busy/
+  invalid/not reachable", seed 002), only once the call is too old to be still ringing or
+  talking: a server may write the row with zeros when the call starts and fill in the
+  durations when it ends, and a zero row read during the call must not be called "not
+  answered". That age is the request's ``duration`` plus ``v1_ring_allowance``, or
+  ``v1_zero_settle`` when the request set no maximum, whichever is shorter. Past
+  ``v1_deadline`` the last row read is taken as it is, or the call is marked NO_REPORT.
+* **Kazoo**: one piece of work per account reads the ``/history`` of the clicktocalls its open
+  calls went through (every page, from a little before the oldest open call), matches items
+  to calls by ``call_id`` (the ``outbound_call_id`` connect answered), else by contact and
+  time, and ingests every item it reads: items that match no call here become calls placed
+  outside the app. Every ``kazoo_sweep_interval`` it also reads all the account's
+  clicktocalls, so calls placed elsewhere show up while nothing is open here.
+* **DigiDonar**: no report API is documented; an accepted call is marked NO_REPORT.
+* **C2C v2**: outcomes arrive at the webhook receiver. A call on an account without a
+  ``webhook_id`` can never get one and is marked NO_REPORT at once; with one, a call still
+  open after ``webhook_deadline`` is marked NO_REPORT.
+
+Everything is written through :meth:`HistoryStore.ingest` (reports, kept verbatim) and
+:meth:`HistoryStore.amend` (the tracker's own conclusions). Open calls are picked up from
+the store's listeners, from ``open_calls()`` at start (calls still open after a restart) and
+every ``rescan_interval`` from the calls created since the scan before (calls the CLI placed
+into the same file). A call still "placing" after ``placing_grace`` was interrupted before the
+provider's answer was stored; it is tracked all the same (v1 by its ``uniqueid``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dialer.core.accounts import Account, ProviderKind
+from dialer.core.calls import CallStatus
+from dialer.core.errors import CallRejected, ConfigError, DialerError
+from dialer.history.provider_reports import (
+    ReportParseError,
+    kazoo_history_report,
+    kazoo_item_time,
+    v1_report,
+)
+from dialer.history.records import (
+    FINAL_STATUSES,
+    CallOrigin,
+    CallRecord,
+    HistoryQuery,
+    ProviderReport,
+    SortKey,
+    digits_of,
+)
+
+if TYPE_CHECKING:
+    from dialer.core.service import CallService
+    from dialer.history.store import HistoryStore, PageKey
+    from dialer.providers.click2call_v1 import V1Report
+    from dialer.providers.kazoo import KazooProvider
+
+logger = logging.getLogger(__name__)
+
+HOUR = 3600.0
+
+# The tracker's own conclusions are the app's; reports it fetched are "poll".
+_SOURCE = "app"
+
+_OPEN = tuple(status for status in CallStatus if status not in FINAL_STATUSES)
+_SCAN_PAGE = 500
+
+_CLICKTOCALL_IN_URL = re.compile(r"/clicktocall/([^/?#]+)/connect")
+
+DIGIDONAR_NO_REPORT = (
+    "DigiDonar does not report call outcomes: whether this call was answered is not known"
+)
+NO_WEBHOOK = (
+    "No outcome will arrive: the account has no webhook_id. Set one and register the "
+    "webhook receiver's URL in the provider's panel to get call reports"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingTimings:
+    """How often and how long the tracker asks. Seconds throughout; tests shorten them."""
+
+    first_poll: float = 5.0  # after a call is accepted, before the first read
+    backoff: float = 1.5  # each following wait is this much longer ...
+    max_interval: float = 60.0  # ... up to this
+    confirm_delay: float = 5.0  # v1: the second read that shows a row stopped changing
+    v1_ring_allowance: float = 180.0  # v1: both legs ringing out, added to the request's cap
+    v1_zero_settle: float = 15 * 60.0  # v1: a zero row is final this long after placing
+    v1_deadline: float = 2 * HOUR
+    kazoo_deadline: float = 2 * HOUR
+    kazoo_match_window: float = 300.0  # a history item's time vs. the call's, when matching
+    kazoo_sweep_interval: float | None = 600.0  # all clicktocalls; None: only open calls'
+    kazoo_lookback: float = 24 * HOUR  # the first sweep after start reads this far back
+    webhook_deadline: float = 2 * HOUR
+    placing_grace: float = 120.0  # a call still "placing" this long was interrupted
+    rescan_interval: float = 30.0
+
+
+def _minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:g} minute" + ("" if minutes == 1 else "s")
+
+
+@dataclass(eq=False)
+class _Job:
+    """One piece of tracking work: a call, or a Kazoo account."""
+
+    key: str
+    run: Callable[[_Job], Awaitable[float | None]]  # -> seconds until the next run, or done
+    due: float = 0.0  # loop time
+    interval: float = 0.0  # the current backoff; 0 before the first wait
+    running: bool = False
+    hurry: bool = False  # asked to run soon while it was running
+    last_row: V1Report | None = None  # v1: what the previous read returned
+    failing: bool = False  # the last read failed (logged once, not on every retry)
+
+    def failed(self, what: str, error: DialerError) -> None:
+        level = logging.DEBUG if self.failing else logging.WARNING
+        self.failing = True
+        logger.log(level, "%s: %s (retrying with backoff)", what, error)
+
+    def succeeded(self) -> None:
+        if self.failing:
+            logger.info("%s: reachable again", self.key)
+        self.failing = False
+
+    def next_interval(self, timings: TrackingTimings) -> float:
+        if self.interval <= 0:
+            self.interval = timings.first_poll
+        else:
+            self.interval = min(self.interval * timings.backoff, timings.max_interval)
+        return self.interval
+
+
+@dataclass(eq=False)
+class _KazooWatch:
+    account: str
+    job: _Job
+    known: set[str] = field(default_factory=set)  # open calls of the account being matched
+    seen: dict[str, float] = field(default_factory=dict)  # item body -> when first ingested
+    swept_to: float | None = None  # the history up to here was read for every clicktocall
+    next_sweep: float = 0.0  # wall time
+    extensions: dict[str, str] = field(default_factory=dict)  # clicktocall id -> extension
+
+
+class CallTracker:
+    """Finds out what became of open calls; see the module docstring.
+
+    ``start()`` needs a running loop; ``await aclose()`` before the call service closes.
+    """
+
+    def __init__(
+        self,
+        history: HistoryStore,
+        service: CallService,
+        *,
+        max_concurrent: int = 8,
+        timings: TrackingTimings | None = None,
+    ):
+        if max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
+        self.history = history
+        self.service = service
+        self.max_concurrent = max_concurrent
+        self.timings = timings or TrackingTimings()
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._jobs: dict[str, _Job] = {}
+        self._kazoo: dict[str, _KazooWatch] = {}
+        self._heap: list[tuple[float, int, _Job]] = []
+        self._order = itertools.count()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self._scanned_to = 0.0  # open calls created before this were all seen
+        self._placing: set[str] = set()  # calls seen still being placed
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Subscribe to the history, resume every open call, and start the background work."""
+        if self._loop is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self.history.listeners.append(self._on_change)
+        self._spawn(self._dispatch(), "call-tracker")
+        self.rescan()
+        self._spawn(self._rescan_forever(), "call-tracker-rescan")
+
+    async def aclose(self) -> None:
+        """Stop all tracking work and wait until it stopped. Nothing is left half-written:
+        a write already queued completes in the store."""
+        self._closed = True
+        with contextlib.suppress(ValueError):
+            self.history.listeners.remove(self._on_change)
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._jobs.clear()
+        self._heap.clear()
+
+    def is_tracking(self, call_id: str) -> bool:
+        """Whether the tracker is currently looking for this call's outcome."""
+        return f"call:{call_id}" in self._jobs or any(
+            call_id in watch.known for watch in self._kazoo.values()
+        )
+
+    def rescan(self) -> None:
+        """Pick up every open call not tracked yet (and every Kazoo account to sweep).
+
+        Reads every open call, through the store's index of open calls: the cost grows with
+        their number, so this runs once at start; the periodic rescans read only the calls
+        created since the one before.
+        """
+        if self._closed:
+            return
+        started = time.time()
+        try:
+            open_calls = self.history.open_calls()
+        except Exception:
+            logger.exception("Reading the open calls failed")
+            return
+        self._scanned_to = started
+        for record in open_calls:
+            self._consider(record)
+        self._watch_kazoo_accounts()
+
+    async def _rescan_recent(self) -> None:
+        """Open calls created since the last scan, a page at a time: calls another process
+        (the CLI) stored in the same file, whose writes this store's listeners never see."""
+        started = time.time()
+        overlap = max(60.0, 2 * self.timings.rescan_interval)  # commits land after created_at
+        query = HistoryQuery(
+            since=self._scanned_to - overlap, statuses=_OPEN, sort=SortKey.CREATED, descending=False
+        )
+        after: PageKey | None = None
+        while not self._closed:
+            page = self.history.page(query, after=after, limit=_SCAN_PAGE)
+            for record in page:
+                self._consider(record)
+            if len(page) < _SCAN_PAGE:
+                break
+            after = self.history.page_key(query, page[-1])
+            await asyncio.sleep(0)  # let the window breathe between pages
+        for call_id in list(self._placing):
+            placing = self.history.get(call_id)
+            if placing is None or placing.is_final:
+                self._placing.discard(call_id)
+            else:
+                self._consider(placing)
+        self._scanned_to = started
+        self._watch_kazoo_accounts()
+
+    def _watch_kazoo_accounts(self) -> None:
+        if self.timings.kazoo_sweep_interval is not None and not self._closed:
+            try:
+                accounts = self.service.accounts.list()
+            except ConfigError as exc:
+                logger.warning("Cannot read the accounts to sweep Kazoo history: %s", exc)
+                return
+            for account in accounts:
+                if account.provider is ProviderKind.KAZOO:
+                    self._kazoo_watch(account.name)
+
+    # -- the queue ----------------------------------------------------------------------
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        assert self._loop is not None
+        task = self._loop.create_task(coro, name=name)
+        self._tasks.add(task)  # the loop keeps only weak references
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _schedule(self, job: _Job, delay: float) -> None:
+        assert self._loop is not None
+        job.due = self._loop.time() + max(0.0, delay)
+        heapq.heappush(self._heap, (job.due, next(self._order), job))
+        self._wake.set()
+
+    def _hurry(self, job: _Job, delay: float) -> None:
+        """Run ``job`` within ``delay`` seconds (sooner than planned, never later)."""
+        assert self._loop is not None
+        if job.running:
+            job.hurry = True
+        elif job.due > self._loop.time() + delay:
+            self._schedule(job, delay)
+
+    def _add(self, job: _Job, delay: float) -> None:
+        self._jobs[job.key] = job
+        self._schedule(job, delay)
+
+    def _pop_due(self, now: float) -> _Job | None:
+        while self._heap:
+            due, _, job = self._heap[0]
+            if due != job.due or job.running or self._jobs.get(job.key) is not job:
+                heapq.heappop(self._heap)  # superseded by a later schedule, or finished
+                continue
+            if due > now:
+                return None
+            heapq.heappop(self._heap)
+            return job
+        return None
+
+    async def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            self._wake.clear()
+            job = self._pop_due(loop.time())
+            if job is None:
+                wait = self._heap[0][0] - loop.time() if self._heap else None
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
+                continue
+            await self._slots.acquire()  # at most max_concurrent pieces of work at once
+            job.running = True
+            self._spawn(self._run(job), f"track-{job.key}")
+
+    async def _run(self, job: _Job) -> None:
+        try:
+            next_run = await job.run(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A bug, not a provider's failure (those are handled where they happen): log it
+            # and try again later; the tracker itself carries on.
+            logger.exception("Tracking %s failed", job.key)
+            next_run = job.next_interval(self.timings)
+        finally:
+            job.running = False
+            self._slots.release()
+        if self._closed or self._jobs.get(job.key) is not job:
+            return
+        if job.hurry:
+            job.hurry = False
+            job.interval = 0.0
+            next_run = self.timings.first_poll if next_run is None else next_run
+            next_run = min(next_run, self.timings.first_poll)
+        if next_run is None:
+            del self._jobs[job.key]
+        else:
+            self._schedule(job, next_run)
+
+    async def _rescan_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.timings.rescan_interval)
+            try:
+                await self._rescan_recent()
+            except Exception:
+                logger.exception("Looking for new open calls failed")
+
+    # -- which calls ---------------------------------------------------------------------
+
+    def _on_change(self, record: CallRecord) -> None:
+        """A history listener: quick, and on the tracker's loop whatever loop wrote."""
+        loop = self._loop
+        if loop is None or self._closed:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._consider(record)
+        else:
+            with contextlib.suppress(RuntimeError):  # the tracker's loop has closed
+                loop.call_soon_threadsafe(self._consider, record)
+
+    def _consider(self, record: CallRecord) -> None:
+        if self._closed or record.is_final or record.origin is not CallOrigin.APP:
+            return
+        if (
+            record.status is CallStatus.PLACING
+            and time.time() - record.created_at < self.timings.placing_grace
+        ):
+            self._placing.add(record.id)  # looked at again by the rescans
+            return  # the service is still waiting for the provider's answer
+        self._placing.discard(record.id)
+        if record.provider == ProviderKind.KAZOO:
+            watch = self._kazoo_watch(record.account, self.timings.first_poll)
+            if record.id not in watch.known:
+                watch.known.add(record.id)
+                watch.job.interval = 0.0
+                self._hurry(watch.job, self.timings.first_poll)
+            return
+        key = f"call:{record.id}"
+        if key in self._jobs:
+            return
+        first = self.timings.first_poll if record.provider == ProviderKind.CLICK2CALL_V1 else 0.0
+        self._add(_Job(key, lambda job: self._track_call(job, record.id)), first)
+
+    def _kazoo_watch(self, account: str, delay: float = 0.0) -> _KazooWatch:
+        watch = self._kazoo.get(account)
+        if watch is None:
+            job = _Job(f"kazoo:{account}", lambda job: self._poll_kazoo(account))
+            watch = _KazooWatch(account, job)
+            self._kazoo[account] = watch
+        if self._jobs.get(watch.job.key) is not watch.job:
+            watch.job.interval = 0.0
+            self._add(watch.job, delay)
+        return watch
+
+    def _account(self, name: str) -> Account | None:
+        """The account, or None when it no longer exists (ConfigError: cannot tell now)."""
+        if not name:
+            return None
+        try:
+            return self.service.accounts.get(name)
+        except ConfigError:
+            if any(account.name == name for account in self.service.accounts.list()):
+                raise
+            return None
+
+    async def _conclude(self, call_id: str, status: CallStatus, message: str) -> None:
+        """Record the tracker's own conclusion, unless an outcome arrived meanwhile."""
+        current = self.history.get(call_id)
+        if current is None or current.is_final:
+            return
+        await self.history.amend(
+            current, source=_SOURCE, detail=message, status=status, message=message
+        )
+
+    # -- one call: Click2Call v1, DigiDonar, C2C v2 --------------------------------------
+
+    async def _track_call(self, job: _Job, call_id: str) -> float | None:
+        record = self.history.get(call_id)
+        if record is None or record.is_final:
+            return None
+        try:
+            account = self._account(record.account)
+        except ConfigError as exc:
+            logger.warning("Tracking call %s: %s", call_id, exc)
+            return job.next_interval(self.timings)
+        if account is None:
+            await self._conclude(call_id, CallStatus.NO_REPORT, _gone(record.account))
+            return None
+        if str(account.provider) != record.provider:
+            await self._conclude(call_id, CallStatus.NO_REPORT, _moved(account))
+            return None
+        if account.provider is ProviderKind.CLICK2CALL_V1:
+            return await self._poll_v1(job, record, account)
+        if account.provider is ProviderKind.DIGIDONAR:
+            await self._conclude(call_id, CallStatus.NO_REPORT, DIGIDONAR_NO_REPORT)
+            return None
+        if account.provider is ProviderKind.C2C_V2:
+            if not account.option("webhook_id"):
+                await self._conclude(call_id, CallStatus.NO_REPORT, NO_WEBHOOK)
+                return None
+            remaining = record.created_at + self.timings.webhook_deadline - time.time()
+            if remaining > 0:
+                return remaining  # the webhook receiver will most likely finish it first
+            await self._conclude(
+                call_id,
+                CallStatus.NO_REPORT,
+                f"No webhook report within {_minutes(self.timings.webhook_deadline)}: check "
+                "that the webhook receiver is reachable from the provider",
+            )
+            return None
+        return None  # Kazoo calls are watched per account
+
+    async def _poll_v1(self, job: _Job, record: CallRecord, account: Account) -> float | None:
+        from dialer.providers.click2call_v1 import Click2CallV1Provider
+
+        timings = self.timings
+        failure = ""
+        row: V1Report | None = None
+        stable = False
+        try:
+            provider = await self.service.provider_for(account)
+            assert isinstance(provider, Click2CallV1Provider)
+            if record.provider_ref:
+                row = await provider.report(call_id=record.provider_ref)
+            else:  # the call was interrupted before the provider's id was stored
+                row = await provider.report(unique_id=record.id)
+        except DialerError as exc:
+            failure = str(exc)
+            job.failed(f"Click2Call v1 report for call {record.id}", exc)
+        else:
+            job.succeeded()
+            previous, job.last_row = job.last_row, row
+            stable = row is not None and previous is not None and _same_row(previous, row)
+        age = time.time() - record.created_at
+        settle = self._v1_zero_settle(record)
+        if row is not None and stable and (_nonzero(row) or age >= settle):
+            await self._ingest_v1(record, row)
+            return None
+        if age >= timings.v1_deadline:
+            last = row or job.last_row
+            if last is not None:  # the best the provider said, though it kept changing
+                await self._ingest_v1(record, last)
+                return None
+            message = f"No report from the provider within {_minutes(timings.v1_deadline)}"
+            if failure:
+                message += f" (last error: {failure})"
+            await self._conclude(record.id, CallStatus.NO_REPORT, message)
+            return None
+        left = timings.v1_deadline - age
+        if row is not None and not stable:
+            return min(timings.confirm_delay, left)
+        wait = job.next_interval(timings)
+        if row is not None:  # a stable zero row, waiting until the call cannot be running
+            wait = min(wait, max(settle - age, 0.0))
+        return min(wait, left)
+
+    def _v1_zero_settle(self, record: CallRecord) -> float:
+        fields = record.request.get("fields")
+        cap = fields.get("duration") if isinstance(fields, Mapping) else None
+        try:
+            limit = float(cap) if cap is not None else None
+        except (TypeError, ValueError):
+            limit = None
+        settle = self.timings.v1_zero_settle
+        if limit is not None and limit > 0:
+            settle = min(settle, limit + self.timings.v1_ring_allowance)
+        return settle
+
+    async def _ingest_v1(self, record: CallRecord, row: V1Report) -> None:
+        try:
+            report = v1_report(
+                row,
+                account=record.account,
+                call_id=record.id,
+                provider_ref=record.provider_ref,
+                reported_at=time.time(),
+            )
+        except ReportParseError as exc:
+            logger.warning("Click2Call v1 report for call %s: %s", record.id, exc)
+            return
+        await self.history.ingest(report)
+
+    # -- Kazoo accounts ------------------------------------------------------------------
+
+    async def _poll_kazoo(self, name: str) -> float | None:
+        from dialer.providers.kazoo import KazooProvider as Kazoo
+
+        watch = self._kazoo[name]
+        job = watch.job
+        timings = self.timings
+        now = time.time()
+        open_calls = [
+            record
+            for record in self.history.open_calls(provider=str(ProviderKind.KAZOO))
+            if record.account == name and record.origin is CallOrigin.APP
+        ]
+        watch.known = {record.id for record in open_calls}
+        try:
+            account = self._account(name)
+        except ConfigError as exc:
+            logger.warning("Tracking Kazoo account %s: %s", name, exc)
+            return job.next_interval(timings)
+        if account is None or account.provider is not ProviderKind.KAZOO:
+            for record in open_calls:
+                note = _gone(name) if account is None else _moved(account)
+                await self._conclude(record.id, CallStatus.NO_REPORT, note)
+            del self._kazoo[name]
+            return None
+        sweep_every = timings.kazoo_sweep_interval
+        sweeping = sweep_every is not None and now >= watch.next_sweep
+        if not open_calls and not sweeping:
+            return None if sweep_every is None else max(watch.next_sweep - now, 0.0)
+        try:
+            provider = await self.service.provider_for(account)
+            assert isinstance(provider, Kazoo)
+            items = await self._read_kazoo_history(watch, provider, open_calls, sweeping, now)
+        except DialerError as exc:
+            job.failed(f"Kazoo history for account {name}", exc)
+            if sweeping and sweep_every is not None:
+                watch.next_sweep = now + sweep_every  # a failed sweep waits for the next one
+            still_open = await self._expire_kazoo(open_calls, set(), now)
+            watch.known = {record.id for record in still_open}
+            if still_open or sweep_every is None:
+                return job.next_interval(timings)
+            return max(watch.next_sweep - now, 0.0)
+        job.succeeded()
+        matched = _match_kazoo(open_calls, items, timings.kazoo_match_window)
+        await self._ingest_kazoo(watch, matched, now)
+        if sweeping and sweep_every is not None:
+            watch.swept_to = now
+            watch.next_sweep = now + sweep_every
+        done = {record.id for record, _, _ in matched if record is not None}
+        still_open = await self._expire_kazoo(open_calls, done, now)
+        forget = now - (timings.kazoo_lookback + timings.kazoo_deadline + 2 * HOUR)
+        watch.seen = {body: at for body, at in watch.seen.items() if at >= forget}
+        watch.known = {record.id for record in still_open}
+        if still_open:
+            return job.next_interval(timings)
+        job.interval = 0.0
+        return None if sweep_every is None else max(watch.next_sweep - now, 0.0)
+
+    async def _ingest_kazoo(
+        self,
+        watch: _KazooWatch,
+        matched: list[tuple[CallRecord | None, str, Mapping[str, Any]]],
+        now: float,
+    ) -> None:
+        """Ingest every item not ingested before: with its call, or as a call from outside."""
+        reports: list[ProviderReport] = []
+        for record, c2c_id, item in matched:
+            try:
+                report = kazoo_history_report(
+                    item,
+                    account=watch.account,
+                    clicktocall_id=c2c_id,
+                    extension=watch.extensions.get(c2c_id),
+                    call_id=record.id if record is not None else None,
+                )
+            except ReportParseError as exc:
+                logger.warning("Kazoo history of clicktocall %s: %s", c2c_id, exc)
+                continue
+            if report.body not in watch.seen:
+                reports.append(report)
+        # Concurrent ingests share the store's group commits.
+        for start in range(0, len(reports), 500):
+            batch = reports[start : start + 500]
+            await asyncio.gather(*(self.history.ingest(report) for report in batch))
+            for report in batch:
+                watch.seen[report.body] = now
+
+    async def _read_kazoo_history(
+        self,
+        watch: _KazooWatch,
+        provider: KazooProvider,
+        open_calls: list[CallRecord],
+        sweeping: bool,
+        now: float,
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        """The history items of the clicktocalls to read, each with its clicktocall id."""
+        window = self.timings.kazoo_match_window
+        clicktocalls = {c2c for c2c in map(_clicktocall_of, open_calls) if c2c is not None}
+        if sweeping or any(_clicktocall_of(record) is None for record in open_calls):
+            for item in await provider.list_clicktocalls():
+                c2c_id = str(item.get("id") or "")
+                if c2c_id:
+                    clicktocalls.add(c2c_id)
+                    if item.get("extension"):
+                        watch.extensions[c2c_id] = str(item["extension"])
+        starts = [record.created_at - window for record in open_calls]
+        if sweeping:
+            swept_to = watch.swept_to or now - self.timings.kazoo_lookback
+            starts.append(swept_to - window)
+        since = min(starts)
+        items: list[tuple[str, Mapping[str, Any]]] = []
+        for c2c_id in sorted(clicktocalls):
+            try:
+                history = await provider.history(c2c_id, since=since)
+            except CallRejected as exc:
+                # One clicktocall deleted or refused must not hide the others' history.
+                logger.warning("Kazoo history of clicktocall %s: %s", c2c_id, exc)
+                continue
+            items.extend((c2c_id, item) for item in history)
+        return items
+
+    async def _expire_kazoo(
+        self, open_calls: list[CallRecord], done: set[str], now: float
+    ) -> list[CallRecord]:
+        """Mark calls past the deadline NO_REPORT; the calls still open."""
+        deadline = self.timings.kazoo_deadline
+        still_open: list[CallRecord] = []
+        for record in open_calls:
+            if record.id in done:
+                continue
+            if now - record.created_at >= deadline:
+                await self._conclude(
+                    record.id,
+                    CallStatus.NO_REPORT,
+                    f"No history item from Kazoo within {_minutes(deadline)}",
+                )
+            else:
+                still_open.append(record)
+        return still_open
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _gone(account: str) -> str:
+    return f"The account '{account}' no longer exists, so this call's outcome cannot be fetched"
+
+
+def _moved(account: Account) -> str:
+    return (
+        f"The account '{account.name}' is now a {account.provider} account, so this call's "
+        "outcome cannot be fetched"
+    )
+
+
+def _same_row(a: V1Report, b: V1Report) -> bool:
+    return (a.id, a.first_leg_seconds, a.second_leg_seconds, a.credit) == (
+        b.id,
+        b.first_leg_seconds,
+        b.second_leg_seconds,
+        b.credit,
+    )
+
+
+def _nonzero(row: V1Report) -> bool:
+    return row.first_leg_seconds > 0 or row.second_leg_seconds > 0
+
+
+def _clicktocall_of(record: CallRecord) -> str | None:
+    """The clicktocall a Kazoo call went through: its id is in the connect URL we sent."""
+    url = record.request.get("url")
+    found = _CLICKTOCALL_IN_URL.search(url) if isinstance(url, str) else None
+    return found.group(1) if found else None
+
+
+def _same_contact(contact: str, customer: str) -> bool:
+    if contact.lower().startswith("sip") or customer.lower().startswith("sip"):
+        return contact.strip().lower() == customer.strip().lower()
+    a, b = digits_of(contact), digits_of(customer)
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= 6 and longer.endswith(shorter)
+
+
+def _match_kazoo(
+    open_calls: list[CallRecord],
+    items: list[tuple[str, Mapping[str, Any]]],
+    window: float,
+) -> list[tuple[CallRecord | None, str, Mapping[str, Any]]]:
+    """Pair history items with open calls: by leg call id first, then by contact and time
+    (error items carry no call id), each call at most once. Unpaired items come back with
+    None: calls placed outside the app, or calls already finished here."""
+    by_leg = {record.provider_ref: record for record in open_calls if record.provider_ref}
+    taken: set[str] = set()
+    paired: list[tuple[CallRecord | None, str, Mapping[str, Any]]] = []
+    pending: list[tuple[str, Mapping[str, Any]]] = []
+    for c2c_id, item in items:
+        leg = item.get("call_id")
+        record = by_leg.get(leg) if isinstance(leg, str) else None
+        if record is not None and record.id not in taken:
+            taken.add(record.id)
+            paired.append((record, c2c_id, item))
+        else:
+            pending.append((c2c_id, item))
+    for c2c_id, item in pending:
+        at = kazoo_item_time(item)
+        contact = item.get("contact")
+        leg = item.get("call_id")
+        best: CallRecord | None = None
+        if at is not None and isinstance(contact, str | int) and not isinstance(contact, bool):
+            best_gap = window
+            for record in open_calls:
+                if record.id in taken:
+                    continue
+                if leg and record.provider_ref:
+                    continue  # both have leg ids and they differ
+                through = _clicktocall_of(record)
+                if through is not None and through != c2c_id:
+                    continue
+                gap = abs(at - record.created_at)
+                if gap <= best_gap and _same_contact(str(contact), record.customer):
+                    best, best_gap = record, gap
+        if best is not None:
+            taken.add(best.id)
+        paired.append((best, c2c_id, item))
+    return paired

@@ -1,0 +1,365 @@
+"""The C2C v2 webhook receiver: an aiohttp server that stores every call report it accepts.
+
+It starts in-process on whatever loop is running (the window's qasync loop, ``dialer
+webhooks serve``, a test's) and listens on ``/c2c/<token>``, where the token is a random
+secret segment so the URL cannot be guessed. For each request, in this order:
+
+- 404 for any other path (a wrong token included), whatever the method; 405 for a method
+  other than POST on the right path.
+- 413 when the body is over 64 KiB: the declared Content-Length is checked first, then the
+  bytes actually read, which are never buffered beyond the limit.
+- 400 when the body is not a UTF-8 JSON object. The declared Content-Type is not checked:
+  platforms mislabel their pushes (the document's own example is not even valid JSON, and
+  "Compose Webhook" lets users set any header), and a 415 would lose a genuine report over
+  a label. What is refused is what cannot be read.
+- The verification handshake (``?token=`` and ``{"validation_key", "challenge"}``) gets 200
+  and ``{"challenge": <the same value>}``; nothing is stored. It needs no Bearer secret: it
+  stores nothing, and the platform sends it when the webhook is created, possibly before
+  its secret is in our keyring.
+- 401 when a secret is required and missing or wrong. The callback's ``webhook_id`` names the
+  account (option ``webhook_id``); when that account has a webhook secret (keyring key
+  ``account.webhook_secret_key``) the request must carry ``Authorization: Bearer <secret>``.
+  When the ``webhook_id`` names no account (or is absent), any C2C v2 account may have sent
+  it, so if any of them has a secret, one of those secrets is required: otherwise leaving
+  out the ``webhook_id`` would get round every secret. The account whose secret was shown
+  is then the one the report is filed under.
+- 400 when the object is not a call report (:mod:`dialer.webhooks.callback`).
+- 200 ``{"ok": true}`` only once ``HistoryStore.ingest`` returned, that is once the report
+  is durably stored; 503 if the store, the keyring or the accounts file fails (the platform
+  may try again; nothing was stored).
+
+Every refusal is one sentence of plain text. No log line carries the path token or a
+secret: the access log is off, the token is registered with :mod:`dialer.core.redact`, and
+the receiver logs only the remote address and the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hmac
+import logging
+import time
+from collections import Counter
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+from aiohttp.streams import StreamReader
+
+from dialer.core.accounts import Account, ProviderKind
+from dialer.core.errors import ConfigError, DialerError
+from dialer.core.redact import register_secret
+from dialer.core.secrets import SecretStore, get_secret
+from dialer.core.service import AccountSource
+from dialer.history.store import HistoryStore
+from dialer.webhooks.callback import (
+    MalformedCallback,
+    callback_from_json,
+    decode_callback,
+    is_verification,
+)
+from dialer.webhooks.settings import PATH_PREFIX, format_host
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+# How long stop() lets requests in flight finish (their reports are being stored).
+SHUTDOWN_GRACE = 5.0
+# The accounts file is re-read at most this often (it is read on the loop, per request).
+ACCOUNTS_MAX_AGE = 1.0
+# A webhook secret is trusted from memory this long, so a secret added to an account that
+# had none applies within 5 s (at once after forget_secrets()). A request that fails the
+# check makes the receiver read the keyring again (at most once a second), so a changed
+# secret is accepted on its first delivery.
+SECRET_MAX_AGE = 5.0
+SECRET_RECHECK_AGE = 1.0
+
+
+class WebhookReceiver:
+    """``await receiver.start()`` returns the URL bound; ``await receiver.stop()`` ends it.
+
+    ``history`` is where reports go; ``accounts`` and ``secrets`` say which account a report
+    belongs to and which Bearer secret it must carry; ``path_token`` is the secret path
+    segment (see :func:`dialer.webhooks.settings.path_token`). ``port`` 0 takes any free port.
+    """
+
+    def __init__(
+        self,
+        history: HistoryStore,
+        accounts: AccountSource,
+        secrets: SecretStore,
+        *,
+        path_token: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if not path_token or "/" in path_token:
+            raise ValueError("the path token must be a non-empty single path segment")
+        self.history = history
+        self.accounts = accounts
+        self.secrets = secrets
+        self.host = host
+        self.port = port
+        self._path = PATH_PREFIX + path_token
+        register_secret(path_token)
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+        self._accounts: tuple[float, list[Account]] | None = None
+        self._secret_cache = _SecretCache(secrets)
+        # HTTP status -> how many requests got it: what the benchmarks and the app can show.
+        self.status_counts: Counter[int] = Counter()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        if self._runner is not None:
+            raise RuntimeError("the webhook receiver is already running")
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        # No access log: it would write the secret path to the log file.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, backlog=1024)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ConfigError(_bind_error(self.host, self.port, exc)) from None
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        bound_host, bound_port = runner.addresses[0][:2]
+        self._url = f"http://{format_host(str(bound_host))}:{bound_port}{self._path}"
+        logger.info(
+            "C2C v2 webhook receiver listening on %s:%s", format_host(str(bound_host)), bound_port
+        )
+        return self._url
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        await runner.cleanup()
+        logger.info("C2C v2 webhook receiver stopped")
+
+    async def __aenter__(self) -> WebhookReceiver:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:
+        """The URL bound (host and port as listening; a public URL is the settings' job)."""
+        if self._url is None:
+            raise RuntimeError("the webhook receiver has not been started")
+        return self._url
+
+    @property
+    def port_bound(self) -> int:
+        if self._runner is None:
+            raise RuntimeError("the webhook receiver is not running")
+        return int(self._runner.addresses[0][1])
+
+    def forget_secrets(self) -> None:
+        """Read accounts and webhook secrets afresh on the next request (after an edit)."""
+        self._accounts = None
+        self._secret_cache.clear()
+
+    # -- one request ------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        response = await self._answer(request)
+        self.status_counts[response.status] += 1
+        return response
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
+        remote = request.remote or "?"
+        if not hmac.compare_digest(request.path.encode(), self._path.encode()):
+            return _refuse(404, "Not found.")
+        if request.method != "POST":
+            return _refuse(405, "Only POST is accepted here.", headers={"Allow": "POST"})
+        declared = request.content_length
+        if declared is not None and declared > MAX_BODY:
+            logger.info("webhook from %s refused: %d bytes declared", remote, declared)
+            return _too_large()
+        body = await _read_at_most(request.content, MAX_BODY)
+        if body is None:
+            logger.info("webhook from %s refused: body over 64 KiB", remote)
+            return _too_large()
+        try:
+            text, data = decode_callback(body)
+        except MalformedCallback as exc:
+            logger.info("webhook from %s refused: %s", remote, exc.reason)
+            return _refuse(400, exc.reason)
+        challenge = is_verification(request.query, data)
+        if challenge is not None:
+            logger.info("answered the webhook verification handshake from %s", remote)
+            return web.json_response({"challenge": challenge})
+        if not isinstance(data, dict):
+            return _refuse(400, "The body is not a JSON object; a call report is an object.")
+        try:
+            account, refusal = await self._authorise(request, data)
+        except DialerError as exc:
+            logger.error("webhook from %s not stored: %s", remote, exc)
+            return _refuse(503, f"The receiver cannot check this request now: {exc}")
+        if refusal is not None:
+            logger.info("webhook from %s refused: %s", remote, refusal)
+            return _refuse(401, refusal, headers={"WWW-Authenticate": "Bearer"})
+        try:
+            report = callback_from_json(text, data, account=account)
+        except MalformedCallback as exc:
+            logger.info("webhook from %s refused: %s", remote, exc.reason)
+            return _refuse(400, exc.reason)
+        try:
+            record = await self.history.ingest(report)
+        except Exception:
+            logger.exception("a C2C v2 call report from %s could not be stored", remote)
+            return _refuse(503, "The report could not be stored; nothing was kept.")
+        logger.info(
+            "C2C v2 report from %s stored on call %s (%s, %s)",
+            remote,
+            record.id,
+            record.origin,
+            report.cause,
+        )
+        return web.json_response({"ok": True})
+
+    async def _authorise(
+        self, request: web.Request, data: dict[str, Any]
+    ) -> tuple[str | None, str | None]:
+        """(the account the report is filed under, None) or (None, why it is refused)."""
+        accounts = self._c2c_accounts()
+        webhook_id = data.get("webhook_id")
+        named: list[Account] = []
+        if isinstance(webhook_id, str | int) and not isinstance(webhook_id, bool):
+            wanted = str(webhook_id).strip()
+            named = [a for a in accounts if a.option("webhook_id") == wanted]
+        candidates = named or accounts
+        presented = _bearer(request)
+        for attempt in range(2):
+            max_age = SECRET_MAX_AGE if attempt == 0 else SECRET_RECHECK_AGE
+            found = await self._secret_cache.get_many(
+                [a.webhook_secret_key for a in candidates], max_age
+            )
+            required = {a.name: s for a, s in zip(candidates, found, strict=True) if s}
+            if not required:
+                return (named[0].name if len(named) == 1 else None), None
+            if presented is not None:
+                matching = [
+                    name
+                    for name, secret in required.items()
+                    if hmac.compare_digest(secret.encode(), presented.encode())
+                ]
+                if matching:
+                    if len(matching) == 1:
+                        return matching[0], None
+                    return (named[0].name if len(named) == 1 else None), None
+        if presented is None:
+            return None, "This webhook needs an 'Authorization: Bearer <secret>' header."
+        return None, "The Bearer secret does not match the webhook's secret."
+
+    def _c2c_accounts(self) -> list[Account]:
+        now = time.monotonic()
+        if self._accounts is None or now - self._accounts[0] > ACCOUNTS_MAX_AGE:
+            listed = [a for a in self.accounts.list() if a.provider is ProviderKind.C2C_V2]
+            self._accounts = (now, listed)
+        return self._accounts[1]
+
+
+class _SecretCache:
+    """Webhook secrets read from the keyring (off the loop) and kept for a while; readers of
+    one key at the same moment share one keyring call."""
+
+    def __init__(self, secrets: SecretStore) -> None:
+        self._secrets = secrets
+        self._values: dict[str, tuple[float, str | None]] = {}
+        self._pending: dict[str, asyncio.Future[str | None]] = {}
+
+    def clear(self) -> None:
+        self._values.clear()
+
+    async def get_many(self, keys: list[str], max_age: float) -> list[str | None]:
+        now = time.monotonic()
+        fresh = [self._values.get(key) for key in keys]
+        if all(entry is not None and now - entry[0] <= max_age for entry in fresh):
+            return [entry[1] for entry in fresh if entry is not None]  # no task, no await
+        return list(await asyncio.gather(*(self.get(key, max_age) for key in keys)))
+
+    async def get(self, key: str, max_age: float) -> str | None:
+        cached = self._values.get(key)
+        if cached is not None and time.monotonic() - cached[0] <= max_age:
+            return cached[1]
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._fetch(key))
+            self._pending[key] = pending
+            pending.add_done_callback(lambda done: self._settled(key, done))
+        return await asyncio.shield(pending)
+
+    async def _fetch(self, key: str) -> str | None:
+        secret = await get_secret(self._secrets, key)
+        self._values[key] = (time.monotonic(), secret)
+        return secret
+
+    def _settled(self, key: str, done: asyncio.Future[str | None]) -> None:
+        if self._pending.get(key) is done:
+            del self._pending[key]
+        if not done.cancelled():
+            done.exception()  # retrieved here too: a waiter may have been cancelled
+
+
+async def _read_at_most(stream: StreamReader, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is over ``limit`` bytes (never holding more
+    than ``limit`` + 1 bytes)."""
+    body = bytearray()
+    while True:
+        chunk = await stream.read(limit + 1 - len(body))
+        if not chunk:
+            return bytes(body)
+        body.extend(chunk)
+        if len(body) > limit:
+            return None
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+def _refuse(status: int, sentence: str, *, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=sentence + "\n", headers=headers)
+
+
+def _too_large() -> web.Response:
+    response = _refuse(413, "The body is over 64 KiB; a call report is far smaller.")
+    response.force_close()  # the rest of the body is not worth reading
+    return response
+
+
+def _bind_error(host: str, port: int, exc: OSError) -> str:
+    where = f"{format_host(host)}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"Port {port} on {host} is already in use (another 'dialer webhooks serve', or the "
+            "app's own receiver?); choose another port with --port or in webhooks.toml"
+        )
+    if exc.errno == errno.EACCES:
+        return f"Not allowed to listen on {where} (ports below 1024 need privileges)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"Cannot listen on {where}: that address is not one of this machine's"
+    return f"Cannot listen on {where}: {exc.strerror or exc}"
+
+
+__all__ = ["MAX_BODY", "WebhookReceiver"]

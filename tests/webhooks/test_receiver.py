@@ -1,0 +1,545 @@
+"""The receiver over loopback HTTP, into a real SQLite history: the handshake, secrets,
+refusals that store nothing, garbage, duplicates, and the simulator's callbacks end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import socket
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import pytest
+
+from dialer.core.accounts import ProviderKind
+from dialer.core.calls import CallStatus
+from dialer.core.errors import ConfigError, SecretStoreError
+from dialer.core.secrets import MemorySecretStore
+from dialer.core.service import CallService, StaticAccounts
+from dialer.history import CallOrigin, CallRecord, HistoryQuery
+from dialer.history.sqlite_store import SqliteHistory
+from dialer.simulator import Outcome, ProviderSimulator, SimulatorConfig
+from dialer.simulator.profile import demo_accounts, demo_secrets
+from dialer.webhooks import receiver as receiver_module
+from dialer.webhooks.receiver import MAX_BODY, WebhookReceiver
+from tests.webhooks.conftest import TOKEN, callback, stored
+
+
+async def post(
+    client: httpx.AsyncClient, url: str, body: dict[str, Any] | bytes, **headers: str
+) -> httpx.Response:
+    content = json.dumps(body).encode() if isinstance(body, dict) else body
+    headers.setdefault("content-type", "application/json")
+    return await client.post(url, content=content, headers=headers)
+
+
+def only_record(history: SqliteHistory) -> CallRecord:
+    records = history.page(HistoryQuery())
+    assert len(records) == 1, records
+    return records[0]
+
+
+# -- the happy path -----------------------------------------------------------------------
+
+
+async def test_a_report_is_durable_when_the_receiver_answers_200(
+    receiver: WebhookReceiver, client: httpx.AsyncClient, history: SqliteHistory
+) -> None:
+    body = json.dumps(callback(extra_field="kept"))
+    answer = await post(client, receiver.url, body.encode())
+    assert answer.status_code == 200
+    assert answer.json() == {"ok": True}
+    # Read by a connection that is not the store's: the report is committed to the file.
+    db = sqlite3.connect(history.path)
+    try:
+        (kept,) = db.execute("SELECT body FROM reports").fetchone()
+        row = db.execute("SELECT account, status, talk_seconds, origin FROM calls").fetchone()
+    finally:
+        db.close()
+    assert kept == body
+    assert row == ("shop", "completed", 16, "outside")  # nothing placed here: an outside call
+    record = only_record(history)
+    assert (record.agent, record.customer, record.agent_seconds) == (
+        "919891952000",
+        "918867135000",
+        23,
+    )
+    assert receiver.url.startswith("http://127.0.0.1:") and receiver.url.endswith(f"/c2c/{TOKEN}")
+
+
+async def test_numbers_as_json_numbers_or_strings_match_calls_alike(
+    receiver: WebhookReceiver, client: httpx.AsyncClient, history: SqliteHistory
+) -> None:
+    placed = [
+        await history.insert(
+            CallRecord(
+                id=f"ours-{n}",
+                account="shop",
+                provider="c2c-v2",
+                customer="+918867135000",
+                agent="+919891952000",
+                bridge="918068280000",
+                status=CallStatus.ACCEPTED,
+                created_at=1_700_000_000.0 + n,
+            )
+        )
+        for n in (1, 2)
+    ]
+    as_numbers = callback(
+        bridge=918068280000, duration=23, billing=16, **{"from": 919891952000, "to": 918867135000}
+    )
+    assert (await post(client, receiver.url, as_numbers)).status_code == 200
+    assert (await post(client, receiver.url, callback(hangup_by="agent"))).status_code == 200
+    # Each report closed one call placed here (the newest open one first): no outside rows.
+    assert stored(history) == (2, 2)
+    newer, older = history.get("ours-2"), history.get("ours-1")
+    assert newer is not None and older is not None
+    assert json.loads(history.reports(newer.id)[0].body)["from"] == 919891952000
+    assert older.hangup_by == "agent"
+    for record in (newer, older):
+        assert record.origin is CallOrigin.APP
+        assert (record.status, record.agent_seconds, record.talk_seconds) == (
+            CallStatus.COMPLETED,
+            23,
+            16,
+        )
+    assert {r.id for r in placed} == {newer.id, older.id}
+
+
+async def test_a_repeated_delivery_is_stored_once(
+    receiver: WebhookReceiver, client: httpx.AsyncClient, history: SqliteHistory
+) -> None:
+    body = json.dumps(callback()).encode()
+    answers = await asyncio.gather(*(post(client, receiver.url, body) for _ in range(5)))
+    assert [a.status_code for a in answers] == [200] * 5  # the platform must stop retrying
+    assert stored(history) == (1, 1)
+
+
+async def test_concurrent_reports_are_all_stored(
+    receiver: WebhookReceiver, history: SqliteHistory
+) -> None:
+    bodies = [callback(callId=f"call-{n}", to=f"9188671{n:05d}") for n in range(200)]
+    # aiohttp's client here: httpx's pool slows down with hundreds of requests in flight
+    # (see the README's concurrency note).
+    async with aiohttp.ClientSession() as session:
+
+        async def deliver(body: dict[str, Any]) -> int:
+            async with session.post(receiver.url, json=body) as answer:
+                return answer.status
+
+        statuses = await asyncio.gather(*(deliver(b) for b in bodies))
+    assert set(statuses) == {200}
+    assert stored(history) == (200, 200)
+    refs = {r.provider_ref for r in history.iter_records(HistoryQuery())}
+    assert refs == {f"call-{n}" for n in range(200)}
+    assert receiver.status_counts[200] == 200
+
+
+async def test_any_declared_content_type_is_read_as_json(
+    receiver: WebhookReceiver, client: httpx.AsyncClient, history: SqliteHistory
+) -> None:
+    # Platforms mislabel pushes; what matters is whether the body is a report.
+    for n, content_type in enumerate(["text/plain", "application/x-www-form-urlencoded", ""]):
+        body = json.dumps(callback(callId=f"c{n}")).encode()
+        headers = {"content-type": content_type} if content_type else {}
+        answer = await client.post(receiver.url, content=body, headers=headers)
+        assert answer.status_code == 200, content_type
+    assert stored(history) == (3, 3)
+    form = await client.post(receiver.url, data={"status": "COMPLETED", "to": "918867135000"})
+    assert form.status_code == 400
+    assert "not valid JSON" in form.text
+    picture = await post(
+        client, receiver.url, b"\x89PNG\r\n\x1a\n", **{"content-type": "image/png"}
+    )
+    assert picture.status_code == 400
+    assert stored(history) == (3, 3)
+
+
+# -- the handshake --------------------------------------------------------------------------
+
+
+async def test_the_verification_handshake_echoes_the_challenge(
+    receiver: WebhookReceiver,
+    client: httpx.AsyncClient,
+    history: SqliteHistory,
+    secrets: MemorySecretStore,
+) -> None:
+    secrets.set("account:shop:webhook", "shop-webhook-secret")  # not needed for the handshake
+    for challenge in ("3f2a-challenge", 987654):
+        answer = await post(
+            client,
+            receiver.url + "?token=validation-key",
+            {"validation_key": "validation-key", "challenge": challenge},
+        )
+        assert answer.status_code == 200
+        assert answer.json() == {"challenge": challenge}
+    # Without ?token= it is an ordinary request: the secret first, then the shape.
+    no_token = await post(client, receiver.url, {"validation_key": "k", "challenge": "c"})
+    assert no_token.status_code == 401
+    no_token = await post(
+        client,
+        receiver.url,
+        {"validation_key": "k", "challenge": "c"},
+        authorization="Bearer shop-webhook-secret",
+    )
+    assert no_token.status_code == 400
+    assert "no status" in no_token.text
+    assert stored(history) == (0, 0)
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+
+async def test_an_account_with_a_webhook_secret_needs_it(
+    receiver: WebhookReceiver,
+    client: httpx.AsyncClient,
+    history: SqliteHistory,
+    secrets: MemorySecretStore,
+) -> None:
+    secrets.set("account:shop:webhook", "shop-webhook-secret")
+    body = callback(webhook_id="hook-shop")
+    missing = await post(client, receiver.url, body)
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert "Authorization: Bearer" in missing.text
+    wrong = await post(client, receiver.url, body, authorization="Bearer not-the-secret")
+    assert wrong.status_code == 401
+    basic = await post(client, receiver.url, body, authorization="Basic c2hvcC13ZWJob29r")
+    assert basic.status_code == 401
+    assert stored(history) == (0, 0)
+    right = await post(client, receiver.url, body, authorization="Bearer shop-webhook-secret")
+    assert right.status_code == 200
+    assert only_record(history).account == "shop"
+    # The other account has no secret: its reports need none.
+    branch = await post(client, receiver.url, callback(webhook_id="hook-branch", callId="b1"))
+    assert branch.status_code == 200
+    assert history.page(HistoryQuery(accounts=("branch",)))[0].provider_ref == "b1"
+
+
+async def test_a_report_naming_no_account_needs_one_of_the_secrets(
+    receiver: WebhookReceiver,
+    client: httpx.AsyncClient,
+    history: SqliteHistory,
+    secrets: MemorySecretStore,
+) -> None:
+    secrets.set("account:shop:webhook", "shop-webhook-secret")
+    # Leaving out the webhook_id (or naming another) must not get round the shop's secret.
+    for webhook_id in (..., "hook-unknown"):
+        body = callback(webhook_id=webhook_id)
+        assert (await post(client, receiver.url, body)).status_code == 401
+        assert (await post(client, receiver.url, body, authorization="Bearer x")).status_code == 401
+    assert stored(history) == (0, 0)
+    answer = await post(
+        client, receiver.url, callback(webhook_id=...), authorization="Bearer shop-webhook-secret"
+    )
+    assert answer.status_code == 200
+    assert only_record(history).account == "shop"  # the secret shown says whose it is
+
+
+async def test_no_secret_anywhere_files_an_unknown_webhook_under_no_account(
+    receiver: WebhookReceiver, client: httpx.AsyncClient, history: SqliteHistory
+) -> None:
+    assert (await post(client, receiver.url, callback(webhook_id="other"))).status_code == 200
+    assert only_record(history).account == ""
+
+
+async def test_a_changed_secret_takes_effect_without_a_restart(
+    receiver: WebhookReceiver,
+    client: httpx.AsyncClient,
+    secrets: MemorySecretStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(receiver_module, "SECRET_RECHECK_AGE", 0.0)
+    secrets.set("account:shop:webhook", "first-secret")
+    body = callback()
+    assert (await post(client, receiver.url, body, authorization="Bearer first-secret")).is_success
+    secrets.set("account:shop:webhook", "second-secret")
+    rotated = await post(
+        client, receiver.url, callback(callId="2"), authorization="Bearer second-secret"
+    )
+    assert rotated.status_code == 200  # a failed check reads the keyring again
+    old = await post(
+        client, receiver.url, callback(callId="3"), authorization="Bearer first-secret"
+    )
+    assert old.status_code == 401
+    # The app calls forget_secrets() after an edit; a new secret then applies at once.
+    secrets.set("account:branch:webhook", "branch-secret")
+    receiver.forget_secrets()
+    assert (await post(client, receiver.url, callback(webhook_id="hook-branch"))).status_code == 401
+
+
+class LockedKeyring:
+    def get(self, key: str) -> str | None:
+        raise SecretStoreError("The OS keyring is locked; unlock it and try again")
+
+    def set(self, key: str, secret: str) -> None:
+        raise SecretStoreError("locked")
+
+    def delete(self, key: str) -> None:
+        raise SecretStoreError("locked")
+
+
+async def test_a_locked_keyring_refuses_with_503_and_stores_nothing(
+    history: SqliteHistory, accounts: StaticAccounts, client: httpx.AsyncClient
+) -> None:
+    async with WebhookReceiver(history, accounts, LockedKeyring(), path_token=TOKEN) as receiver:
+        answer = await post(client, receiver.url, callback())
+    assert answer.status_code == 503  # the platform may deliver it again later
+    assert "keyring is locked" in answer.text
+    assert stored(history) == (0, 0)
+
+
+async def test_a_store_that_fails_refuses_with_503(
+    tmp_path: Path, accounts: StaticAccounts, client: httpx.AsyncClient
+) -> None:
+    history = SqliteHistory(tmp_path / "closed.sqlite3")
+    history.close()
+    async with WebhookReceiver(history, accounts, MemorySecretStore(), path_token=TOKEN) as rx:
+        answer = await post(client, rx.url, callback())
+    assert answer.status_code == 503
+    assert answer.text == "The report could not be stored; nothing was kept.\n"
+
+
+# -- refusals and garbage -----------------------------------------------------------------------
+
+
+async def chunks(size: int) -> AsyncIterator[bytes]:
+    for _ in range(size // 4096):
+        yield b"x" * 4096
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), [
+    ("POST", "", b"not json at all", 400),
+    ("POST", "", json.dumps(callback()).encode()[:-7], 400),
+    ("POST", "", b"[]", 400),
+    ("POST", "", json.dumps({"from": "919891952000"}).encode(), 400),
+    ("POST", "", json.dumps(callback(duration=2.5)).encode(), 400),
+    ("POST", "", b"", 400),
+    ("GET", "", b"", 405),
+    ("PUT", "", json.dumps(callback()).encode(), 405),
+    ("DELETE", "", b"", 405),
+    ("POST", "x", json.dumps(callback()).encode(), 404),  # the token plus a character
+    ("POST", "/", json.dumps(callback()).encode(), 404),
+    ("POST", "/../c2c", json.dumps(callback()).encode(), 404),
+    ("GET", "/../../", b"", 404),
+    ("POST", "WRONG", json.dumps(callback()).encode(), 404),
+    ("POST", "", b" " * (MAX_BODY + 1), 413),
+    ("POST", "", b"{" + b" " * (4 * MAX_BODY), 413),
+])  # fmt: skip
+async def test_refusals_store_nothing(
+    receiver: WebhookReceiver,
+    client: httpx.AsyncClient,
+    history: SqliteHistory,
+    method: str,
+    path: str,
+    body: bytes,
+    status: int,
+) -> None:
+    url = receiver.url
+    if path == "WRONG":
+        url = url.replace(TOKEN, "guessed-token-0123456789abcdefgh")
+    else:
+        url += path
+    answer = await client.request(method, url, content=body)
+    assert answer.status_code == status
+    sentence = answer.text
+    assert sentence.endswith(".\n") and sentence.count("\n") == 1  # one sentence, no traceback
+    assert TOKEN not in sentence
+    if status == 405:
+        assert answer.headers["allow"] == "POST"
+    assert stored(history) == (0, 0)
+    assert receiver.status_counts[status] == 1
+
+
+async def test_a_body_over_the_limit_without_a_length_is_cut_off(
+    receiver: WebhookReceiver, client: httpx.AsyncClient, history: SqliteHistory
+) -> None:
+    answer = await client.post(receiver.url, content=chunks(MAX_BODY * 4))  # chunked
+    assert answer.status_code == 413
+    exact = json.dumps(callback(padding=" " * (MAX_BODY - len(json.dumps(callback())) - 15)))
+    assert len(exact) <= MAX_BODY
+    assert (await client.post(receiver.url, content=exact.encode())).status_code == 200
+    assert stored(history) == (1, 1)
+
+
+async def test_garbage_leaves_the_receiver_working(
+    receiver: WebhookReceiver, client: httpx.AsyncClient, history: SqliteHistory
+) -> None:
+    rng = random.Random(4)
+    whole = json.dumps(callback()).encode()
+    garbage = [rng.randbytes(rng.randrange(1, 3000)) for _ in range(40)]
+    garbage += [whole[:cut] for cut in range(0, len(whole), 37)]
+    garbage += [b"[" * MAX_BODY, b'{"status": "' + b"\xc3\x28" * 100 + b'"}', b"\x00" * 1000]
+    content_types = ["application/json", "text/html", "multipart/form-data", "", "\u00e9/x"]
+    for n, body in enumerate(garbage):
+        kind = content_types[n % len(content_types)].encode("latin-1")
+        answer = await client.post(receiver.url, content=body, headers={b"content-type": kind})
+        assert answer.status_code in (400, 413), body[:40]
+    huge = await client.post(receiver.url, content=b"\xff" * (2 * 1024 * 1024))
+    assert huge.status_code == 413
+    # A raw socket that speaks no HTTP at all.
+    host, port = receiver.url.split("/")[2].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(rng.randbytes(500) + b"\r\n\r\n")
+    await writer.drain()
+    await reader.read()  # the server answers (400) and hangs up
+    writer.close()
+    assert stored(history) == (0, 0)
+    assert (await post(client, receiver.url, callback())).status_code == 200
+    assert stored(history) == (1, 1)
+
+
+async def test_logs_never_carry_the_path_token_or_a_secret(
+    receiver: WebhookReceiver,
+    client: httpx.AsyncClient,
+    secrets: MemorySecretStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secrets.set("account:shop:webhook", "shop-webhook-secret")
+    caplog.set_level(logging.DEBUG)
+    await post(client, receiver.url, callback(), authorization="Bearer shop-webhook-secret")
+    await post(client, receiver.url, callback(callId="2"), authorization="Bearer wrong-secret-x")
+    await post(client, receiver.url, b"garbage", authorization="Bearer shop-webhook-secret")
+    await client.get(receiver.url)
+    await client.post(receiver.url + "/more", content=b"{}")
+    await post(client, receiver.url + "?token=k", {"validation_key": "k", "challenge": "c"})
+    # Everything the receiving side logged (the test's own httpx client logs its URLs).
+    text = "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if not record.name.startswith(("httpx", "httpcore"))
+    )
+    assert "stored on call" in text and "refused" in text  # the log does say what happened
+    for secret in (TOKEN, "shop-webhook-secret", "wrong-secret-x"):
+        assert secret not in text
+
+
+async def test_a_port_in_use_is_one_clear_sentence(
+    history: SqliteHistory, accounts: StaticAccounts
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        receiver = WebhookReceiver(
+            history, accounts, MemorySecretStore(), path_token=TOKEN, port=port
+        )
+        with pytest.raises(ConfigError, match=f"Port {port} on 127.0.0.1 is already in use"):
+            await receiver.start()
+    with pytest.raises(RuntimeError):
+        _ = receiver.url
+    await receiver.stop()  # harmless when it never started
+
+
+# -- the simulator's callbacks, end to end ------------------------------------------------------
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[ProviderSimulator]:
+    async with ProviderSimulator(SimulatorConfig()) as simulator:
+        yield simulator
+
+
+async def wait_final(history: SqliteHistory, call_id: str) -> CallRecord:
+    """The call once a report closed it (the listener hears every committed change)."""
+    done = asyncio.Event()
+
+    def listener(record: CallRecord) -> None:
+        if record.id == call_id and record.is_final:
+            done.set()
+
+    history.listeners.append(listener)
+    try:
+        current = history.get(call_id)
+        if current is None or not current.is_final:
+            async with asyncio.timeout(10):
+                await done.wait()
+    finally:
+        history.listeners.remove(listener)
+    record = history.get(call_id)
+    assert record is not None
+    return record
+
+
+async def test_simulated_calls_end_with_the_reported_outcome(
+    sim: ProviderSimulator, history: SqliteHistory
+) -> None:
+    accounts = demo_accounts(sim)
+    c2c = next(a for a in accounts.list() if a.provider is ProviderKind.C2C_V2)
+    accounts = StaticAccounts([c2c])
+    secrets = demo_secrets(sim)
+    service = CallService(accounts, secrets, history)
+    sim.set_outcome("918867135001", Outcome.BUSY)
+    sim.set_outcome("918867135002", Outcome.AGENT_NO_ANSWER)
+    async with WebhookReceiver(history, accounts, secrets, path_token=TOKEN) as receiver:
+        sim.config.default_webhook_url = receiver.url
+        try:
+            answered = await service.place_call("+91 88671 35000", account=c2c.name)
+            busy = await service.place_call("+918867135001", account=c2c.name)
+            missed = await service.place_call("+918867135002", account=c2c.name)
+            flow = await service.place_call(
+                "+918867135003", account=c2c.name, flow="220", variables={"Name": "A", "otp": "1"}
+            )
+            placed = [answered, busy, missed, flow]
+            final = {r.id: await wait_final(history, r.id) for r in placed}
+        finally:
+            await service.aclose()
+    assert all(d.delivered and d.attempts == 1 for d in sim.webhooks)
+    assert history.count() == 4  # every report found the call it reports
+    pushed = {d.payload["mid"]: d.payload for d in sim.webhooks}
+    done = final[answered.id]
+    assert done.status is CallStatus.COMPLETED and done.answered is True
+    assert done.origin is CallOrigin.APP
+    assert done.provider_ref == pushed[answered.id]["callId"]
+    assert done.talk_seconds == done.billed_seconds == int(pushed[answered.id]["billing"])
+    assert done.agent_seconds == int(pushed[answered.id]["duration"]) > 0
+    assert done.cause == "COMPLETED/RECEIVED/ANSWER"
+    assert done.started_at is not None and done.hangup_by in ("agent", "caller")
+    assert (final[busy.id].status, final[busy.id].answered) == (CallStatus.BUSY, False)
+    assert final[missed.id].status is CallStatus.NO_ANSWER
+    assert final[missed.id].cause == "MISSED/NOANSWER/CANCEL"
+    assert final[flow.id].status is CallStatus.COMPLETED  # RECEIVED: the flow took the call
+    for record in placed:
+        (report,) = history.reports(record.id)
+        assert json.loads(report.body)["mid"] == record.id
+        assert [e.status for e in history.timeline(record.id)][-1] is final[record.id].status
+
+
+async def test_a_simulated_report_matching_nothing_is_an_outside_call(
+    sim: ProviderSimulator, history: SqliteHistory, client: httpx.AsyncClient
+) -> None:
+    c2c = next(a for a in demo_accounts(sim).list() if a.provider is ProviderKind.C2C_V2)
+    accounts = StaticAccounts([replace(c2c, options={"webhook_id": "sim-webhook"})])
+    async with WebhookReceiver(history, accounts, MemorySecretStore(), path_token=TOKEN) as rx:
+        sim.config.default_webhook_url = rx.url
+        # A call placed on the same account from elsewhere (straight to the provider's API).
+        answer = await client.post(
+            c2c.url + "voice/c2c",
+            json={
+                "bridge": "918068280000",
+                "from": "919812300000",
+                "to": "918800011122",
+                "webhook_id": "sim-webhook",
+            },
+            headers={"Authorization": f"Bearer {sim.config.credentials.c2c_token}"},
+        )
+        call_id = answer.json()["callId"]
+        await sim.wait_call_finished(call_id)
+        stored_one = asyncio.Event()
+        history.listeners.append(lambda record: stored_one.set())
+        if history.count() == 0:
+            async with asyncio.timeout(10):
+                await stored_one.wait()
+    record = only_record(history)
+    assert record.origin is CallOrigin.OUTSIDE
+    assert record.account == c2c.name  # its webhook_id says whose it is
+    assert record.provider_ref == call_id
+    assert (record.agent, record.customer) == ("919812300000", "918800011122")
+    assert record.status is CallStatus.COMPLETED
