@@ -18,9 +18,7 @@ from dialer.simulator.profile import open_demo_profile
 
 @pytest.fixture
 async def profile(tmp_path: Path) -> AsyncIterator[Any]:
-    opened = await open_demo_profile(
-        AppPaths.under(tmp_path), ring_seconds=0.05, talk_seconds=0.2
-    )
+    opened = await open_demo_profile(AppPaths.under(tmp_path), ring_seconds=0.05, talk_seconds=0.2)
     yield opened
     await opened.aclose()
 
