@@ -434,6 +434,10 @@ class AccountForm(QDialog):
         self.url_edit = self._line("Base URL", "https://…")
         self.secret_edit = self._line("Secret")
         self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.webhook_secret_edit = self._line(
+            "Webhook secret", "optional: the secret set on the webhook in the panel"
+        )
+        self.webhook_secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.region_edit = self._line("Region", "ISO country code, e.g. IN")
         self.region_edit.setMaxLength(8)
         self.agent_edit = self._line("Agent number", "Your own phone, e.g. +91 98765 43210")
@@ -481,6 +485,7 @@ class AccountForm(QDialog):
         self.secret_label = self._row("Secret", self.secret_edit, form)
         for key in ("webhook_id", "uid", "holdfile", "kazoo_account"):
             self._row(_OPTION_LABELS[key], self.option_edits[key], form)
+        self._row("Webhook secret", self.webhook_secret_edit, form)
         self._row("Kazoo API", self.kazoo_api_box, form)
         self._row("Kazoo user", self.option_edits["kazoo_user"], form)
         self._row("Kazoo account name", self.option_edits["kazoo_account_name"], form)
@@ -526,6 +531,7 @@ class AccountForm(QDialog):
             "provider": self.provider_box,
             "url": self.url_edit,
             "secret": self.secret_edit,
+            "webhook_secret": self.webhook_secret_edit,
             "region": self.region_edit,
             "agent": self.agent_edit,
             "bridges": self.bridges_edit,
@@ -573,6 +579,7 @@ class AccountForm(QDialog):
         for key, edit in self.option_edits.items():
             self.form.setRowVisible(edit, _OPTION_OWNER[key] is kind)
         self.form.setRowVisible(self.kazoo_api_box, kind is ProviderKind.KAZOO)
+        self.form.setRowVisible(self.webhook_secret_edit, kind is ProviderKind.C2C_V2)
         bridges = _BRIDGE_LABELS[kind]
         self.form.setRowVisible(self.bridges_edit, bridges is not None)
         if bridges is not None:
@@ -667,6 +674,7 @@ class AccountForm(QDialog):
             self.save_button.setEnabled(True)
         self.saved = account
         self.secret_edit.clear()
+        self.webhook_secret_edit.clear()
         self.accept()
         return True
 
@@ -700,8 +708,15 @@ class AccountForm(QDialog):
             if secret:
                 await self._restore_secret(account.secret_key, previous)
             raise
-        # The service keeps a provider per account, built with the old settings and secret.
+        webhook_secret = self.webhook_secret_edit.text().strip()
+        if webhook_secret and account.provider is ProviderKind.C2C_V2:
+            # Reports for this account must then carry "Authorization: Bearer <secret>".
+            await set_secret(profile.secrets, account.webhook_secret_key, webhook_secret)
+        # The service keeps a provider per account, built with the old settings and secret,
+        # and the receiver caches webhook secrets.
         await profile.service.forget(account.name)
+        if profile.receiver is not None:
+            profile.receiver.forget_secrets()
 
     async def _restore_secret(self, key: str, previous: str | None) -> None:
         try:
@@ -921,12 +936,15 @@ class AccountsDialog(QDialog):
         profile = self.profile
         try:
             await delete_secret(profile.secrets, account.secret_key)
+            await delete_secret(profile.secrets, account.webhook_secret_key)
             profile.accounts.remove(account.name)
         except DialerError as exc:
             _say(self.status, _sentence(exc, "removing the account"))
             return False
         self.changed = True
         await profile.service.forget(account.name)
+        if profile.receiver is not None:
+            profile.receiver.forget_secrets()
         try:
             profile.flows.delete_account(account.name)
         except DialerError as exc:

@@ -169,9 +169,10 @@ ADD_CASES = [
             "agent": "+91 98765 43210",
             "bridges": "918068280000\n\n 918068280001 \n",
             "webhook_id": "hook-7",
+            "webhook_secret": "hook-secret-77",
         },
         "API token",
-        COMMON | {"bridges", "webhook_id"},
+        COMMON | {"bridges", "webhook_id", "webhook_secret"},
         id="c2c-v2",
     ),
     pytest.param(
@@ -254,9 +255,13 @@ async def test_add_an_account_of_each_provider(
     assert account.number_format is NumberFormat.E164
     assert account.read_timeout == 20
     assert not account.demo
-    assert entries(memory_keyring) == {account.secret_key: values["secret"]}
+    stored = {account.secret_key: values["secret"]}
+    if "webhook_secret" in values:
+        stored[account.webhook_secret_key] = values["webhook_secret"]
+    assert entries(memory_keyring) == stored
     text = user_profile.paths.accounts_file.read_text(encoding="utf-8")
     assert values["secret"] not in text
+    assert values.get("webhook_secret", values["secret"]) not in text
     if kind is ProviderKind.C2C_V2:
         assert account.region == "IN"
         assert account.bridges == ("918068280000", "918068280001")
