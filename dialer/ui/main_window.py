@@ -1,4 +1,4 @@
-"""The main window: contacts on the left, number and options on the right, calls below.
+"""The main window: contacts on the left, number and options on the right, history below.
 
 Widgets hold no call logic: every action is a plain coroutine here (``search``,
 ``call_number``, ``load_bridges``...) that tests await directly; signals only start them
@@ -34,10 +34,11 @@ from dialer.core.flows import resolve_variables
 from dialer.core.numbers import parse_contact
 from dialer.core.profile import Profile
 from dialer.history import CallRecord
+from dialer.history.dispositions import DispositionList
 from dialer.providers.base import Bridge, BridgeKind
 from dialer.ui.call_options import CallOptionsPanel
-from dialer.ui.calls_model import CallListModel
 from dialer.ui.contacts_model import ContactsTableModel, display_number
+from dialer.ui.history_panel import HistoryPanel
 from dialer.ui.messages import Level, MessageBridge
 from dialer.ui.number_entry import NumberEntry
 from dialer.ui.tasks import TaskManager
@@ -104,13 +105,14 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.options)
         right_layout.addStretch(1)
 
-        # Calls and the status line
-        self.calls_model = CallListModel(profile.history, self)
-        self.calls_view = _table(self.calls_model, "Calls")
-        calls_header = self.calls_view.horizontalHeader()
-        for column in range(4):
-            calls_header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        calls_header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        # The call history and the status line
+        self.history_panel = HistoryPanel(
+            profile.history,
+            self.tasks,
+            DispositionList.in_folder(profile.paths.config_dir),
+            accounts=[account.name for account in profile.accounts.list()],
+            messages=self.messages,
+        )
         self.banner = QLabel()
         self.banner.setAccessibleName("Status")
         self.banner.setWordWrap(True)
@@ -123,7 +125,7 @@ class MainWindow(QMainWindow):
         top.setStretchFactor(1, 2)
         self.main_splitter = main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
-        main.addWidget(self.calls_view)
+        main.addWidget(self.history_panel)
         main.setStretchFactor(0, 3)
         main.setStretchFactor(1, 1)
         central = QWidget()
@@ -141,7 +143,7 @@ class MainWindow(QMainWindow):
         """Signals start coroutines as named tasks; the coroutines do the work."""
         profile = self.profile
         self.events = CallEvents(self)
-        self.events.changed.connect(self.calls_model.upsert)
+        self.events.changed.connect(self.history_panel.record_changed)
         profile.service.listeners.append(self.events.changed.emit)
         self.messages.posted.connect(self._show_message)
         self.search_edit.textChanged.connect(lambda _: self._search_timer.start())
@@ -151,7 +153,6 @@ class MainWindow(QMainWindow):
         self.number.submitted.connect(self._start_number_call)
         self.call_button.clicked.connect(self._start_number_call)
         self.contacts_view.activated.connect(lambda _: self._start_contact_call())
-        self.calls_view.activated.connect(lambda index: self.show_call_details(index.row()))
         self.contacts_view.selectionModel().currentRowChanged.connect(self._contact_selected)
         self.options.accountChanged.connect(self._account_changed)
         self.options.refreshBridges.connect(
@@ -173,6 +174,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         if self.events.changed.emit in self.profile.service.listeners:
             self.profile.service.listeners.remove(self.events.changed.emit)
+        self.history_panel.close_panel()
         await self.tasks.cancel_all()
 
     def _menus(self) -> None:
@@ -196,8 +198,21 @@ class MainWindow(QMainWindow):
         action(contacts, "&New contact…", self.add_contact, "Ctrl+N")
         action(contacts, "&Edit contact…", self.edit_contact, "F2")
         action(contacts, "&Delete contact", self.delete_contact, "Ctrl+Delete")
+        history = bar.addMenu("&History")
+        panel = self.history_panel
+        action(history, "&Note and disposition…", panel.annotate)
+        details = history.addAction("&Details…")
+        details.triggered.connect(lambda _=False: panel.show_details())
+        recording = history.addAction("Open &recording")
+        recording.triggered.connect(lambda _=False: panel.open_recording())
+        history.addSeparator()
+        action(history, "Export as &CSV…", lambda: panel.export("csv"))
+        action(history, "Export as &JSON…", lambda: panel.export("json"))
+        history.addSeparator()
+        history.addAction(panel.refresh_action)
         settings = bar.addMenu("&Settings")
         action(settings, "&Accounts…", self.edit_accounts)
+        action(settings, "&Dispositions…", panel.edit_dispositions)
         action(settings, "&Flows and variables…", self.edit_flows)
 
     # -- dialogs ---------------------------------------------------------------------
@@ -210,6 +225,7 @@ class MainWindow(QMainWindow):
             self.options.set_accounts(
                 self.profile.accounts.list(), current.name if current else None
             )
+            self.history_panel.set_accounts([a.name for a in self.profile.accounts.list()])
 
     async def edit_flows(self) -> None:
         from dialer.ui.flow_editor import edit_flows
@@ -266,11 +282,7 @@ class MainWindow(QMainWindow):
             self.messages.info(f"Exported {count} contacts")
 
     def show_call_details(self, row: int) -> None:
-        from dialer.ui.call_details import CallDetailsDialog
-
-        dialog = CallDetailsDialog(self.calls_model.record(row), self)  # owned by the window
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
+        self.history_panel.show_details(row)  # a dialog owned by the window, not modal
 
     def _shortcuts(self) -> None:
         for keys in ("Ctrl+F", "Ctrl+K"):
