@@ -27,7 +27,7 @@ async def render(out: Path) -> None:
 
     with tempfile.TemporaryDirectory() as home:
         profile = await open_demo_profile(
-            AppPaths.under(Path(home)), ring_seconds=1.0, talk_seconds=30.0
+            AppPaths.under(Path(home)), ring_seconds=0.5, talk_seconds=1.5
         )
         window = MainWindow(profile)
         try:
@@ -36,7 +36,10 @@ async def render(out: Path) -> None:
             await window.start()
             for number in ("+91 88671 35000", "+91 80682 80000", "+44 20 7946 0000"):
                 await window.call_number(number)
-            await asyncio.sleep(1.6)  # let the calls ring and connect
+            await asyncio.sleep(3.5)  # let the calls ring, connect and report their outcome
+            profile.simulator.config.talk_seconds = 60.0
+            await window.call_number("+91 97845 60622")
+            await asyncio.sleep(1.2)  # and one call still in progress
             QTest.keyClicks(window.search_edit, "an")
             await asyncio.sleep(0.4)  # the search is throttled, then runs off the GUI thread
             await window.tasks.wait_idle()

@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self.main_splitter = main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
         main.addWidget(self.history_panel)
-        main.setStretchFactor(0, 3)
+        main.setStretchFactor(0, 1)
         main.setStretchFactor(1, 1)
         central = QWidget()
         layout = QVBoxLayout(central)
