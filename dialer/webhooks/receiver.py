@@ -224,7 +224,8 @@ class WebhookReceiver:
         except Exception:
             logger.exception("a C2C v2 call report from %s could not be stored", remote)
             return _refuse(503, "The report could not be stored; nothing was kept.")
-        logger.info(
+        # Debug, not info: at thousands of reports a second a line each would be the cost.
+        logger.debug(
             "C2C v2 report from %s stored on call %s (%s, %s)",
             remote,
             record.id,

@@ -1,0 +1,222 @@
+"""Ingest: C2C v2 reports over loopback into the history, with the history panel open.
+
+The app's side runs as the window does: one qasync loop (Qt offscreen), the in-app
+``WebhookReceiver``, the ``SqliteHistory`` and a shown ``HistoryPanel`` listening to it.
+The calls the reports describe are placed (stored open) first; the reports then come from
+``benchmarks.ingest_load`` in a process of its own, 64 keep-alive connections.
+
+Measured: reports per second from the first request to the last answer; lost (a call
+without its report) and duplicated (a call with two, or a call "placed outside"); and
+how long a stored report takes to reach the open panel (listener -> model flush). The
+same load against a bare aiohttp handler on the same loop is the floor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.ingest_load import call_id
+from benchmarks.table import Row
+
+CONNECTIONS = 64
+TARGET_RATE = 2000.0
+TARGET_PANEL_MS = 100.0
+
+
+def _load(url: str, count: int) -> dict[str, Any]:
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "benchmarks.ingest_load", url, str(count), str(CONNECTIONS)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def _floor(count: int) -> float:
+    """The same load against a handler that stores nothing: what the HTTP stack costs."""
+    from aiohttp import web
+
+    async def ok(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/c2c/floor", ok)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(
+            None, _load, f"http://127.0.0.1:{port}/c2c/floor", count
+        )
+    finally:
+        await runner.cleanup()
+    return count / float(result["seconds"])
+
+
+async def _place(history: Any, count: int) -> None:
+    from dialer.core.calls import CallStatus
+    from dialer.history import CallRecord
+
+    now = time.time() - count
+    for first in range(0, count, 2000):
+        await asyncio.gather(
+            *(
+                history.insert(
+                    CallRecord(
+                        id=call_id(n),
+                        account="Bench C2C",
+                        provider="c2c-v2",
+                        customer=f"+91{8867135000 + n % 1000}",
+                        agent="+919876543210",
+                        bridge="918068280000",
+                        status=CallStatus.ACCEPTED,
+                        created_at=now + n,
+                    )
+                )
+                for n in range(first, min(count, first + 2000))
+            )
+        )
+
+
+async def _measure(count: int, home: Path) -> list[Row]:
+    from dialer.core.accounts import Account, ProviderKind
+    from dialer.core.secrets import MemorySecretStore
+    from dialer.core.service import StaticAccounts
+    from dialer.history.dispositions import DispositionList
+    from dialer.history.sqlite_store import SqliteHistory
+    from dialer.ui.history_panel import HistoryPanel
+    from dialer.ui.tasks import TaskManager
+    from dialer.webhooks.receiver import WebhookReceiver
+
+    floor = await _floor(min(count, 10_000))
+    history = SqliteHistory(home / "calls.sqlite3")
+    await _place(history, count)
+    account = Account(
+        name="Bench C2C",
+        provider=ProviderKind.C2C_V2,
+        url="https://c2c.invalid/api/v2/",
+        options={"webhook_id": "sim-webhook"},
+    )
+    tasks = TaskManager()
+    panel = HistoryPanel(history, tasks, DispositionList.in_folder(home), accounts=[account.name])
+    panel.resize(1200, 600)
+    panel.show()
+    await panel.model.wait_loaded()
+    await tasks.wait_idle()
+
+    # Panel latency: a report's listener call (it is committed then) to the flush that
+    # applies it; each flush applies everything queued before it.
+    waiting: list[float] = []
+    delays: list[float] = []
+
+    def stored(_record: Any) -> None:
+        waiting.append(time.perf_counter())
+
+    def flushed(_updated: int, _inserted: int) -> None:
+        now = time.perf_counter()
+        delays.extend(now - t for t in waiting)
+        waiting.clear()
+
+    history.listeners.append(stored)
+    history.listeners.append(panel.record_changed)
+    panel.model.liveApplied.connect(flushed)
+    receiver = WebhookReceiver(
+        history,
+        StaticAccounts([account]),
+        MemorySecretStore(),
+        path_token="bench-token",  # noqa: S106 - a throw-away URL segment
+    )
+    url = await receiver.start()
+    try:
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(None, _load, url, count)
+        await asyncio.sleep(0.2)  # the last flush
+        panel.model.flush()
+    finally:
+        await receiver.stop()
+        await tasks.cancel_all()
+        panel.close_panel()
+        panel.deleteLater()
+        history.close()
+
+    lost, duplicated, completed = _count(home / "calls.sqlite3", count)
+    ok_answers = int(result["statuses"].get("200", 0))
+    rate = count / float(result["seconds"])
+    delays.sort()
+    p50 = delays[len(delays) // 2] * 1000 if delays else float("nan")
+    p99 = delays[int(len(delays) * 0.99)] * 1000 if delays else float("nan")
+    return [
+        Row(
+            f"ingest: {count:,} reports over loopback, panel open",
+            f"{rate:,.0f}/s ({result['seconds']:.1f} s; {rate / floor:.2f}× a bare aiohttp "
+            f"handler, {floor:,.0f}/s)",
+            f"≥ {TARGET_RATE:,.0f}/s",
+            rate >= TARGET_RATE,
+        ),
+        Row(
+            "ingest: answered 200 / lost / duplicated",
+            f"{ok_answers:,} / {lost} / {duplicated} ({completed:,} calls completed)",
+            f"{count:,} / 0 / 0",
+            ok_answers == count and lost == 0 and duplicated == 0,
+        ),
+        Row(
+            "ingest: stored report shown in the panel, p50 / p99",
+            f"{p50:.0f} / {p99:.0f} ms",
+            f"≤ {TARGET_PANEL_MS:.0f} ms",
+            p99 <= TARGET_PANEL_MS,
+        ),
+    ]
+
+
+def _count(path: Path, count: int) -> tuple[int, int, int]:
+    """(lost, duplicated, completed) as the file says, read on a connection of its own."""
+    db = sqlite3.connect(path)
+    calls = db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+    reported = db.execute("SELECT COUNT(DISTINCT call_id) FROM reports").fetchone()[0]
+    reports = db.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
+    completed = db.execute("SELECT COUNT(*) FROM calls WHERE status = 'completed'").fetchone()[0]
+    db.close()
+    return count - reported, (reports - reported) + (calls - count), completed
+
+
+def run(*, quick: bool = False) -> list[Row]:
+    """Runs its own qasync loop (the receiver and the panel live on Qt's loop, as in the app)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QT_API", "pyside6")
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from dialer.core.threads import DaemonThreadExecutor
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    count = 4_000 if quick else 20_000
+    with (
+        tempfile.TemporaryDirectory() as home,
+        asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner,
+    ):
+        runner.get_loop().set_default_executor(DaemonThreadExecutor())
+        return runner.run(_measure(count, Path(home)))
+
+
+if __name__ == "__main__":
+    from benchmarks.table import print_table
+
+    print_table(run(quick="--quick" in sys.argv))
