@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import sys
 
-from benchmarks import calls, contacts
+from benchmarks import calls, contacts, history
 from benchmarks.table import Row, print_table
 
 
@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows: list[Row] = asyncio.run(calls.run(quick=args.quick))
     rows += asyncio.run(contacts.run(quick=args.quick))
+    rows += asyncio.run(history.run(quick=args.quick))
     print_table(rows)
     return 0 if all(row.ok is not False for row in rows) else 1
 

@@ -1,29 +1,52 @@
 """The history on a SQLite file in the data folder (WAL, versioned migrations).
 
 One writer thread owns every change: the coroutines queue a job and await it; the thread
-runs everything queued so far in one transaction (group commit, each job in a savepoint so
-one failure spoils nothing else) and resolves each caller once the transaction committed.
+runs everything queued so far in one transaction (group commit; should one job fail, the
+batch is run again with each job in a savepoint, so one failure spoils nothing else) and
+resolves each caller once the transaction committed.
 Reads use a connection per reading thread, so the window pages and totals while the
 writer commits, never waiting on it.
+
+At a million calls every read the panel makes stays an index walk of a page or two
+(``benchmarks/history.py`` measures it):
+
+- each filter the panel offers has an index in ``created_at`` order under it (account, status,
+  agent, bridge), so the default order reads its first page straight off that index; a filter
+  with several values (two statuses) merges one ordered walk per value;
+- other orders either collect a filter's matches and sort them (when a capped count on the
+  filter's index says they are few) or walk the order's own index until the page is full
+  (when matches are many, so the walk stops early);
+- digits of a number are found through an FTS5 trigram index of the numbers (where SQLite
+  has one);
+- totals come from per-day totals by account and status, plus the rows of the partial days
+  at the edges of a date range.
+
+The writer keeps the digits index and the per-day totals in the transaction of the change
+(see ``_Tx``); a file written where SQLite has no trigram tokenizer has its digits index
+rebuilt by the next open that has one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
+import math
+import operator
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dialer.core.calls import CallStatus, new_reference
+from dialer.core.errors import ConfigError
 from dialer.core.sqlite import immediate_transaction, open_migrated, open_reader
 from dialer.history.records import (
     FINAL_STATUSES,
@@ -117,12 +140,69 @@ CREATE TABLE reports (
 CREATE INDEX reports_by_call ON reports (call_id)
 """
 
-MIGRATIONS = (_V1, _V2)
+# The day a call's totals are kept under: whole days since the epoch (UTC), computed as
+# SQLite's CAST(created_at / 86400 AS INTEGER) does (the same division, truncated).
+_DAY = 86_400
+
+
+def _day(created_at: float) -> int:
+    return int(created_at / _DAY)
+
+
+# Schema 3: what a history of a million calls needs to stay fast (see the module docstring).
+# `call_days` holds the totals of each (day, account, status); the writer keeps it (see _Tx).
+_V3 = (
+    "ALTER TABLE calls ADD COLUMN agent_digits TEXT NOT NULL DEFAULT ''",
+    "UPDATE calls SET agent_digits = history_digits(agent)",
+    "CREATE INDEX calls_by_account_created ON calls (account, created_at, id)",
+    "CREATE INDEX calls_by_status_created ON calls (status, created_at, id)",
+    "CREATE INDEX calls_by_agent_created ON calls (agent_digits, created_at, id)",
+    "CREATE INDEX calls_by_bridge_created ON calls (bridge, created_at, id)",
+    """CREATE TABLE call_days (
+        day             INTEGER NOT NULL,
+        account         TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        calls           INTEGER NOT NULL,
+        answered        INTEGER NOT NULL,
+        talk_seconds    INTEGER NOT NULL,
+        billed_seconds  INTEGER NOT NULL,
+        charge          REAL NOT NULL,
+        PRIMARY KEY (day, account, status)
+    ) WITHOUT ROWID""",
+    """INSERT INTO call_days
+        SELECT CAST(created_at / 86400 AS INTEGER), account, status, COUNT(*),
+            COALESCE(SUM(answered), 0), COALESCE(SUM(talk_seconds), 0),
+            COALESCE(SUM(billed_seconds), 0), COALESCE(SUM(charge), 0)
+        FROM calls GROUP BY 1, 2, 3""",
+    # One row, current = 1, while the digits search index (below) holds every call.
+    "CREATE TABLE number_search (current INTEGER NOT NULL)",
+)
+
+
+def _upgrade_to_v3(db: sqlite3.Connection) -> None:
+    for statement in _V3:
+        db.execute(statement)
+
+
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _upgrade_to_v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# The record's fields in table order; the table adds the derived search columns.
+# The digits search index: an FTS5 table of trigrams over `numbers` (external content, so
+# the numbers are stored once), kept in the writer's transaction. It is not part of the
+# versioned schema: it needs SQLite 3.34 (the trigram tokenizer), and a file must stay
+# writable on a machine whose SQLite is older; `number_search` says whether it is current.
+# Where it is missing, a search scans instead.
+#
+# The writer changes it last in each transaction, not from triggers: SQLite asks a virtual
+# table for a savepoint at every statement that may need one (any insert into `calls`), and
+# FTS5 writes out what it holds at each, which made every insert ten times dearer.
+_SEARCH_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS calls_numbers USING fts5(numbers, content='calls', "
+    "content_rowid='rowid', tokenize='trigram', detail='full')"
+)
+
 _FIELDS = tuple(f.name for f in fields(CallRecord))
-_DERIVED = ("numbers", "bridge_digits", "is_open")
+_DERIVED = ("numbers", "bridge_digits", "is_open", "agent_digits")
 _COLUMNS = ", ".join(_FIELDS)
 _INSERT = (
     f"INSERT INTO calls ({_COLUMNS}, {', '.join(_DERIVED)}) "
@@ -143,8 +223,34 @@ _SORT_SQL = {
     SortKey.DISPOSITION: "disposition",
 }
 
+_ALL_COLUMNS = (*_FIELDS, *_DERIVED)
+_NUMBERS = _ALL_COLUMNS.index("numbers")
+_DERIVED_FROM = {
+    "numbers": frozenset({"customer", "agent"}),
+    "bridge_digits": frozenset({"bridge"}),
+    "is_open": frozenset({"status"}),
+    "agent_digits": frozenset({"agent"}),
+}
+
+# The checkpointer's pace, and the log size (pages) at which the writer checkpoints itself.
+_CHECKPOINT_EVERY = 0.25
+_BACKSTOP_PAGES = 20_000
+
 # How many open calls of one provider a report's numbers are compared against.
 _MATCH_WINDOW = 50
+
+# How many matches a page query may collect and sort (about 50 ms at a million calls, rows
+# read at random); beyond that it walks the order's index instead, which then stops early
+# because matches are common: about limit * calls / matches rows are read.
+_SORT_AT_MOST = 10_000
+# Totals read every match of one filter: the one matching fewest, counted up to this many.
+_COUNT_AT_MOST = 200_000
+# A filter with several values (statuses, the agents a few digits match) is read as one walk
+# per value in created order, merged, up to this many values.
+_MERGE_AT_MOST = 64
+# Agents or bridges a filter's digits are compared against, read from their index. A store
+# with more distinct values than this filters by substring row by row instead.
+_DISTINCT_AT_MOST = 5_000
 
 
 def sort_value(key: SortKey, record: CallRecord) -> Any:
@@ -155,20 +261,26 @@ def sort_value(key: SortKey, record: CallRecord) -> Any:
     return str(value) if key is SortKey.STATUS else value
 
 
+_field_values = operator.attrgetter(*_FIELDS)
+_REQUEST, _STATUS, _ORIGIN, _ANSWERED = (
+    _FIELDS.index(name) for name in ("request", "status", "origin", "answered")
+)
+_encode_request = json.JSONEncoder(sort_keys=True).encode  # json.dumps(sort_keys=True), reused
+
+
 def _row(record: CallRecord) -> tuple[Any, ...]:
-    values: list[Any] = []
-    for name in _FIELDS:
-        value = getattr(record, name)
-        if name == "request":
-            value = json.dumps(dict(value), sort_keys=True)
-        elif name in ("status", "origin"):
-            value = str(value)
-        elif name == "answered" and value is not None:
-            value = int(value)
-        values.append(value)
-    values.append(f"{digits_of(record.customer)} {digits_of(record.agent)}")
+    """The record as the calls table stores it: its fields, then the derived columns."""
+    values = list(_field_values(record))
+    values[_REQUEST] = _encode_request(dict(record.request))
+    values[_STATUS] = str(record.status)
+    values[_ORIGIN] = str(record.origin)
+    if record.answered is not None:
+        values[_ANSWERED] = int(record.answered)
+    agent = digits_of(record.agent)
+    values.append(f"{digits_of(record.customer)} {agent}")
     values.append(digits_of(record.bridge))
     values.append(0 if record.is_final else 1)
+    values.append(agent)
     return tuple(values)
 
 
@@ -182,39 +294,310 @@ def _record(row: tuple[Any, ...]) -> CallRecord:
     return CallRecord(**values)
 
 
-def _where(query: HistoryQuery) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if query.since is not None:
-        clauses.append("created_at >= ?")
-        params.append(query.since)
-    if query.until is not None:
-        clauses.append("created_at < ?")
-        params.append(query.until)
-    if query.accounts:
-        clauses.append(f"account IN ({', '.join('?' * len(query.accounts))})")
-        params.extend(query.accounts)
-    if query.statuses:
-        clauses.append(f"status IN ({', '.join('?' * len(query.statuses))})")
-        params.extend(str(s) for s in query.statuses)
-    agent = digits_of(query.agent)
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """One test of a query's WHERE clause, in two spellings: ``indexed`` may drive an index,
+    ``plain`` is the same test kept off every index (a unary ``+`` on the column), for when
+    another term or the order's index should drive the query."""
+
+    indexed: str
+    plain: str
+    params: tuple[Any, ...]
+    column: str = ""  # a list term's column; it has a (column, created_at, id) index
+    values: tuple[Any, ...] = ()
+    trigram: bool = False  # the digits through their index (plain: no test; `instr` tests)
+
+
+@dataclass(frozen=True, slots=True)
+class _Filter:
+    """A query's tests, with the values of its agent and bridge filters already read."""
+
+    time: _Term | None
+    lists: tuple[_Term, ...]  # account, status, agent, bridge: most selective first
+    others: tuple[_Term, ...]  # tests no index can drive (digits, a substring scan)
+    search: _Term | None  # the digits, through the trigram index (None: scan)
+
+    @property
+    def rolls_up(self) -> bool:
+        """Whether the per-day totals can answer: no agent, bridge or digits test."""
+        return not self.others and all(t.column in ("account", "status") for t in self.lists)
+
+    def terms(self) -> list[_Term]:
+        return [t for t in (self.time, *self.lists, *self.others) if t is not None]
+
+
+def _list_term(column: str, values: tuple[Any, ...] | list[Any]) -> _Term:
+    marks = ", ".join("?" * len(values))
+    return _Term(
+        f"{column} IN ({marks})", f"+{column} IN ({marks})", tuple(values), column, tuple(values)
+    )
+
+
+def _distinct(db: sqlite3.Connection, column: str) -> list[str] | None:
+    """Every value of an indexed column, one index seek each (a loose index scan); None when
+    there are more than ``_DISTINCT_AT_MOST``."""
+    rows = db.execute(
+        f"WITH RECURSIVE seen(value) AS (SELECT MIN({column}) FROM calls UNION ALL "
+        f"SELECT (SELECT MIN({column}) FROM calls WHERE {column} > seen.value) FROM seen "
+        "WHERE seen.value IS NOT NULL) SELECT value FROM seen WHERE value IS NOT NULL LIMIT ?",
+        (_DISTINCT_AT_MOST + 1,),
+    ).fetchall()
+    return None if len(rows) > _DISTINCT_AT_MOST else [row[0] for row in rows]
+
+
+def _filter(db: sqlite3.Connection, query: HistoryQuery, search: bool) -> _Filter:
+    time_term = None
+    if query.since is not None or query.until is not None:
+        tests = []
+        if query.since is not None:
+            tests.append(("created_at >= ?", query.since))
+        if query.until is not None:
+            tests.append(("created_at < ?", query.until))
+        time_term = _Term(
+            " AND ".join(t for t, _ in tests),
+            " AND ".join("+" + t for t, _ in tests),
+            tuple(v for _, v in tests),
+        )
+    lists: list[_Term] = []
+    others: list[_Term] = []
     if query.agent:
-        # The agent's digits are the second word of `numbers`.
-        clauses.append("instr(substr(numbers, instr(numbers, ' ') + 1), ?) > 0")
-        params.append(agent or query.agent)
-    if query.bridge:
-        bridge_digits = digits_of(query.bridge)
-        if bridge_digits:
-            clauses.append("(bridge = ? OR instr(bridge_digits, ?) > 0)")
-            params.extend((query.bridge, bridge_digits))
+        # Any run of the agent's digits: compared with every agent's digits here, the
+        # matching ones are looked up in the index.
+        needle = digits_of(query.agent) or query.agent
+        agents = _distinct(db, "agent_digits")
+        if agents is None:
+            test = "instr(agent_digits, ?) > 0"
+            others.append(_Term(test, test, (needle,)))
         else:
-            clauses.append("bridge = ?")
-            params.append(query.bridge)
+            lists.append(_list_term("agent_digits", [a for a in agents if needle in a]))
+    if query.bridge:
+        wanted, wanted_digits = query.bridge, digits_of(query.bridge)
+        bridges = _distinct(db, "bridge")
+        if bridges is None:
+            test = "(bridge = ? OR instr(bridge_digits, ?) > 0)" if wanted_digits else "bridge = ?"
+            params = (wanted, wanted_digits) if wanted_digits else (wanted,)
+            others.append(_Term(test, test.replace("bridge =", "+bridge ="), params))
+        else:
+            matching = [
+                b for b in bridges
+                if b == wanted or (wanted_digits != "" and wanted_digits in digits_of(b))
+            ]  # fmt: skip
+            lists.append(_list_term("bridge", matching))
+    if query.accounts:
+        lists.append(_list_term("account", query.accounts))
+    if query.statuses:
+        lists.append(_list_term("status", tuple(str(s) for s in query.statuses)))
+    search_term = None
     wanted = digits_of(query.digits)
     if wanted:
-        clauses.append("instr(numbers, ?) > 0")
-        params.append(wanted)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        others.append(_Term("instr(numbers, ?) > 0", "instr(numbers, ?) > 0", (wanted,)))
+        if search and len(wanted) >= 3:  # a trigram index finds runs of three or more
+            search_term = _Term(
+                "rowid IN (SELECT rowid FROM calls_numbers WHERE calls_numbers MATCH ?)",
+                "1",
+                (f'"{wanted}"',),  # a phrase: the digits in this order, side by side
+                trigram=True,
+            )
+    return _Filter(time_term, tuple(lists), tuple(others), search_term)
+
+
+def _capped_count(db: sqlite3.Connection, term: _Term, cap: int = _SORT_AT_MOST) -> int:
+    """How many rows ``term`` matches, counted on its index (no row read) up to ``cap + 1``."""
+    if term.column and not term.values:
+        return 0
+    if term.trigram:
+        sql = "SELECT rowid FROM calls_numbers WHERE calls_numbers MATCH ?"
+    else:
+        sql = f"SELECT 1 FROM calls WHERE {term.indexed}"
+    row = db.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT ?)", (*term.params, cap + 1)).fetchone()
+    return int(row[0])
+
+
+def _where(terms: list[tuple[_Term, bool]]) -> tuple[str, list[Any]]:
+    """A WHERE clause of ``(term, indexed)`` pairs."""
+    sql = [term.indexed if indexed else term.plain for term, indexed in terms]
+    params = [value for term, _ in terms for value in term.params]
+    return " AND ".join(t for t in sql if t != "1") or "1", params
+
+
+@dataclass(frozen=True, slots=True)
+class _Order:
+    """A page's order (a sort expression and a direction), where it starts, and its size."""
+
+    sql: str
+    descending: bool
+    after: PageKey | None
+    limit: int
+
+    @property
+    def direction(self) -> str:
+        return "DESC" if self.descending else "ASC"
+
+    def select(self, where: str, params: list[Any], *, key: str, indexed: bool) -> _Sql:
+        """The page's rowids: rows of ``where`` in ``key`` order (``indexed``: the order may
+        come from ``key``'s index), after the page key."""
+        if self.after is not None:
+            pair = f"({key}, id)" if indexed else f"(+{key}, +id)"
+            where += f" AND {pair} {'<' if self.descending else '>'} (?, ?)"
+            params = [*params, *self.after]
+        order = key if indexed else f"+{key}"
+        return (
+            f"SELECT rowid FROM calls WHERE {where} "
+            f"ORDER BY {order} {self.direction}, id {self.direction} LIMIT ?",
+            [*params, self.limit],
+        )
+
+
+_Sql = tuple[str, list[Any]]
+
+
+def _page_rowids(db: sqlite3.Connection, query: HistoryQuery, order: _Order, search: bool) -> _Sql:
+    """A query of the rowids of the page, in order: the plan is chosen here (see the module
+    docstring); the caller reads the rows themselves by rowid."""
+    found = _filter(db, query, search)
+    terms = found.terms()
+    if any(not t.values for t in found.lists):
+        return "SELECT rowid FROM calls WHERE 0", []  # no agent or bridge has those digits
+    if found.search is not None and _capped_count(db, found.search) <= _SORT_AT_MOST:
+        # Few calls have these digits: collect them through the trigram index and sort.
+        return _collected(found.search, terms, order)
+    if query.sort is SortKey.CREATED:
+        single = [t for t in found.lists if len(t.values) == 1]
+        merged = [t for t in found.lists if 1 < len(t.values) <= _MERGE_AT_MOST]
+        if not single and merged:
+            return _merged(merged[0], found, order)
+        # One value of a list filter (or the date range) walks its index in created order.
+        where, params = _where([(t, t is found.time or t in single) for t in terms])
+        return order.select(where, params, key="created_at", indexed=True)
+    candidates = (found.time, *found.lists)
+    counted = [(_capped_count(db, t), n, t) for n, t in enumerate(candidates) if t]
+    if counted:
+        fewest, _, driver = min(counted)
+        if fewest <= _SORT_AT_MOST:
+            return _collected(driver, terms, order)
+    # No filter, or every filter matches many calls: walk the order's index, testing rows.
+    where, params = _where([(t, False) for t in terms])
+    return order.select(where, params, key=order.sql, indexed=True)
+
+
+def _collected(driver: _Term, terms: list[_Term], order: _Order) -> _Sql:
+    """The page from the few matches of ``driver``, sorted (no index serves the order)."""
+    where, params = _where([(driver, True), *((t, False) for t in terms if t is not driver)])
+    return order.select(where, params, key=order.sql, indexed=False)
+
+
+def _merged(driver: _Term, found: _Filter, order: _Order) -> _Sql:
+    """The page in created order for a filter with several values: one walk of the
+    (column, created_at, id) index per value, merged as they stream (SQLite's MERGE)."""
+    # The date range narrows each walk; every other test is made on the rows walked.
+    where, params = _where([(t, t is found.time) for t in found.terms() if t is not driver])
+    keyset = ""
+    if order.after is not None:
+        keyset = f" AND (created_at, id) {'<' if order.descending else '>'} (?, ?)"
+    arms, arm_params = [], []
+    for value in driver.values:
+        arms.append(
+            f"SELECT rowid AS r, created_at AS c, id AS i FROM calls "
+            f"WHERE {driver.column} = ? AND {where}{keyset}"
+        )
+        arm_params.extend([value, *params, *(order.after or ())])
+    return (
+        f"SELECT r FROM ({' UNION ALL '.join(arms)} "
+        f"ORDER BY c {order.direction}, i {order.direction} LIMIT ?)",
+        [*arm_params, order.limit],
+    )
+
+
+_SUMS = (
+    "COUNT(*), COALESCE(SUM(answered), 0), COALESCE(SUM(talk_seconds), 0), "
+    "COALESCE(SUM(billed_seconds), 0), COALESCE(SUM(charge), 0)"
+)
+
+
+def _totals(db: sqlite3.Connection, query: HistoryQuery, search: bool) -> tuple[Any, ...]:
+    found = _filter(db, query, search)
+    if any(not t.values for t in found.lists):
+        return (0, 0, 0, 0, 0.0)  # no agent or bridge has those digits
+    if found.rolls_up:
+        return _rolled_up_totals(db, query, found)
+    terms = found.terms()
+    candidates = (found.search, found.time, *found.lists)
+    counted = [(_capped_count(db, t, _COUNT_AT_MOST), n, t) for n, t in enumerate(candidates) if t]
+    if counted:
+        # Read the rows of the filter that matches fewest.
+        _, _, driver = min(counted)
+        if driver is found.search:
+            where, params = _where([(t, False) for t in terms])
+            return tuple(
+                db.execute(
+                    # A join visits the table in the index's rowid order (an IN list
+                    # would be built first); the subquery keeps `numbers` unambiguous.
+                    "SELECT "
+                    + _SUMS
+                    + " FROM (SELECT rowid AS found FROM calls_numbers WHERE calls_numbers "
+                    f"MATCH ?) JOIN calls ON calls.rowid = found WHERE {where}",
+                    [*driver.params, *params],
+                ).fetchone()
+            )
+        where, params = _where([(t, t is driver) for t in terms])
+    else:
+        where, params = _where([(t, False) for t in terms])
+    return tuple(db.execute(f"SELECT {_SUMS} FROM calls WHERE {where}", params).fetchone())
+
+
+def _rolled_up_totals(
+    db: sqlite3.Connection, query: HistoryQuery, found: _Filter
+) -> tuple[Any, ...]:
+    """Totals from the per-day rollup for the whole days of the range, plus the calls of the
+    partial days at its edges read from the table.
+
+    A rollup day is whole UTC days ``CAST(created_at / 86400 AS INTEGER)``; the edges are
+    chosen a second inside the range and tested with the same expression, so a call is
+    counted once whatever the rounding of the division.
+    """
+    lists = [(t, True) for t in found.lists]
+    since, until = query.since, query.until
+    first = last = None  # whole days: first <= day < last
+    if since is not None and math.isfinite(since):
+        first = max(math.ceil((since + 1) / _DAY), 1)  # day 0 also holds negative times
+    if until is not None and math.isfinite(until):
+        last = math.floor((until - 1) / _DAY)
+    unbounded = (since is not None and first is None) or (until is not None and last is None)
+    if unbounded or (first is not None and last is not None and first >= last):
+        where, params = _where([(t, True) for t in found.terms()])
+        return tuple(db.execute(f"SELECT {_SUMS} FROM calls WHERE {where}", params).fetchone())
+    day_tests: list[str] = []
+    day_params: list[Any] = []
+    parts: list[tuple[str, list[Any]]] = []
+    where, params = _where(lists)
+    if first is not None:
+        day_tests.append("day >= ?")
+        day_params.append(first)
+        parts.append((
+            f"SELECT {_SUMS} FROM calls WHERE created_at >= ? AND created_at < ? "
+            f"AND CAST(created_at / 86400 AS INTEGER) < ? AND {where}",
+            [since, (first + 1) * _DAY, first, *params],
+        ))  # fmt: skip
+    if last is not None:
+        day_tests.append("day < ?")
+        day_params.append(last)
+        parts.append((
+            f"SELECT {_SUMS} FROM calls WHERE created_at < ? AND created_at >= ? "
+            f"AND CAST(created_at / 86400 AS INTEGER) >= ? AND {where}",
+            [until, (last - 1) * _DAY, last, *params],
+        ))  # fmt: skip
+    rolled = " AND ".join([*day_tests, where])
+    parts.append((
+        "SELECT COALESCE(SUM(calls), 0), COALESCE(SUM(answered), 0), "
+        "COALESCE(SUM(talk_seconds), 0), COALESCE(SUM(billed_seconds), 0), "
+        f"COALESCE(SUM(charge), 0) FROM call_days WHERE {rolled}",
+        [*day_params, *params],
+    ))  # fmt: skip
+    sums = [0, 0, 0, 0, 0.0]
+    for sql, values in parts:
+        for n, value in enumerate(db.execute(sql, values).fetchone()):
+            sums[n] += value
+    return tuple(sums)
 
 
 def _numbers_match(reported: str | None, placed: str | None) -> bool:
@@ -233,6 +616,14 @@ class SqliteHistory:
         self.path = Path(path)
         self.listeners: list[HistoryListener] = []
         self._db = open_migrated(self.path, MIGRATIONS, "call history", prepare=_prepare)
+        try:
+            self._search = _prepare_number_search(self._db)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise ConfigError(f"{path} is not a call history that can be opened ({exc})") from None
+        except BaseException:
+            self._db.close()
+            raise
         self._db_lock = threading.Lock()
         self._readers = threading.local()
         self._reader_list: list[sqlite3.Connection] = []
@@ -240,13 +631,21 @@ class SqliteHistory:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._closed = False
+        # Copying the log back into the file (a checkpoint: two fsyncs) is done by a thread of
+        # its own, so no writer waits for it; the writer's own checkpoint is a backstop.
+        self._db.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
+        self._committed = threading.Event()
+        self._stopping = threading.Event()
+        self._checkpointer: threading.Thread | None = None
 
     # -- writes -------------------------------------------------------------------------
 
     async def insert(self, record: CallRecord, *, source: str = "app") -> CallRecord:
-        def apply(db: sqlite3.Connection) -> CallRecord:
-            db.execute(_INSERT, _row(record))
-            _add_timeline(db, record.id, record.created_at, record.status, source=source, detail="")
+        def apply(tx: _Tx) -> CallRecord:
+            _insert_call(tx, record)
+            _add_timeline(
+                tx.db, record.id, record.created_at, record.status, source=source, detail=""
+            )
             return record
 
         return await self._submit(apply)
@@ -254,20 +653,20 @@ class SqliteHistory:
     async def amend(
         self, record: CallRecord, *, source: str = "app", detail: str = "", **changes: Any
     ) -> CallRecord:
-        def apply(db: sqlite3.Connection) -> CallRecord:
-            current = _get(db, record.id) or record
-            return _change(db, current, changes, source, detail)
+        def apply(tx: _Tx) -> CallRecord:
+            stored = _get(tx.db, record.id)
+            return _change(tx, stored or record, changes, source, detail, stored=stored is not None)
 
         return await self._submit(apply)
 
     async def ingest(self, report: ProviderReport) -> CallRecord:
-        return await self._submit(lambda db: _ingest(db, report))
+        return await self._submit(lambda tx: _ingest(tx, report))
 
     async def annotate(
         self, call_id: str, *, note: str | None = None, disposition: str | None = None
     ) -> CallRecord:
-        def apply(db: sqlite3.Connection) -> CallRecord:
-            current = _get(db, call_id)
+        def apply(tx: _Tx) -> CallRecord:
+            current = _get(tx.db, call_id)
             if current is None:
                 raise KeyError(call_id)
             changes: dict[str, Any] = {}
@@ -275,11 +674,11 @@ class SqliteHistory:
                 changes["note"] = note
             if disposition is not None:
                 changes["disposition"] = disposition
-            return _change(db, current, changes, "user", "")
+            return _change(tx, current, changes, "user", "")
 
         return await self._submit(apply)
 
-    async def _submit(self, apply: Callable[[sqlite3.Connection], CallRecord]) -> CallRecord:
+    async def _submit(self, apply: Callable[[_Tx], CallRecord]) -> CallRecord:
         if self._closed:
             raise RuntimeError("the call history is closed")
         loop = asyncio.get_running_loop()
@@ -289,6 +688,10 @@ class SqliteHistory:
                 target=self._write_batches, name="dialer-history", daemon=True
             )
             self._writer.start()
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint, name="dialer-history-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
         self._queue.put(_Job(apply, future, loop))
         return await future
 
@@ -307,22 +710,8 @@ class SqliteHistory:
                     self._queue.put(None)  # finish this batch, then stop
                     break
                 batch.append(item)
-            outcomes: list[tuple[_Job, CallRecord | None, BaseException | None]] = []
-            try:
-                with self._db_lock, immediate_transaction(self._db) as db:
-                    for job in batch:
-                        db.execute("SAVEPOINT job")
-                        try:
-                            result = job.apply(db)
-                        except Exception as exc:  # this job's error; the others commit
-                            db.execute("ROLLBACK TO job")
-                            db.execute("RELEASE job")
-                            outcomes.append((job, None, exc))
-                        else:
-                            db.execute("RELEASE job")
-                            outcomes.append((job, result, None))
-            except BaseException as exc:  # the commit failed: nothing of the batch is stored
-                outcomes = [(job, None, exc) for job in batch]
+            outcomes = self._write(batch)
+            self._committed.set()
             # One wake-up per loop and batch, not one per row: a burst is one callback.
             by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
             for job, outcome, error in outcomes:
@@ -331,6 +720,70 @@ class SqliteHistory:
                 # A closed loop has nobody waiting any more.
                 with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(self._settle, settled)
+
+    def _write(
+        self, batch: list[_Job]
+    ) -> list[tuple[_Job, CallRecord | None, BaseException | None]]:
+        """Run ``batch`` in one transaction; each job's outcome.
+
+        The jobs run back to back first. Only when one of them fails is the batch rolled
+        back and run again with each job in a savepoint, so that one failure spoils nothing
+        else. (A savepoint per job on every batch would cost more than the jobs: the digits
+        search index writes out what it holds at every savepoint.)
+        """
+        try:
+            with self._db_lock, immediate_transaction(self._db) as db:
+                tx = _Tx(db, self._search)
+                results = [job.apply(tx) for job in batch]
+                tx.finish()
+        except Exception as exc:
+            if len(batch) == 1:
+                return [(batch[0], None, exc)]
+        except BaseException as exc:
+            return [(job, None, exc) for job in batch]
+        else:
+            return [(job, result, None) for job, result in zip(batch, results, strict=True)]
+        outcomes: list[_Written] = []
+        try:
+            with self._db_lock, immediate_transaction(self._db) as db:
+                tx = _Tx(db, self._search)
+                for job in batch:
+                    db.execute("SAVEPOINT job")
+                    job_tx = _Tx(db, self._search)
+                    try:
+                        result = job.apply(job_tx)
+                    except Exception as exc:  # this job's error; the others commit
+                        db.execute("ROLLBACK TO job")
+                        db.execute("RELEASE job")
+                        outcomes.append((job, None, exc))
+                    else:
+                        db.execute("RELEASE job")
+                        tx.absorb(job_tx)
+                        outcomes.append((job, result, None))
+                tx.finish()
+        except BaseException as exc:  # the commit failed: nothing of the batch is stored
+            outcomes = [(job, None, exc) for job in batch]
+        return outcomes
+
+    def _checkpoint(self) -> None:
+        """Checkpoint the log at most every ``_CHECKPOINT_EVERY`` seconds while the writer
+        commits (PASSIVE: it never blocks the writer or a reader)."""
+        db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout=5000")
+            while True:
+                self._committed.wait()
+                if self._stopping.is_set():
+                    return
+                self._committed.clear()
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    logger.exception("Checkpointing the call history failed")
+                if self._stopping.wait(_CHECKPOINT_EVERY):
+                    return
+        finally:
+            db.close()
 
     def _settle(self, settled: list[_Outcome]) -> None:
         changed = [result for _, result, error in settled if error is None and result is not None]
@@ -365,38 +818,38 @@ class SqliteHistory:
     def get(self, call_id: str) -> CallRecord | None:
         return _get(self._reader(), call_id)
 
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """This thread's reader inside one read transaction: a query planned from one
+        statement's answer (a count, the agents) and run by the next sees the same data."""
+        db = self._reader()
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
     def page(
         self, query: HistoryQuery, *, after: PageKey | None = None, limit: int = 200
     ) -> list[CallRecord]:
-        where, params = _where(query)
-        order = _SORT_SQL[query.sort]
-        direction = "DESC" if query.descending else "ASC"
-        if after is not None:
-            where += (" AND " if where else " WHERE ") + (
-                f"({order}, id) {'<' if query.descending else '>'} (?, ?)"
-            )
-            params.extend(after)
-        sql = (
-            f"SELECT {_COLUMNS} FROM calls{where} "
-            f"ORDER BY {order} {direction}, id {direction} LIMIT ?"
-        )
-        rows = self._reader().execute(sql, (*params, limit)).fetchall()
+        order = _Order(_SORT_SQL[query.sort], query.descending, after, limit)
+        with self._snapshot() as db:
+            rowids, params = _page_rowids(db, query, order, self._search)
+            # The rows themselves are read by rowid once the page is known: a sort of many
+            # matches moves their rowids, not whole rows.
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM calls WHERE rowid IN ({rowids}) "
+                f"ORDER BY +{order.sql} {order.direction}, id {order.direction}",
+                params,
+            ).fetchall()
         return [_record(row) for row in rows]
 
     def page_key(self, query: HistoryQuery, record: CallRecord) -> PageKey:
         return (sort_value(query.sort, record), record.id)
 
     def totals(self, query: HistoryQuery) -> HistoryTotals:
-        where, params = _where(query)
-        row = (
-            self._reader()
-            .execute(
-                "SELECT COUNT(*), COALESCE(SUM(answered), 0), COALESCE(SUM(talk_seconds), 0), "
-                f"COALESCE(SUM(billed_seconds), 0), COALESCE(SUM(charge), 0) FROM calls{where}",
-                params,
-            )
-            .fetchone()
-        )
+        with self._snapshot() as db:
+            row = _totals(db, query, self._search)
         return HistoryTotals(
             calls=row[0],
             answered=row[1],
@@ -447,7 +900,9 @@ class SqliteHistory:
         return [StoredReport(r[0], r[1], r[2]) for r in rows]
 
     def count(self) -> int:
-        return int(self._reader().execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+        """How many calls the history holds (from the per-day totals: no table scan)."""
+        row = self._reader().execute("SELECT COALESCE(SUM(calls), 0) FROM call_days").fetchone()
+        return int(row[0])
 
     def close(self) -> None:
         if self._writer is not None:
@@ -455,6 +910,11 @@ class SqliteHistory:
             self._writer.join()
             self._writer = None
         self._closed = True
+        if self._checkpointer is not None:
+            self._stopping.set()
+            self._committed.set()
+            self._checkpointer.join()
+            self._checkpointer = None
         with self._reader_lock:
             for db in self._reader_list:
                 db.close()
@@ -464,17 +924,118 @@ class SqliteHistory:
 
 
 _Outcome = tuple["asyncio.Future[CallRecord]", CallRecord | None, BaseException | None]
+_Written = tuple["_Job", CallRecord | None, BaseException | None]
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
-    apply: Callable[[sqlite3.Connection], CallRecord]
+    apply: Callable[[_Tx], CallRecord]
     future: asyncio.Future[CallRecord]
     loop: asyncio.AbstractEventLoop
 
 
+@dataclass(slots=True)
+class _Tx:
+    """The writer's transaction as a job sees it: the connection, and the changes to the
+    digits search index that the transaction makes last (see ``_SEARCH_TABLE``)."""
+
+    db: sqlite3.Connection
+    search: bool  # whether the digits search index is kept
+    numbers: list[tuple[str, int, str]] = field(default_factory=list)  # (op, rowid, numbers)
+    # (day, account, status) -> changes to [calls, answered, talk, billed, charge]
+    days: dict[tuple[int, str, str], list[Any]] = field(default_factory=dict)
+
+    def count(self, record: CallRecord, sign: int) -> None:
+        """Add (1) or take away (-1) ``record`` from the per-day totals."""
+        key = (_day(record.created_at), record.account, str(record.status))
+        sums = self.days.setdefault(key, [0, 0, 0, 0, 0.0])
+        sums[0] += sign
+        sums[1] += sign * int(record.answered or 0)
+        sums[2] += sign * (record.talk_seconds or 0)
+        sums[3] += sign * (record.billed_seconds or 0)
+        sums[4] += sign * (record.charge or 0.0)
+
+    def absorb(self, job: _Tx) -> None:
+        """Take on what a job that committed (in its savepoint) left to do."""
+        self.numbers += job.numbers
+        for key, change in job.days.items():
+            sums = self.days.setdefault(key, [0, 0, 0, 0, 0.0])
+            for n, value in enumerate(change):
+                sums[n] += value
+
+    def finish(self) -> None:
+        """Write the per-day totals and the search index changes: last in the transaction,
+        once per day and account and status, and never inside a savepoint."""
+        self.db.executemany(
+            "INSERT INTO call_days VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+            "calls = calls + excluded.calls, answered = answered + excluded.answered, "
+            "talk_seconds = talk_seconds + excluded.talk_seconds, "
+            "billed_seconds = billed_seconds + excluded.billed_seconds, "
+            "charge = charge + excluded.charge",
+            [(*key, *sums) for key, sums in self.days.items() if any(sums)],
+        )
+        self.days.clear()
+        for op, rowid, numbers in self.numbers:
+            if op == "delete":
+                self.db.execute(
+                    "INSERT INTO calls_numbers (calls_numbers, rowid, numbers) "
+                    "VALUES ('delete', ?, ?)",
+                    (rowid, numbers),
+                )
+            else:
+                self.db.execute(
+                    "INSERT INTO calls_numbers (rowid, numbers) VALUES (?, ?)", (rowid, numbers)
+                )
+        self.numbers.clear()
+
+
+def _insert_call(tx: _Tx, record: CallRecord) -> None:
+    row = _row(record)
+    rowid = tx.db.execute(_INSERT, row).lastrowid
+    tx.count(record, 1)
+    if tx.search and rowid is not None:
+        tx.numbers.append(("insert", rowid, row[_NUMBERS]))
+
+
 def _prepare(db: sqlite3.Connection) -> None:
     db.create_function("history_digits", 1, digits_of, deterministic=True)
+
+
+@functools.cache
+def _trigram_supported() -> bool:
+    """Whether this SQLite has FTS5 with the trigram tokenizer (3.34 and later)."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.execute("CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='trigram')")
+    except sqlite3.Error:
+        return False
+    finally:
+        db.close()
+    return True
+
+
+def _prepare_number_search(db: sqlite3.Connection) -> bool:
+    """Make the digits search index match what this SQLite can do; whether it is in use.
+
+    Where this SQLite has no trigram tokenizer the index is marked out of date (this store
+    will not keep it) and searches scan; a later open by a SQLite that has one rebuilds it
+    from the table, once, in one transaction.
+    """
+    wanted = _trigram_supported()
+
+    def current() -> bool:
+        return bool(db.execute("SELECT current FROM number_search").fetchone() == (1,))
+
+    if current() == wanted:
+        return wanted
+    with immediate_transaction(db):
+        if wanted and not current():
+            logger.info("Indexing the digits of every call for search")
+            db.execute(_SEARCH_TABLE)
+            db.execute("INSERT INTO calls_numbers (calls_numbers) VALUES ('rebuild')")
+        db.execute("DELETE FROM number_search")
+        db.execute("INSERT INTO number_search VALUES (?)", (int(wanted),))
+    return wanted
 
 
 def _get(db: sqlite3.Connection, call_id: str) -> CallRecord | None:
@@ -498,12 +1059,15 @@ def _add_timeline(
 
 
 def _change(
-    db: sqlite3.Connection,
+    tx: _Tx,
     current: CallRecord,
     changes: Mapping[str, Any],
     source: str,
     detail: str,
+    *,
+    stored: bool = True,
 ) -> CallRecord:
+    """Store ``current`` with ``changes`` (``stored``: ``current`` is the row as stored)."""
     changes = dict(changes)
     status = changes.get("status")
     if status is not None and current.is_final and status not in FINAL_STATUSES:
@@ -511,15 +1075,48 @@ def _change(
         # never reopens a finished call.
         del changes["status"]
     updated = replace(current, updated_at=time.time(), **changes)
-    if updated == replace(current, updated_at=updated.updated_at):
+    changed = {name for name, value in changes.items() if getattr(current, name) != value}
+    if not changed:
         return current
-    db.execute("DELETE FROM calls WHERE id = ?", (current.id,))
-    db.execute(_INSERT, _row(updated))
+    if stored:
+        # Only the columns that changed: SQLite then leaves alone every index (and trigger)
+        # that does not read them, and the row keeps its rowid (the search index's key).
+        row = _row(updated)
+        sql, columns = _update_of(frozenset(changed))
+        tx.db.execute(sql, (*(row[n] for n in columns), current.id))
+        if not changed.isdisjoint(_COUNTED):
+            tx.count(current, -1)
+            tx.count(updated, 1)
+        if tx.search and _NUMBERS in columns:
+            (rowid,) = tx.db.execute("SELECT rowid FROM calls WHERE id = ?", (current.id,))
+            tx.numbers.append(("delete", rowid[0], _row(current)[_NUMBERS]))
+            tx.numbers.append(("insert", rowid[0], row[_NUMBERS]))
+    else:
+        _insert_call(tx, updated)
     if updated.status is not current.status:
         _add_timeline(
-            db, current.id, updated.updated_at, updated.status, source=source, detail=detail
+            tx.db, current.id, updated.updated_at, updated.status, source=source, detail=detail
         )
     return updated
+
+
+# The fields the per-day totals read.
+_COUNTED = frozenset(
+    {"created_at", "account", "status", "answered", "talk_seconds", "billed_seconds", "charge"}
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _update_of(changed: frozenset[str]) -> tuple[str, tuple[int, ...]]:
+    """The UPDATE of the columns of ``changed`` fields (the derived ones with them, and
+    ``updated_at``), and those columns' places in a row."""
+    columns = tuple(
+        n for n, column in enumerate(_ALL_COLUMNS)
+        if column in changed or column == "updated_at"
+        or not _DERIVED_FROM.get(column, frozenset()).isdisjoint(changed)
+    )  # fmt: skip
+    assignments = ", ".join(f"{_ALL_COLUMNS[n]} = ?" for n in columns)
+    return f"UPDATE calls SET {assignments} WHERE id = ?", columns
 
 
 _OUTCOME_FIELDS = (
@@ -535,7 +1132,8 @@ _OUTCOME_FIELDS = (
 )
 
 
-def _ingest(db: sqlite3.Connection, report: ProviderReport) -> CallRecord:
+def _ingest(tx: _Tx, report: ProviderReport) -> CallRecord:
+    db = tx.db
     digest = hashlib.sha256(f"{report.provider}\n{report.body}".encode()).hexdigest()
     seen = db.execute("SELECT call_id FROM reports WHERE digest = ?", (digest,)).fetchone()
     if seen is not None:
@@ -565,13 +1163,13 @@ def _ingest(db: sqlite3.Connection, report: ProviderReport) -> CallRecord:
             updated_at=now,
             **outcome,
         )
-        db.execute(_INSERT, _row(record))
+        _insert_call(tx, record)
         _add_timeline(db, record.id, now, record.status, source=report.source, detail=report.cause)
     else:
         if report.provider_ref and not match.provider_ref:
             outcome["provider_ref"] = report.provider_ref
         record = _change(
-            db, match, {"status": report.status, **outcome}, report.source, report.cause
+            tx, match, {"status": report.status, **outcome}, report.source, report.cause
         )
     db.execute(
         "INSERT INTO reports (call_id, received_at, source, digest, body) VALUES (?, ?, ?, ?, ?)",
@@ -594,17 +1192,28 @@ def _match(db: sqlite3.Connection, report: ProviderReport) -> CallRecord | None:
         if row is not None:
             return _record(row)
     rows = db.execute(
-        f"SELECT {_COLUMNS} FROM calls WHERE is_open = 1 AND provider = ? "
-        "ORDER BY created_at DESC LIMIT ?",
+        "SELECT id, account, bridge, flow_id, customer, agent FROM calls "
+        "WHERE is_open = 1 AND provider = ? ORDER BY created_at DESC LIMIT ?",
         (report.provider, _MATCH_WINDOW),
     ).fetchall()
-    for row in rows:
-        candidate = _record(row)
+    for row in rows:  # only the columns compared; the whole record of the one that matches
+        candidate = _Candidate(*row)
         if report.account and candidate.account != report.account:
             continue
         if _same_call(report, candidate):
-            return candidate
+            return _get(db, candidate.id)
     return None
+
+
+class _Candidate(NamedTuple):
+    """What matching compares of an open call."""
+
+    id: str
+    account: str
+    bridge: str | None
+    flow_id: str | None
+    customer: str
+    agent: str | None
 
 
 def _flow_of(report: ProviderReport) -> str | None:
@@ -612,7 +1221,7 @@ def _flow_of(report: ProviderReport) -> str | None:
     return customer.removeprefix("flow:") if customer.startswith("flow:") else None
 
 
-def _same_call(report: ProviderReport, call: CallRecord) -> bool:
+def _same_call(report: ProviderReport, call: _Candidate) -> bool:
     if report.bridge and call.bridge and digits_of(report.bridge) != digits_of(call.bridge):
         return False
     if not (report.customer or report.agent):

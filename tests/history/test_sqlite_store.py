@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sqlite3
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,8 +21,10 @@ from dialer.history import (
     HistoryQuery,
     ProviderReport,
     SortKey,
+    digits_of,
+    sqlite_store,
 )
-from dialer.history.sqlite_store import MIGRATIONS, SCHEMA_VERSION, SqliteHistory
+from dialer.history.sqlite_store import MIGRATIONS, SCHEMA_VERSION, SqliteHistory, sort_value
 
 
 def call(id: str, **fields: object) -> CallRecord:
@@ -338,3 +343,281 @@ async def test_notes_and_dispositions(store: SqliteHistory) -> None:
     assert store.page(HistoryQuery(sort=SortKey.DISPOSITION), limit=1)[0].id == "c2"
     with pytest.raises(KeyError):
         await store.annotate("nope", note="x")
+
+
+# -- a history that stays fast: plans, the digits index, the per-day totals --------------------
+
+DAY = 86_400.0
+START = 1_700_000_000.0 - 1_700_000_000.0 % DAY  # a UTC midnight
+
+
+def varied_calls(count: int, seed: int) -> list[CallRecord]:
+    """Calls over ten days with every filter's column varied (few values, so they repeat)."""
+    rng = random.Random(seed)
+    statuses = [CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.NO_ANSWER, CallStatus.ACCEPTED]
+    bridges = ["918068280000", "918068281111", "Sales line", None]
+    records = []
+    for n in range(count):
+        status = rng.choice(statuses)
+        answered = status is CallStatus.COMPLETED
+        talk = rng.randrange(1, 300) if answered else None
+        records.append(
+            call(
+                f"v{n:04d}",
+                created_at=START + rng.random() * 10 * DAY,
+                account=rng.choice(["east", "west", "north"]),
+                status=status,
+                customer=rng.choice(["+91 88671 35", "+44 20 7946 0", "+1 415 555 01"])
+                + f"{rng.randrange(100):02d}",
+                agent=rng.choice(["+919876543210", "+919000000001", "+14155550100", None]),
+                bridge=rng.choice(bridges),
+                answered=answered if status is not CallStatus.ACCEPTED else None,
+                talk_seconds=talk,
+                billed_seconds=60 * (talk // 60 + 1) if talk else None,
+                charge=rng.choice([None, 0.25, 1.5]),
+                disposition=rng.choice(["", "", "Sale", "Callback"]),
+            )
+        )
+    return records
+
+
+async def varied_store(path: Path, count: int = 240, seed: int = 5) -> SqliteHistory:
+    """A store filled by every kind of write: inserts, amends, reports, annotations."""
+    store = SqliteHistory(path)
+    records = varied_calls(count, seed)
+    await asyncio.gather(*(store.insert(r) for r in records))
+    rng = random.Random(seed)
+    for record in rng.sample(records, count // 4):
+        if record.status is CallStatus.ACCEPTED:
+            await store.ingest(report(call_id=record.id, talk_seconds=42, answered=True,
+                                      billed_seconds=60, charge=0.5, cause="ANSWER"))  # fmt: skip
+        else:
+            await store.amend(record, status=CallStatus.FAILED, talk_seconds=None, charge=2.0)
+    for record in rng.sample(records, count // 10):
+        await store.annotate(record.id, disposition="Follow-up")
+    await store.ingest(report(customer="14155550199", account="west", started_at=START + DAY))
+    return store
+
+
+def queries(rng: random.Random) -> list[HistoryQuery]:
+    """Single filters and combinations of them, under every order."""
+    filters: list[dict[str, object]] = [
+        {},
+        {"since": START + 2.5 * DAY},
+        {"until": START + 7 * DAY},
+        {"since": START + 3 * DAY, "until": START + 5 * DAY},  # whole days
+        {"since": START + 1.3 * DAY, "until": START + 8.7 * DAY},  # partial days at both ends
+        {"since": START + 4.2 * DAY, "until": START + 4.9 * DAY},  # within a day
+        {"accounts": ("east",)},
+        {"accounts": ("east", "north")},
+        {"statuses": (CallStatus.BUSY,)},
+        {"statuses": (CallStatus.COMPLETED, CallStatus.FAILED, CallStatus.ACCEPTED)},
+        {"agent": "919876543210"},
+        {"agent": "0000"},  # digits several agents share
+        {"agent": "5555"},  # digits no agent has
+        {"bridge": "918068280000"},
+        {"bridge": "80682"},
+        {"bridge": "Sales line"},
+        {"digits": "7946"},
+        {"digits": "41"},  # too short for the trigram index
+        {"digits": "0000000"},
+        {"accounts": ("west",), "statuses": (CallStatus.BUSY, CallStatus.NO_ANSWER)},
+        {"agent": "919000000001", "digits": "8867", "since": START + 2 * DAY},
+        {"bridge": "80682", "accounts": ("east",), "until": START + 6.5 * DAY},
+    ]
+    return [
+        HistoryQuery(**fields, sort=rng.choice(list(SortKey)), descending=rng.random() < 0.5)  # type: ignore[arg-type]
+        for fields in filters
+        for _ in range(2)
+    ]
+
+
+def expected_ids(everything: list[CallRecord], query: HistoryQuery) -> list[str]:
+    matching = [r for r in everything if query.matches(r)]
+    matching.sort(key=lambda r: (sort_value(query.sort, r), r.id), reverse=query.descending)
+    return [r.id for r in matching]
+
+
+def paged_ids(store: SqliteHistory, query: HistoryQuery, size: int) -> list[str]:
+    ids: list[str] = []
+    after = None
+    while page := store.page(query, after=after, limit=size):
+        ids.extend(r.id for r in page)
+        after = store.page_key(query, page[-1])
+        assert len(ids) <= store.count(), "paging does not move on"
+    return ids
+
+
+@pytest.fixture(params=["as shipped", "tiny thresholds", "no trigram index"])
+def plans(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every plan the store can choose, at a size a test can afford: with tiny thresholds a
+    few matches are already "many" (walks of the order's index, merges, substring scans)."""
+    if request.param == "tiny thresholds":
+        monkeypatch.setattr(sqlite_store, "_SORT_AT_MOST", 3)
+        monkeypatch.setattr(sqlite_store, "_COUNT_AT_MOST", 3)
+        monkeypatch.setattr(sqlite_store, "_MERGE_AT_MOST", 2)
+        monkeypatch.setattr(sqlite_store, "_DISTINCT_AT_MOST", 2)
+    if request.param == "no trigram index":
+        monkeypatch.setattr(sqlite_store, "_trigram_supported", lambda: False)
+    return str(request.param)
+
+
+async def test_every_plan_pages_and_totals_what_the_query_matches(
+    tmp_path: Path, plans: str
+) -> None:
+    store = await varied_store(tmp_path / "calls.sqlite3")
+    try:
+        everything = list(store.iter_records(HistoryQuery()))
+        assert len(everything) == store.count() == 241
+        for query in queries(random.Random(plans)):
+            expected = expected_ids(everything, query)
+            assert paged_ids(store, query, 7) == expected, query
+            assert [r.id for r in store.page(query, limit=5)] == expected[:5], query
+            matching = [r for r in everything if query.matches(r)]
+            totals = store.totals(query)
+            assert totals.calls == len(matching), query
+            assert totals.answered == sum(1 for r in matching if r.answered), query
+            assert totals.talk_seconds == sum(r.talk_seconds or 0 for r in matching), query
+            assert totals.billed_seconds == sum(r.billed_seconds or 0 for r in matching), query
+            assert totals.charge == pytest.approx(sum(r.charge or 0 for r in matching)), query
+    finally:
+        store.close()
+
+
+def per_day_totals_match_the_calls(path: Path) -> None:
+    """What the writer keeps (per-day totals, the digits index) is what the calls hold."""
+    db = sqlite3.connect(path)
+    try:
+        kept = db.execute(
+            "SELECT day, account, status, calls, answered, talk_seconds, billed_seconds, "
+            "round(charge, 6) FROM call_days WHERE calls != 0 ORDER BY 1, 2, 3"
+        ).fetchall()
+        counted = db.execute(
+            "SELECT CAST(created_at / 86400 AS INTEGER), account, status, COUNT(*), "
+            "COALESCE(SUM(answered), 0), COALESCE(SUM(talk_seconds), 0), "
+            "COALESCE(SUM(billed_seconds), 0), round(COALESCE(SUM(charge), 0), 6) "
+            "FROM calls GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        ).fetchall()
+        assert kept == counted
+        if db.execute("SELECT current FROM number_search").fetchone() == (1,):
+            # FTS5 compares its index with the table: raises if they differ.
+            db.execute(
+                "INSERT INTO calls_numbers (calls_numbers, rank) VALUES ('integrity-check', 1)"
+            )
+    finally:
+        db.close()
+
+
+async def test_the_writer_keeps_its_derived_data_through_failures(tmp_path: Path) -> None:
+    path = tmp_path / "calls.sqlite3"
+    store = await varied_store(path)
+    first = store.get("v0001")
+    assert first is not None
+    # Hold the writer in a job of its own so that the next four share one transaction.
+    gate = threading.Event()
+
+    def held(tx: sqlite_store._Tx) -> CallRecord:
+        gate.wait(10)
+        return first
+
+    holding = asyncio.ensure_future(store._submit(held))
+    await asyncio.sleep(0.05)
+    batch = asyncio.gather(
+        store.insert(call("fresh-1", customer="+91 99999 11111", created_at=START)),
+        store.insert(replace(first, customer="+91 99999 22222")),  # its id is taken
+        store.amend(first, customer="+91 99999 33333", agent="+447700900123"),
+        store.insert(call("fresh-2", customer="+91 99999 44444", status=CallStatus.BUSY)),
+        return_exceptions=True,
+    )
+    await asyncio.sleep(0.05)
+    gate.set()
+    await holding
+    results = await batch
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert not any(isinstance(r, BaseException) for r in (results[0], results[2], results[3]))
+    assert store.page(HistoryQuery(digits="9999922222")) == []  # the failed insert left nothing
+    assert [r.id for r in store.page(HistoryQuery(digits="9999933333"))] == ["v0001"]
+    before = HistoryQuery(digits=digits_of(first.customer))
+    assert "v0001" not in {r.id for r in store.page(before)}  # its old number no longer finds it
+    assert [r.id for r in store.page(HistoryQuery(agent="447700900123"))] == ["v0001"]
+    assert store.count() == 243
+    store.close()
+    per_day_totals_match_the_calls(path)
+
+
+async def test_the_digits_index_is_rebuilt_after_writes_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "calls.sqlite3"
+    store = await varied_store(path)
+    store.close()
+    # An older SQLite (no trigram tokenizer) opens the file: searches scan, writes go on.
+    monkeypatch.setattr(sqlite_store, "_trigram_supported", lambda: False)
+    old = SqliteHistory(path)
+    await old.insert(call("written-without", customer="+91 77777 12345", created_at=START))
+    assert [r.id for r in old.page(HistoryQuery(digits="7777712345"))] == ["written-without"]
+    old.close()
+    monkeypatch.undo()
+    again = SqliteHistory(path)  # the index is rebuilt: the call written meanwhile is in it
+    try:
+        assert [r.id for r in again.page(HistoryQuery(digits="7777712345"))] == ["written-without"]
+    finally:
+        again.close()
+    per_day_totals_match_the_calls(path)
+
+
+async def test_a_first_release_file_gets_its_totals_and_digits_index(tmp_path: Path) -> None:
+    path = tmp_path / "calls.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    for n in range(30):
+        db.execute(
+            "INSERT INTO calls VALUES (?, ?, ?, 'acct', 'c2c-v2', '+91 98765 43210', ?, "
+            "'918068280000', NULL, ?, NULL, '', '', '{}')",
+            (f"old{n}", START + n * 20_000.0, START, f"+44 20 7946 {n:04d}",
+             "completed" if n % 3 else "busy"),
+        )  # fmt: skip
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    history = SqliteHistory(path)
+    try:
+        assert history.count() == 30
+        assert history.totals(HistoryQuery(statuses=(CallStatus.BUSY,))).calls == 10
+        # Calls every 20,000 s: old5 (100,000 s) to old12 (240,000 s) are in days 1 and 2.
+        assert history.totals(HistoryQuery(since=START + DAY, until=START + 3 * DAY)).calls == 8
+        assert [r.id for r in history.page(HistoryQuery(digits="79460017"))] == ["old17"]
+        assert len(history.page(HistoryQuery(agent="9876543210"))) == 30
+    finally:
+        history.close()
+    per_day_totals_match_the_calls(path)
+
+
+def plan_of(store: SqliteHistory, query: HistoryQuery) -> str:
+    db = store._reader()
+    order = sqlite_store._Order(sqlite_store._SORT_SQL[query.sort], query.descending, None, 200)
+    sql, params = sqlite_store._page_rowids(db, query, order, store._search)
+    return "\n".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+async def test_single_filters_read_an_index_in_created_order(tmp_path: Path) -> None:
+    store = await varied_store(tmp_path / "calls.sqlite3")
+    try:
+        walks = {
+            "calls_by_created": HistoryQuery(since=START + DAY),
+            "calls_by_account_created": HistoryQuery(accounts=("east",)),
+            "calls_by_status_created": HistoryQuery(statuses=(CallStatus.BUSY,)),
+            "calls_by_agent_created": HistoryQuery(agent="919876543210"),
+            "calls_by_bridge_created": HistoryQuery(bridge="918068280000"),
+        }
+        for index, query in walks.items():
+            plan = plan_of(store, query)
+            assert index in plan and "TEMP B-TREE" not in plan, (query, plan)
+        # Several values: one ordered walk per value, merged; still no sort.
+        plan = plan_of(store, HistoryQuery(statuses=(CallStatus.BUSY, CallStatus.COMPLETED)))
+        assert "MERGE" in plan and "TEMP B-TREE" not in plan, plan
+        # Digits few calls have: through the trigram index, never a scan of the table.
+        plan = plan_of(store, HistoryQuery(digits="79460"))
+        assert "calls_numbers" in plan and "SCAN calls\n" not in plan + "\n", plan
+    finally:
+        store.close()
