@@ -651,10 +651,18 @@ class SqliteHistory:
         return await self._submit(apply)
 
     async def amend(
-        self, record: CallRecord, *, source: str = "app", detail: str = "", **changes: Any
+        self,
+        record: CallRecord,
+        *,
+        source: str = "app",
+        detail: str = "",
+        only_if_open: bool = False,
+        **changes: Any,
     ) -> CallRecord:
         def apply(tx: _Tx) -> CallRecord:
             stored = _get(tx.db, record.id)
+            if only_if_open and stored is not None and stored.is_final:
+                return stored  # an outcome was stored meanwhile: it stands
             return _change(tx, stored or record, changes, source, detail, stored=stored is not None)
 
         return await self._submit(apply)

@@ -41,9 +41,17 @@ class HistoryStore(Protocol):
         ...
 
     async def amend(
-        self, record: CallRecord, *, source: str = "app", detail: str = "", **changes: Any
+        self,
+        record: CallRecord,
+        *,
+        source: str = "app",
+        detail: str = "",
+        only_if_open: bool = False,
+        **changes: Any,
     ) -> CallRecord:
-        """Store ``record`` with ``changes``; a status change adds a timeline entry."""
+        """Store ``record`` with ``changes``; a status change adds a timeline entry.
+        ``only_if_open``: change nothing if the stored call already has its outcome (checked
+        in the writer, so a report committed just before wins)."""
         ...
 
     async def ingest(self, report: ProviderReport) -> CallRecord:

@@ -439,7 +439,12 @@ class CallTracker:
         if current is None or current.is_final:
             return
         await self.history.amend(
-            current, source=_SOURCE, detail=message, status=status, message=message
+            current,
+            source=_SOURCE,
+            detail=message,
+            only_if_open=True,
+            status=status,
+            message=message,
         )
 
     # -- one call: Click2Call v1, DigiDonar, C2C v2 --------------------------------------

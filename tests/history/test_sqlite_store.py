@@ -621,3 +621,18 @@ async def test_single_filters_read_an_index_in_created_order(tmp_path: Path) -> 
         assert "calls_numbers" in plan and "SCAN calls\n" not in plan + "\n", plan
     finally:
         store.close()
+
+
+async def test_a_conclusion_made_only_if_open_never_overrides_a_stored_outcome(
+    store: SqliteHistory,
+) -> None:
+    record = await store.insert(call("race", status=CallStatus.ACCEPTED))
+    # The report commits first; the tracker's "no report" was decided on the older row.
+    await store.ingest(report(call_id="race", status=CallStatus.COMPLETED))
+    kept = await store.amend(
+        record, only_if_open=True, status=CallStatus.NO_REPORT, message="no report"
+    )
+    assert kept.status is CallStatus.COMPLETED
+    assert store.get("race").status is CallStatus.COMPLETED  # type: ignore[union-attr]
+    forced = await store.amend(record, status=CallStatus.NO_REPORT)
+    assert forced.status is CallStatus.NO_REPORT  # without the flag a final status may replace
