@@ -3,7 +3,8 @@
 One writer thread owns every change: the coroutines queue a job and await it; the thread
 runs everything queued so far in one transaction (group commit; should one job fail, the
 batch is run again with each job in a savepoint, so one failure spoils nothing else) and
-resolves each caller once the transaction committed.
+resolves each caller once the transaction committed. Checkpoints (copying the write-ahead
+log back into the file) run on a thread of their own, so no caller waits for one.
 Reads use a connection per reading thread, so the window pages and totals while the
 writer commits, never waiting on it.
 
