@@ -39,9 +39,7 @@ from dialer.core.contacts.model import (
 )
 from dialer.core.contacts.search import SearchIndex, parse_query
 from dialer.core.errors import InvalidInput
-from dialer.core.sqlite import immediate_transaction, open_database
-
-SCHEMA_VERSION = 1
+from dialer.core.sqlite import immediate_transaction, open_migrated
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS contacts (
@@ -59,6 +57,8 @@ CREATE TABLE IF NOT EXISTS contacts (
 CREATE INDEX IF NOT EXISTS contacts_search
     ON contacts (favourite DESC, sort_key, id, search_text, search_digits);
 """
+MIGRATIONS = (_SCHEMA,)  # schema n + 1 = an upgrade step appended here
+SCHEMA_VERSION = len(MIGRATIONS)
 
 # Every statement is a constant; values are always bound.
 _INSERT = (
@@ -195,7 +195,7 @@ class ContactStore:
         self.path: Path | str = Path(path) if str(path) != ":memory:" else str(path)
         self._lock = threading.Lock()
         self._index: SearchIndex | None = None
-        self._db = open_database(path, _SCHEMA, SCHEMA_VERSION, "contacts database")
+        self._db = open_migrated(path, MIGRATIONS, "contacts database")
 
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """Caller holds the lock."""
