@@ -9,7 +9,6 @@ reaches the network.
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
     import httpx
 
     from dialer.providers.base import Provider
-
-logger = logging.getLogger(__name__)
 
 _BRIDGE_SEPARATORS = re.compile(r"[\s\-.()]")
 

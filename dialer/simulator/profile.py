@@ -17,7 +17,7 @@ from dialer.core.paths import AppPaths
 from dialer.core.profile import Profile
 from dialer.core.secrets import MemorySecretStore
 from dialer.core.service import CallService, StaticAccounts
-from dialer.history import FINAL_STATUSES, CallRecord
+from dialer.history import CallRecord
 from dialer.history.tracking import TrackingTimings
 from dialer.simulator.model import SimulatorConfig
 
@@ -133,16 +133,13 @@ async def open_demo_profile(
     return profile
 
 
+# The progress steps only: outcomes arrive through the receiver and the tracker.
 _SIM_STATUS = {
     "accepted": CallStatus.ACCEPTED,
     "ringing-agent": CallStatus.RINGING_AGENT,
     "agent-answered": CallStatus.RINGING_CUSTOMER,
     "ringing-customer": CallStatus.RINGING_CUSTOMER,
     "connected": CallStatus.CONNECTED,
-    "completed": CallStatus.COMPLETED,
-    "no-answer": CallStatus.NO_ANSWER,
-    "busy": CallStatus.BUSY,
-    "failed": CallStatus.FAILED,
 }
 
 
@@ -171,7 +168,7 @@ async def follow_simulated_calls(
                     continue
                 seen[sim_call.id] = state
                 status = _SIM_STATUS.get(state)
-                if status is not None and status not in FINAL_STATUSES:
+                if status is not None:
                     await service.report_progress(call_id, status, source="simulator")
             await asyncio.sleep(interval)
     finally:
