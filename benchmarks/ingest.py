@@ -1,14 +1,15 @@
 """Ingest: C2C v2 reports over loopback into the history, with the history panel open.
 
-The app's side runs as the window does: one qasync loop (Qt offscreen), the in-app
-``WebhookReceiver``, the ``SqliteHistory`` and a shown ``HistoryPanel`` listening to it.
+The app's side runs as the window does: one qasync loop (Qt offscreen) with a shown
+``HistoryPanel`` listening to the ``SqliteHistory``, and the in-app ``WebhookReceiver``
+serving from the history's writer thread.
 The calls the reports describe are placed (stored open) first; the reports then come from
 ``benchmarks.ingest_load`` in a process of its own, 64 keep-alive connections.
 
 Measured: reports per second from the first request to the last answer; lost (a call
 without its report) and duplicated (a call with two, or a call "placed outside"); and
 how long a stored report takes to reach the open panel (listener -> model flush). The
-same load against a bare aiohttp handler on the same loop is the floor.
+same load against a bare aiohttp handler, served the same way, is the floor.
 """
 
 from __future__ import annotations
@@ -45,27 +46,31 @@ def _load(url: str, count: int) -> dict[str, Any]:
 
 
 async def _floor(count: int) -> float:
-    """The same load against a handler that stores nothing: what the HTTP stack costs."""
+    """The same load against a handler that stores nothing, served as the receiver is
+    (aiohttp's low-level server on a loop thread of its own): what the HTTP stack costs."""
     from aiohttp import web
 
-    async def ok(request: web.Request) -> web.Response:
-        await request.read()
-        return web.json_response({"ok": True})
+    from dialer.core.threads import LoopThread
 
-    app = web.Application()
-    app.router.add_post("/c2c/floor", ok)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    async def ok(request: web.BaseRequest) -> web.Response:
+        await request.read()
+        return web.Response(body=b'{"ok": true}', content_type="application/json")
+
+    async def serve() -> web.ServerRunner:
+        runner = web.ServerRunner(web.Server(ok, access_log=None))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        return runner
+
+    thread = LoopThread("bench-floor")
     try:
+        runner = await thread.run(serve())
+        port = runner.addresses[0][1]
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(
-            None, _load, f"http://127.0.0.1:{port}/c2c/floor", count
-        )
+        result = await loop.run_in_executor(None, _load, f"http://127.0.0.1:{port}/floor", count)
+        await thread.run(runner.cleanup())
     finally:
-        await runner.cleanup()
+        thread.close()
     return count / float(result["seconds"])
 
 
@@ -141,7 +146,9 @@ async def _measure(count: int, home: Path) -> list[Row]:
         StaticAccounts([account]),
         MemorySecretStore(),
         path_token="bench-token",  # noqa: S106 - a throw-away URL segment
+        serve_on=history.writer_thread,  # as the window runs it
     )
+    history.call_listeners_on(asyncio.get_running_loop())
     url = await receiver.start()
     try:
         loop = asyncio.get_running_loop()
@@ -196,7 +203,7 @@ def _count(path: Path, count: int) -> tuple[int, int, int]:
 
 
 def run(*, quick: bool = False) -> list[Row]:
-    """Runs its own qasync loop (the receiver and the panel live on Qt's loop, as in the app)."""
+    """Runs its own qasync loop (the panel lives on Qt's loop, as in the app)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")
     import qasync

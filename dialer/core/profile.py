@@ -6,6 +6,7 @@ read and write is always the same set of files: the user's real profile, or the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ class Profile:
         from dialer.webhooks.receiver import WebhookReceiver
         from dialer.webhooks.settings import load_settings, path_token, receiver_url
 
+        # The window listens on this loop; the receiver writes from the history's writer
+        # thread (see WebhookReceiver's serve_on), so listeners must be told here.
+        self.history.call_listeners_on(asyncio.get_running_loop())
         self.tracker = CallTracker(self.history, self.service, timings=timings)
         self.tracker.start()
         self.on_close(self.tracker.aclose)
@@ -79,6 +83,7 @@ class Profile:
                 path_token=token,
                 host=settings.host,
                 port=settings.port if receiver_port is None else receiver_port,
+                serve_on=self.history.writer_thread,
             )
             url = await receiver.start()
         except DialerError as exc:

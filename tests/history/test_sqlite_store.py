@@ -191,6 +191,47 @@ async def test_listeners_hear_every_change_before_the_writer_returns(
     assert heard[1:] == [("c1", CallStatus.ACCEPTED), ("c1", CallStatus.COMPLETED)]
 
 
+async def test_a_server_on_the_writer_loop_writes_and_listeners_hear_on_their_own_loop(
+    store: SqliteHistory,
+) -> None:
+    """The window's arrangement: the webhook receiver serves from the writer's loop while
+    the window writes from its own; listeners are told on the window's loop either way."""
+    here = threading.get_ident()
+    heard: list[tuple[str, int]] = []
+    store.listeners.append(lambda r: heard.append((r.id, threading.get_ident())))
+    store.call_listeners_on(asyncio.get_running_loop())
+
+    async def on_writer_loop(n: int) -> threading.Thread:
+        await store.insert(call(f"w{n:02}"))
+        return threading.current_thread()
+
+    written = await asyncio.gather(
+        *(store.writer_thread.run(on_writer_loop(n)) for n in range(20)),
+        *(store.insert(call(f"m{n:02}")) for n in range(20)),
+    )
+    assert {thread.name for thread in written[:20]} == {"dialer-history"}  # type: ignore[union-attr]
+    await asyncio.sleep(0.05)  # the writer loop's callers may resume before ours is told
+    assert sorted(id for id, _ in heard) == sorted(
+        [f"w{n:02}" for n in range(20)] + [f"m{n:02}" for n in range(20)]
+    )
+    assert {thread for _, thread in heard} == {here}
+    assert len(store.page(HistoryQuery(), limit=100)) == 40
+
+
+async def test_close_writes_every_write_already_submitted(tmp_path: Path) -> None:
+    log = SqliteHistory(tmp_path / "calls.sqlite3")
+    tasks = [asyncio.create_task(log.insert(call(f"c{n:03}"))) for n in range(200)]
+    await asyncio.sleep(0)  # each has submitted its write; none has been answered
+    for task in tasks:
+        task.cancel()
+    log.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await log.insert(call("late"))
+    again = SqliteHistory(tmp_path / "calls.sqlite3")
+    assert len(again.page(HistoryQuery(), limit=1000)) == 200
+    again.close()
+
+
 # -- matching reports to calls ------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -83,11 +84,21 @@ def secrets() -> MemorySecretStore:
     return MemorySecretStore()
 
 
-@pytest.fixture
+@pytest.fixture(params=["test-loop", "writer-thread"])
 async def receiver(
-    history: SqliteHistory, accounts: StaticAccounts, secrets: MemorySecretStore
+    request: pytest.FixtureRequest,
+    history: SqliteHistory,
+    accounts: StaticAccounts,
+    secrets: MemorySecretStore,
 ) -> AsyncIterator[WebhookReceiver]:
-    async with WebhookReceiver(history, accounts, secrets, path_token=TOKEN) as running:
+    """Every receiver test runs twice: served from the test's loop (as ``dialer webhooks
+    serve`` does) and from the history's writer thread (as the window does)."""
+    serve_on = history.writer_thread if request.param == "writer-thread" else None
+    if serve_on is not None:
+        history.call_listeners_on(asyncio.get_running_loop())
+    async with WebhookReceiver(
+        history, accounts, secrets, path_token=TOKEN, serve_on=serve_on
+    ) as running:
         yield running
 
 
