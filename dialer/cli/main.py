@@ -51,16 +51,28 @@ def _variable(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dialer", description="Click-to-call dialer: your phone rings, then the customer's."
-    )
+def _global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"dialer {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (Qt, the keyring, a call on the built-in simulator)",
+    )
     parser.add_argument(
         "--demo",
         action="store_true",
         help="open the window on the demo profile (built-in simulator, sample contacts)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dialer",
+        description="Click-to-call dialer: your phone rings, then the customer's.",
+        epilog="'dialer NUMBER' or 'dialer tel:...' (also callto:, sip:) opens the window with "
+        "that number, or hands it to the window already open.",
+    )
+    _global_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     account = commands.add_parser("account", help="add, list and remove provider accounts")
@@ -142,17 +154,68 @@ def _add_report_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     webhooks.add_parser(commands)
 
 
+def _dial_argument(arguments: list[str]) -> str | None:
+    """A link or number given to ``dialer`` itself (``dialer tel:+91...``, the way desktops
+    and browsers start the app for a link), as opposed to a command."""
+    from dialer.core.links import is_dial_target
+
+    first = next((a for a in arguments if not a.startswith("-")), None)
+    if first is None or first in _COMMANDS or not is_dial_target(first):
+        return None
+    return first
+
+
+_COMMANDS = frozenset({"account", "call", "simulate", "demo", "history", "webhooks"})
+
+
+def _forwarded(args: argparse.Namespace, paths: Any) -> bool:
+    """``dialer call NUMBER`` while this profile's window runs: the number goes to the
+    window (the agent sees it and confirms there) and nothing is placed from here. Any
+    call option, ``--json``, or ``DIALER_NO_WINDOW=1`` keeps the headless behaviour, where
+    scripts rely on the exit codes above."""
+    import os
+
+    defaults = build_parser().parse_args(["call", args.number])
+    if vars(args) != vars(defaults) or os.environ.get("DIALER_NO_WINDOW") == "1":
+        return False
+    from dialer.ui.single_instance import InstanceError, forward_if_running
+
+    try:
+        sent = forward_if_running(paths.data_dir, {"dial": args.number})
+    except InstanceError as exc:
+        print(f"dialer: {exc}; placing the call from here instead", file=sys.stderr)
+        return False
+    if sent:
+        print("Sent to the Dialer window already running: confirm the call there.")
+    return sent
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script. Returns the exit code (``python -m dialer`` raises SystemExit)."""
     parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    link = _dial_argument(arguments)
+    if link is not None:
+        arguments.remove(link)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:  # argparse has printed usage or --version already
         return int(exc.code or 0)
+    if args.self_test:
+        from dialer.ui.self_test import run_self_test
+
+        return run_self_test()
     if args.command is None:
         from dialer.ui.app import run as run_window
 
-        return run_window(demo=args.demo)
+        return run_window(demo=args.demo, number=link)
+    if link is not None:
+        parser.print_usage(sys.stderr)
+        print(
+            f"dialer: '{link}' goes alone: 'dialer {link}' or 'dialer call {link}'",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
     from dialer.core.logs import setup_logging
     from dialer.core.paths import AppPaths
 
@@ -164,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return accounts.run(args, paths)
         if args.command == "call":
+            if _forwarded(args, paths):
+                return EXIT_OK
             return asyncio.run(_call(args, paths))
         if args.command == "simulate":
             from dialer.cli import simulate

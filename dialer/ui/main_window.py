@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 from dialer.core.contacts import Contact
 from dialer.core.errors import InvalidInput
 from dialer.core.flows import resolve_variables
-from dialer.core.numbers import parse_contact
+from dialer.core.links import dial_text
+from dialer.core.numbers import SipAddress, parse_contact
 from dialer.core.profile import Profile
 from dialer.history import CallRecord
 from dialer.history.dispositions import DispositionList
@@ -101,6 +102,11 @@ class MainWindow(QMainWindow):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(self.number)
+        # Who a number from a link or the hotkey belongs to, from the contacts.
+        self.match_label = QLabel()
+        self.match_label.setAccessibleName("Matching contact")
+        self.match_label.setVisible(False)
+        right_layout.addWidget(self.match_label)
         right_layout.addWidget(self.call_button)
         right_layout.addWidget(self.options)
         right_layout.addStretch(1)
@@ -151,6 +157,7 @@ class MainWindow(QMainWindow):
             lambda: self.tasks.start("search", self.search(self.search_edit.text()))
         )
         self.number.submitted.connect(self._start_number_call)
+        self.number.edit.textEdited.connect(lambda _: self.match_label.setVisible(False))
         self.call_button.clicked.connect(self._start_number_call)
         self.contacts_view.activated.connect(lambda _: self._start_contact_call())
         self.contacts_view.selectionModel().currentRowChanged.connect(self._contact_selected)
@@ -210,7 +217,7 @@ class MainWindow(QMainWindow):
         action(history, "Export as &JSON…", lambda: panel.export("json"))
         history.addSeparator()
         history.addAction(panel.refresh_action)
-        settings = bar.addMenu("&Settings")
+        self.settings_menu = settings = bar.addMenu("&Settings")
         action(settings, "&Accounts…", self.edit_accounts)
         action(settings, "&Dispositions…", panel.edit_dispositions)
         action(settings, "&Flows and variables…", self.edit_flows)
@@ -393,6 +400,50 @@ class MainWindow(QMainWindow):
             self.options.bridge_state.setText(
                 "No clicktocall yet: one is created for your number on the first call"
             )
+
+    # -- numbers from outside: links, other launches, the hotkey --------------------------
+
+    def dial_from_outside(self, raw: str, *, at_once: bool = False) -> None:
+        """A ``tel:``/``callto:``/``sip:`` link or a number from another launch or the
+        hotkey: fill the number entry, say whose number it is, and bring the window up with
+        the entry focused so Enter places the call (at once when the user chose that)."""
+        from dialer.ui.tray import bring_to_front
+
+        bring_to_front(self)
+        try:
+            text = dial_text(raw)
+        except InvalidInput as exc:
+            self.messages.error(str(exc))
+            return
+        self.number.set_text(text)
+        self._show_match(text)
+        self.number.edit.setFocus()
+        if at_once:
+            self._start_number_call()
+        else:
+            self.messages.info(f"Press Enter to call {text}")
+
+    def _show_match(self, text: str) -> None:
+        account = self.options.account()
+        try:
+            number = parse_contact(text, account.region if account else None, allow_sip=True)
+        except InvalidInput:
+            self.match_label.setVisible(False)  # the entry's own line says what is wrong
+            return
+        found = (
+            []
+            if isinstance(number, SipAddress)
+            else self.profile.contacts.find_by_number(number.e164)
+        )
+        if found:
+            names = ", ".join(
+                contact.name + (f" ({contact.company})" if contact.company else "")
+                for contact in found[:3]
+            )
+            self.match_label.setText(f"{names}")
+        else:
+            self.match_label.setText("Not in your contacts")
+        self.match_label.setVisible(True)
 
     # -- calls ---------------------------------------------------------------------------
 
