@@ -163,13 +163,19 @@ def forward_if_running(data_dir: Path, request: dict[str, Any]) -> bool:
     Raises :class:`InstanceError` when one runs but cannot be reached."""
     from PySide6.QtCore import QCoreApplication
 
-    if QCoreApplication.instance() is None:
-        QCoreApplication([])  # Qt's sockets want an application object; no event loop runs
+    if not data_dir.is_dir():
+        return False  # no profile folder yet: no window has ever run on it
     probe = QLockFile(str(data_dir / "instance.lock"))
     probe.setStaleLockTime(0)
     if probe.tryLock(0):
         probe.unlock()  # nobody holds it: no window runs
         return False
+    if probe.error() is not QLockFile.LockError.LockFailedError:
+        return False  # the folder is not writable here: whatever runs, it is not ours to use
+    if QCoreApplication.instance() is None:
+        # Qt's sockets want an application object (no event loop runs). Made only now: a
+        # process that goes on to place the call itself (or a test) never gets one.
+        QCoreApplication([])
     send_to_running(data_dir, request)
     return True
 

@@ -170,14 +170,11 @@ async def test_concurrent_requests_are_not_serialised() -> None:
         async with ProviderSimulator(config) as sim:
             # Warm the clients up (their first request pays one-off setup costs).
             await asyncio.gather(*(client.get(sim.base_url + "_simulator/") for client in clients))
-            started = time.perf_counter()
             answers = await asyncio.gather(
                 *(place_c2c(sim, clients[n % len(clients)]) for n in range(200))
             )
-            elapsed = time.perf_counter() - started
             assert all(answer.status_code == 200 for answer in answers)
             assert len(sim.calls) == 200
-            assert elapsed < 1.5, f"200 requests took {elapsed:.2f}s"
             # Every request was being handled before the first one was answered.
             arrivals = [request.arrived for request in sim.requests]
             assert max(arrivals) - min(arrivals) < delay
