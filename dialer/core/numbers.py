@@ -99,6 +99,13 @@ def region_name(region: str | None) -> str:
     return f"{name} ({region})" if name else region
 
 
+def load_country_names() -> None:
+    """Import the country names :func:`region_name` reads (phonenumbers' geocoder: about
+    0.4 s, most of it its locale table). The window calls this on a worker thread at start,
+    so the first invalid number typed does not pause the GUI for it."""
+    from phonenumbers import geocoder  # noqa: F401 - imported for its side effect
+
+
 def validate_region(region: str) -> str:
     """Normalise an ISO 3166 region code (``in`` -> ``IN``) or refuse it."""
     import phonenumbers

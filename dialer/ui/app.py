@@ -12,13 +12,15 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dialer.core.paths import AppPaths
 from dialer.core.threads import DaemonThreadExecutor
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from dialer.ui.single_instance import SingleInstance
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+logger = logging.getLogger(__name__)
 
 
 def _route_qt_messages() -> None:
@@ -41,34 +43,75 @@ def _route_qt_messages() -> None:
 
 
 def run(*, demo: bool = False, number: str | None = None) -> int:
-    """The ``dialer`` / ``dialer --demo`` entry point. Returns the exit code."""
+    """The ``dialer`` / ``dialer --demo`` entry point. Returns the exit code.
+
+    ``number`` is a number or a ``tel:``/``callto:``/``sip:`` link from the command line. When
+    this profile's window already runs, it goes there (or the window is just brought up)
+    and this launch exits at once.
+    """
     os.environ.setdefault("QT_API", "pyside6")  # before qasync is imported
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from dialer.ui.single_instance import InstanceError, SingleInstance, send_to_running
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    app.setApplicationName("Dialer")
-    app.setOrganizationName("Dialer")
-    app.setQuitOnLastWindowClosed(False)  # the main coroutine decides when we are done
-    app.setDesktopFileName("dialer")  # matches resources/dialer.desktop
-    icon = RESOURCES / "dialer.svg"
-    if icon.is_file():
-        from PySide6.QtGui import QIcon
+    paths = AppPaths.default()
+    instance = SingleInstance(instance_folder(paths, demo=demo))
+    if not instance.claim():
+        request = {"dial": number} if number else {"show": True}
+        try:
+            send_to_running(instance_folder(paths, demo=demo), request)
+        except InstanceError as exc:
+            print(f"dialer: {exc}", file=sys.stderr)
+            return 1
+        print("dialer: sent to the Dialer window already running", file=sys.stderr)
+        return 0
+    try:
+        instance.listen()
+    except InstanceError as exc:
+        logger.warning("%s", exc)  # links then start a window of their own; nothing else lost
+    try:
+        app.setApplicationName("Dialer")
+        app.setOrganizationName("Dialer")
+        app.setQuitOnLastWindowClosed(False)  # the main coroutine decides when we are done
+        app.setDesktopFileName("dialer")  # matches resources/dialer.desktop
+        from dialer.core.resources import resources_dir
 
-        app.setWindowIcon(QIcon(str(icon)))
-    _route_qt_messages()
-    from dialer.ui.theme import follow_system_theme
+        icon = resources_dir() / "dialer.svg"
+        if icon.is_file():
+            from PySide6.QtGui import QIcon
 
-    follow_system_theme(app)
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        runner.get_loop().set_default_executor(DaemonThreadExecutor())
-        return runner.run(main(demo=demo, number=number))
+            app.setWindowIcon(QIcon(str(icon)))
+        _route_qt_messages()
+        from dialer.ui.theme import follow_system_theme
+
+        follow_system_theme(app)
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            runner.get_loop().set_default_executor(DaemonThreadExecutor())
+            return runner.run(main(demo=demo, number=number, paths=paths, instance=instance))
+    finally:
+        instance.close()
 
 
-async def main(*, demo: bool, number: str | None = None, paths: AppPaths | None = None) -> int:
+def instance_folder(paths: AppPaths, *, demo: bool) -> Path:
+    """The folder whose lock makes a window the profile's only one (the demo has its own)."""
+    return paths.data_dir / "demo-profile" if demo else paths.data_dir
+
+
+async def main(
+    *,
+    demo: bool,
+    number: str | None = None,
+    paths: AppPaths | None = None,
+    instance: SingleInstance | None = None,
+) -> int:
+    from dialer.core.desktop_settings import load_desktop_settings
+    from dialer.core.errors import DialerError
     from dialer.core.logs import setup_logging
     from dialer.core.profile import open_user_profile
+    from dialer.ui.desktop import DesktopIntegration
     from dialer.ui.main_window import MainWindow
 
     paths = paths or AppPaths.default()
@@ -81,15 +124,29 @@ async def main(*, demo: bool, number: str | None = None, paths: AppPaths | None 
         profile = open_user_profile(paths)
         await profile.start_reporting()
     window = MainWindow(profile)
+    settings_problem = ""
     try:
-        window.show()
+        settings = load_desktop_settings(paths)
+    except DialerError as exc:
+        from dialer.core.desktop_settings import DesktopSettings
+
+        settings, settings_problem = DesktopSettings(), str(exc)
+    desktop = DesktopIntegration(window, paths, settings, instance=instance)
+    try:
+        desktop.show_window()
+        from dialer.core.numbers import load_country_names
+
+        asyncio.get_running_loop().run_in_executor(None, load_country_names)
         await window.start()
         if profile.reporting_problem:
             window.messages.warning(profile.reporting_problem)
+        if settings_problem:
+            window.messages.warning(settings_problem)
         if number:
-            window.number.set_text(number)
+            desktop.dial(number)
         await window.closed
     finally:
+        desktop.close()
         await window.shutdown()
         await profile.aclose()
     return 0

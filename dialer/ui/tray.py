@@ -48,7 +48,7 @@ class CallTray(QObject):
         icon: QIcon,
         *,
         title: str,
-        quit_app: Callable[[], None],
+        quit_app: Callable[[], object],
         notify: bool = True,
         parent: QObject | None = None,
     ) -> None:

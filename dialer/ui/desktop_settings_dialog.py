@@ -1,0 +1,287 @@
+"""The Desktop settings dialog: links, the global hotkey, the tray and notifications.
+
+Edits :class:`~dialer.core.desktop_settings.DesktopSettings` and saves them to the profile's
+``desktop.toml``. It also registers the app as the handler of ``tel:``, ``callto:`` and
+``sip:`` links and says which app opens them now. Registering, the status and the check of
+whether a global hotkey can work here run desktop tools or load pynput, so they run on
+worker threads as tasks of the dialog; nothing nests a Qt event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from dialer.core.desktop_settings import (
+    DesktopSettings,
+    hotkey_label,
+    load_desktop_settings,
+    parse_hotkey,
+    save_desktop_settings,
+)
+from dialer.core.errors import DialerError, InvalidInput
+from dialer.core.link_handlers import link_handler_status, register_link_handlers
+from dialer.core.paths import AppPaths
+from dialer.ui.dialogs import run_dialog
+from dialer.ui.tasks import TaskManager
+from dialer.ui.theme import show_level
+
+logger = logging.getLogger(__name__)
+
+REGISTER_TEXT = "Register as the handler of tel:, callto: and sip: links"
+CHECKING_HOTKEY = "Checking whether a global hotkey can work here…"
+
+
+def _message_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setAccessibleName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setVisible(False)
+    return label
+
+
+def _say(label: QLabel, text: str, level: str = "error") -> None:
+    label.setText(text)
+    show_level(label, level)
+    label.setVisible(bool(text))
+
+
+def _sentence(error: BaseException, doing: str) -> str:
+    if isinstance(error, DialerError):
+        return str(error)
+    logger.error("Unexpected error while %s", doing, exc_info=error)
+    return (
+        f"Something unexpected went wrong while {doing} ({type(error).__name__}); "
+        "the details are in the log"
+    )
+
+
+class DesktopSettingsDialog(QDialog):
+    """The settings of ``paths``' ``desktop.toml``; ``saved`` holds what Save wrote."""
+
+    def __init__(self, paths: AppPaths, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.paths = paths
+        self.saved: DesktopSettings | None = None
+        self.hotkey_supported: bool | None = None  # None until checked
+        self.tasks = TaskManager(on_error=self._failed)
+        self.setWindowTitle("Desktop, links and hotkey")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setMinimumWidth(520)
+        self._build()
+        try:
+            settings = load_desktop_settings(paths)
+        except DialerError as exc:
+            settings = DesktopSettings()
+            _say(self.error_label, f"{exc}; Save replaces it with what is shown here")
+        self._fill(settings)
+
+    # -- widgets --------------------------------------------------------------------------
+
+    def _check(self, text: str, name: str) -> QCheckBox:
+        box = QCheckBox(text)
+        box.setAccessibleName(name)
+        return box
+
+    def _build(self) -> None:
+        links = QGroupBox("Links")
+        self.links_at_once_box = self._check(
+            "&Call at once when a tel:, callto: or sip: link is clicked",
+            "Call at once from links",
+        )
+        self.links_at_once_box.setToolTip(
+            "Off: the link fills in the number and you press Enter to call"
+        )
+        self.register_button = QPushButton(REGISTER_TEXT)
+        self.register_button.setAccessibleName(REGISTER_TEXT)
+        self.register_button.setAutoDefault(False)
+        self.register_result = _message_label("Registration result")
+        self.link_status = _message_label("Which app opens links")
+        links_layout = QVBoxLayout(links)
+        links_layout.addWidget(self.links_at_once_box)
+        links_layout.addWidget(self.register_button, 0, Qt.AlignmentFlag.AlignLeft)
+        links_layout.addWidget(self.register_result)
+        links_layout.addWidget(self.link_status)
+
+        hotkey = QGroupBox("Global hotkey")
+        self.hotkey_box = self._check(
+            "Dial the selected or copied number with a &hotkey, from any application",
+            "Global hotkey",
+        )
+        self.hotkey_edit = QLineEdit()
+        self.hotkey_edit.setAccessibleName("Hotkey")
+        self.hotkey_edit.setPlaceholderText("e.g. Ctrl+Alt+D")
+        self.hotkey_support_label = _message_label("Hotkey support")
+        hotkey_form = QFormLayout()
+        label = QLabel("&Keys")
+        label.setBuddy(self.hotkey_edit)
+        hotkey_form.addRow(label, self.hotkey_edit)
+        hotkey_layout = QVBoxLayout(hotkey)
+        hotkey_layout.addWidget(self.hotkey_box)
+        hotkey_layout.addLayout(hotkey_form)
+        hotkey_layout.addWidget(self.hotkey_support_label)
+
+        window = QGroupBox("Window and notifications")
+        self.minimised_box = self._check("Start in the system &tray", "Start in the tray")
+        self.notify_box = self._check(
+            "&Notify me when a call completes or fails", "Notify when a call ends"
+        )
+        window_layout = QVBoxLayout(window)
+        window_layout.addWidget(self.minimised_box)
+        window_layout.addWidget(self.notify_box)
+
+        self.error_label = _message_label("Problem")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setDefault(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        self.register_button.clicked.connect(self.start_register)
+        self.hotkey_box.toggled.connect(self._hotkey_toggled)
+
+        layout = QVBoxLayout(self)
+        for group in (links, hotkey, window):
+            layout.addWidget(group)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+    def _fill(self, settings: DesktopSettings) -> None:
+        self.links_at_once_box.setChecked(settings.call_links_at_once)
+        self.hotkey_box.setChecked(settings.hotkey_enabled)
+        self.hotkey_edit.setText(hotkey_label(settings.hotkey))
+        self.minimised_box.setChecked(settings.start_minimised)
+        self.notify_box.setChecked(settings.notify_call_end)
+        self.hotkey_box.setEnabled(False)  # until the support check says yes
+        self.hotkey_edit.setEnabled(False)
+        _say(self.hotkey_support_label, CHECKING_HOTKEY, "info")
+
+    def _hotkey_toggled(self, on: bool) -> None:
+        self.hotkey_edit.setEnabled(on and bool(self.hotkey_supported))
+
+    # -- background checks ----------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.hotkey_supported is None and not self.tasks.running("support"):
+            self.tasks.start("support", self.check_hotkey_support(), replace=False)
+            self.tasks.start("status", self.refresh_link_status())
+
+    async def check_hotkey_support(self) -> tuple[bool, str]:
+        """Find out (on a worker thread: it may load pynput) whether the hotkey can work."""
+        from dialer.ui.hotkey import hotkey_support
+
+        supported, sentence = await asyncio.to_thread(hotkey_support)
+        self.apply_hotkey_support(supported, sentence)
+        return supported, sentence
+
+    def apply_hotkey_support(self, supported: bool, sentence: str) -> None:
+        """Enable the hotkey settings where a hotkey can work; say how, or why not. The
+        saved choice is kept as it is either way (it may work in another session)."""
+        self.hotkey_supported = supported
+        self.hotkey_box.setEnabled(supported)
+        self.hotkey_edit.setEnabled(supported and self.hotkey_box.isChecked())
+        _say(self.hotkey_support_label, sentence, "info" if supported else "warning")
+
+    async def refresh_link_status(self) -> str:
+        status = await asyncio.to_thread(link_handler_status)
+        _say(self.link_status, status, "info")
+        return status
+
+    def start_register(self) -> None:
+        if not self.tasks.running("register"):
+            self.tasks.start("register", self.register(), replace=False)
+
+    async def register(self) -> bool:
+        """Register the link handlers; the outcome is shown under the button."""
+        self.register_button.setEnabled(False)
+        _say(self.register_result, "Registering…", "info")
+        try:
+            said = await asyncio.to_thread(register_link_handlers)
+        except DialerError as exc:
+            _say(self.register_result, str(exc))
+            return False
+        finally:
+            self.register_button.setEnabled(True)
+        _say(self.register_result, said, "ok")
+        await self.refresh_link_status()
+        return True
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def edited(self) -> DesktopSettings:
+        return DesktopSettings(
+            call_links_at_once=self.links_at_once_box.isChecked(),
+            hotkey_enabled=self.hotkey_box.isChecked(),
+            hotkey=self.hotkey_edit.text(),
+            start_minimised=self.minimised_box.isChecked(),
+            notify_call_end=self.notify_box.isChecked(),
+        )
+
+    def save(self) -> None:
+        """Save and close, or say why not (and keep the dialog open)."""
+        edited = self.edited()
+        try:
+            # The hotkey as saved: pynput's spelling, exactly what the file holds.
+            settings = replace(edited, hotkey=parse_hotkey(edited.hotkey))
+            save_desktop_settings(self.paths, settings)
+        except InvalidInput as exc:  # only the hotkey can be invalid
+            _say(self.error_label, str(exc))
+            if self.hotkey_edit.isEnabled():
+                self.hotkey_edit.setFocus()
+            return
+        except DialerError as exc:
+            _say(self.error_label, str(exc))
+            return
+        self.saved = settings
+        self.accept()
+
+    def _failed(self, name: str, error: BaseException) -> None:
+        doing = {
+            "register": "registering the link handlers",
+            "status": "finding which app opens links",
+            "support": "checking the global hotkey",
+        }.get(name, "changing the desktop settings")
+        label = {"register": self.register_result, "status": self.link_status}.get(
+            name, self.error_label
+        )
+        _say(label, _sentence(error, doing))
+        if name == "register":
+            self.register_button.setEnabled(True)
+
+
+async def edit_desktop_settings(
+    paths: AppPaths, parent: QWidget | None = None
+) -> DesktopSettings | None:
+    """Open the Desktop settings dialog over ``parent``; the saved settings, or None when
+    it was cancelled."""
+    dialog = DesktopSettingsDialog(paths, parent)
+    try:
+        await run_dialog(dialog)
+    finally:
+        if isValid(dialog) and dialog.isVisible():  # cancelled from outside: close it
+            dialog.done(QDialog.DialogCode.Rejected)
+        await dialog.tasks.cancel_all()
+        if isValid(dialog):
+            dialog.deleteLater()
+    return dialog.saved
