@@ -7,7 +7,6 @@ the OS keyring (:mod:`dialer.core.secrets`); this file never sees it.
 from __future__ import annotations
 
 import ipaddress
-import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dialer.core.errors import ConfigError, InvalidInput
-from dialer.core.files import write_toml_atomically
+from dialer.core.files import read_toml, write_toml_atomically
 from dialer.core.numbers import NumberFormat
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -139,12 +138,9 @@ class AccountStore:
         self.path = path
 
     def _read(self) -> tuple[str | None, dict[str, Account]]:
-        try:
-            raw = tomllib.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        raw = read_toml(self.path, "accounts")
+        if raw is None:
             return None, {}
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"Cannot read {self.path}: {exc}") from None
         accounts = {
             name: _account_from_toml(name, data) for name, data in raw.get("accounts", {}).items()
         }

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import logging
 import sys
-import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from dialer.core.errors import ConfigError, InvalidInput
-from dialer.core.files import write_toml_atomically
+from dialer.core.files import read_toml, write_toml_atomically
 from dialer.core.paths import AppPaths
 
 logger = logging.getLogger(__name__)
@@ -196,12 +195,9 @@ def load_desktop_settings(paths: AppPaths) -> DesktopSettings:
     """The saved settings; the defaults when nothing was saved yet. Raises
     :class:`ConfigError` (one sentence naming the file) when the file cannot be used."""
     path = desktop_settings_file(paths)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    raw = read_toml(path, "desktop settings")
+    if raw is None:
         return DesktopSettings()
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"Cannot read the desktop settings file {path}: {exc}") from None
     try:
         return _from_toml(raw)
     except ValueError as exc:

@@ -23,7 +23,6 @@ them above DEBUG, and DEBUG lines carry ids only.
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 
 from dialer.core.calls import Flow
 from dialer.core.errors import ConfigError, InvalidInput
-from dialer.core.files import write_toml_atomically
+from dialer.core.files import read_toml, write_toml_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -397,12 +396,9 @@ class FlowStore:
         self.path = path
 
     def _read(self) -> dict[tuple[str, str], FlowDefinition]:
-        try:
-            raw = tomllib.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        raw = read_toml(self.path, "flows")
+        if raw is None:
             return {}
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"Cannot read the flows file {self.path}: {exc}") from None
         try:
             return self._parse(raw)
         except ValueError as exc:

@@ -8,12 +8,11 @@ a call that already has it (the history keeps what was chosen at the time).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
 from dialer.core.errors import ConfigError, InvalidInput
-from dialer.core.files import write_toml_atomically
+from dialer.core.files import read_toml, write_toml_atomically
 
 DEFAULT_DISPOSITIONS: tuple[str, ...] = (
     "Sale",
@@ -66,12 +65,9 @@ class DispositionList:
 
     def load(self) -> list[str]:
         """The user's list, or the defaults when none was saved yet."""
-        try:
-            raw = tomllib.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        raw = read_toml(self.path, "dispositions")
+        if raw is None:
             return list(DEFAULT_DISPOSITIONS)
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"Cannot read the dispositions file {self.path}: {exc}") from None
         names = raw.get("dispositions")
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ConfigError(

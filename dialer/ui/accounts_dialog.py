@@ -51,9 +51,8 @@ from dialer.core.numbers import NumberFormat, parse_contact, validate_region
 from dialer.core.profile import Profile
 from dialer.core.redact import register_secret, scrub
 from dialer.core.secrets import delete_secret, get_secret, set_secret
-from dialer.ui.dialogs import confirm, run_dialog
+from dialer.ui.dialogs import confirm, error_sentence, message_label, run_dialog, say
 from dialer.ui.tasks import TaskManager
-from dialer.ui.theme import show_level
 
 logger = logging.getLogger(__name__)
 
@@ -252,32 +251,6 @@ def _checked_url(
         raise FieldError("url", f"'{url}' is not an http(s) URL") from None
 
 
-def _sentence(error: BaseException, doing: str) -> str:
-    """The one sentence shown for a failure; unexpected ones are logged in full."""
-    if isinstance(error, DialerError):
-        return scrub(str(error))
-    logger.error("Unexpected error while %s", doing, exc_info=error)
-    return (
-        f"Something unexpected went wrong while {doing} ({type(error).__name__}); "
-        "the details are in the log"
-    )
-
-
-def _message_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setAccessibleName(name)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setVisible(False)
-    return label
-
-
-def _say(label: QLabel, text: str, level: str = "error") -> None:
-    label.setText(text)
-    show_level(label, level)
-    label.setVisible(bool(text))
-
-
 class ConnectionTester(QWidget):
     """*Test connection* for an account: async, cancellable, one test at a time.
 
@@ -308,7 +281,7 @@ class ConnectionTester(QWidget):
         self.cancel_button.setVisible(False)
         for button in (self.test_button, self.cancel_button):
             button.setAutoDefault(False)
-        self.result = _message_label("Connection test result")
+        self.result = message_label("Connection test result")
         self.ok: bool | None = None  # the last test's outcome; None: none finished yet
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -334,7 +307,7 @@ class ConnectionTester(QWidget):
             account, secret = self._target()
         except DialerError as exc:
             self.ok = False
-            _say(self.result, _sentence(exc, "checking the account"))
+            say(self.result, error_sentence(exc, "checking the account"))
             return
         self._task = self.tasks.start(TEST_TASK, self.run(account, secret), replace=False)
 
@@ -347,7 +320,7 @@ class ConnectionTester(QWidget):
         from dialer.providers import provider_class
 
         self._busy(True)
-        _say(self.result, f"Testing the connection to {PROVIDER_LABELS[account.provider]}…", "info")
+        say(self.result, f"Testing the connection to {PROVIDER_LABELS[account.provider]}…", "info")
         provider = None
         try:
             secret = typed_secret or await get_secret(self.profile.secrets, account.secret_key)
@@ -359,18 +332,18 @@ class ConnectionTester(QWidget):
             said = await provider.test_connection()
         except asyncio.CancelledError:
             self.ok = None
-            _say(self.result, "Connection test cancelled", "info")
+            say(self.result, "Connection test cancelled", "info")
             raise
         except Exception as exc:
             self.ok = False
-            _say(self.result, _sentence(exc, "testing the connection"))
+            say(self.result, error_sentence(exc, "testing the connection"))
             return False
         finally:
             self._busy(False)
             if provider is not None:
                 await provider.aclose()
         self.ok = True
-        _say(self.result, scrub(said), "info")
+        say(self.result, scrub(said), "info")
         return True
 
     def refresh(self) -> None:
@@ -473,7 +446,7 @@ class AccountForm(QDialog):
         self.insecure_note.setIndent(self.fontMetrics().horizontalAdvance("M") * 2)
         self.default_box = QCheckBox("Make this the default account")
         self.default_box.setAccessibleName("Make this the default account")
-        self.error_label = _message_label("Problem")
+        self.error_label = message_label("Problem")
         self._build_layout()
 
     def _build_layout(self) -> None:
@@ -668,7 +641,7 @@ class AccountForm(QDialog):
             self._field_error(exc)
             return False
         except DialerError as exc:
-            _say(self.error_label, _sentence(exc, "saving the account"))
+            say(self.error_label, error_sentence(exc, "saving the account"))
             return False
         finally:
             self.save_button.setEnabled(True)
@@ -730,10 +703,10 @@ class AccountForm(QDialog):
     # -- messages and closing -------------------------------------------------------------
 
     def _clear_error(self) -> None:
-        _say(self.error_label, "")
+        say(self.error_label, "")
 
     def _field_error(self, error: FieldError) -> None:
-        _say(self.error_label, str(error))
+        say(self.error_label, str(error))
         self._focus(error.field)
 
     def _focus(self, field_name: str) -> None:
@@ -743,7 +716,7 @@ class AccountForm(QDialog):
 
     def _failed(self, name: str, error: BaseException) -> None:
         doing = "testing the connection" if name == TEST_TASK else "saving the account"
-        _say(self.error_label, _sentence(error, doing))
+        say(self.error_label, error_sentence(error, doing))
 
     def reject(self) -> None:
         if self.tasks.running(SAVE_TASK):
@@ -783,7 +756,7 @@ class AccountsDialog(QDialog):
             self,
             can_test=lambda: self.selected_name() is not None,
         )
-        self.status = _message_label("Status")
+        self.status = message_label("Status")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.buttons.rejected.connect(self.reject)
         # Enter on the list opens the account; no button may swallow it to close the dialog.
@@ -837,7 +810,7 @@ class AccountsDialog(QDialog):
         if self.account_list.currentRow() < 0 and self.account_list.count():
             self.account_list.setCurrentRow(0)
         if not self.account_list.count():
-            _say(self.status, "No account yet: add one to start calling", "info")
+            say(self.status, "No account yet: add one to start calling", "info")
         self._selection_changed()
 
     def selected_name(self) -> str | None:
@@ -897,33 +870,33 @@ class AccountsDialog(QDialog):
         return form.saved
 
     async def add_account(self) -> Account | None:
-        _say(self.status, "")
+        say(self.status, "")
         account = await self._run_form(None)
         if account is not None:
             self.changed = True
             self.refresh(select=account.name)
-            _say(self.status, f"Added account '{account.name}'", "info")
+            say(self.status, f"Added account '{account.name}'", "info")
         return account
 
     async def edit_account(self) -> Account | None:
-        _say(self.status, "")
+        say(self.status, "")
         current = self.selected()
         if current is None:
-            _say(self.status, "Choose an account to edit")
+            say(self.status, "Choose an account to edit")
             return None
         account = await self._run_form(current)
         if account is not None:
             self.changed = True
             self.refresh(select=account.name)
-            _say(self.status, f"Saved account '{account.name}'", "info")
+            say(self.status, f"Saved account '{account.name}'", "info")
         return account
 
     async def remove_account(self) -> bool:
         """Ask, then delete the keyring entry, the account, its provider and its flows."""
-        _say(self.status, "")
+        say(self.status, "")
         account = self.selected()
         if account is None:
-            _say(self.status, "Choose an account to remove")
+            say(self.status, "Choose an account to remove")
             return False
         what = _in_sentence(secret_label(account.provider, account.options))
         question = (
@@ -939,7 +912,7 @@ class AccountsDialog(QDialog):
             await delete_secret(profile.secrets, account.webhook_secret_key)
             profile.accounts.remove(account.name)
         except DialerError as exc:
-            _say(self.status, _sentence(exc, "removing the account"))
+            say(self.status, error_sentence(exc, "removing the account"))
             return False
         self.changed = True
         await profile.service.forget(account.name)
@@ -948,11 +921,11 @@ class AccountsDialog(QDialog):
         try:
             profile.flows.delete_account(account.name)
         except DialerError as exc:
-            _say(self.status, _sentence(exc, "removing the account's flows"))
+            say(self.status, error_sentence(exc, "removing the account's flows"))
             self.refresh()
             return True
         self.refresh()
-        _say(self.status, f"Removed account '{account.name}' and its stored {what}", "info")
+        say(self.status, f"Removed account '{account.name}' and its stored {what}", "info")
         return True
 
     # -- closing --------------------------------------------------------------------------
@@ -962,7 +935,7 @@ class AccountsDialog(QDialog):
             TEST_TASK: "testing the connection",
             "remove": "removing the account",
         }.get(name, "changing the account")
-        _say(self.status, _sentence(error, doing))
+        say(self.status, error_sentence(error, doing))
 
     def reject(self) -> None:
         self.tester.cancel()

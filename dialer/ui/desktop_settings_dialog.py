@@ -39,39 +39,13 @@ from dialer.core.desktop_settings import (
 from dialer.core.errors import DialerError, InvalidInput
 from dialer.core.link_handlers import link_handler_status, register_link_handlers
 from dialer.core.paths import AppPaths
-from dialer.ui.dialogs import run_dialog
+from dialer.ui.dialogs import error_sentence, message_label, run_dialog, say
 from dialer.ui.tasks import TaskManager
-from dialer.ui.theme import show_level
 
 logger = logging.getLogger(__name__)
 
 REGISTER_TEXT = "Register as the handler of tel:, callto: and sip: links"
 CHECKING_HOTKEY = "Checking whether a global hotkey can work here…"
-
-
-def _message_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setAccessibleName(name)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setVisible(False)
-    return label
-
-
-def _say(label: QLabel, text: str, level: str = "error") -> None:
-    label.setText(text)
-    show_level(label, level)
-    label.setVisible(bool(text))
-
-
-def _sentence(error: BaseException, doing: str) -> str:
-    if isinstance(error, DialerError):
-        return str(error)
-    logger.error("Unexpected error while %s", doing, exc_info=error)
-    return (
-        f"Something unexpected went wrong while {doing} ({type(error).__name__}); "
-        "the details are in the log"
-    )
 
 
 class DesktopSettingsDialog(QDialog):
@@ -91,7 +65,7 @@ class DesktopSettingsDialog(QDialog):
             settings = load_desktop_settings(paths)
         except DialerError as exc:
             settings = DesktopSettings()
-            _say(self.error_label, f"{exc}; Save replaces it with what is shown here")
+            say(self.error_label, f"{exc}; Save replaces it with what is shown here")
         self._fill(settings)
 
     # -- widgets --------------------------------------------------------------------------
@@ -113,8 +87,8 @@ class DesktopSettingsDialog(QDialog):
         self.register_button = QPushButton(REGISTER_TEXT)
         self.register_button.setAccessibleName(REGISTER_TEXT)
         self.register_button.setAutoDefault(False)
-        self.register_result = _message_label("Registration result")
-        self.link_status = _message_label("Which app opens links")
+        self.register_result = message_label("Registration result")
+        self.link_status = message_label("Which app opens links")
         links_layout = QVBoxLayout(links)
         links_layout.addWidget(self.links_at_once_box)
         links_layout.addWidget(self.register_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -129,7 +103,7 @@ class DesktopSettingsDialog(QDialog):
         self.hotkey_edit = QLineEdit()
         self.hotkey_edit.setAccessibleName("Hotkey")
         self.hotkey_edit.setPlaceholderText("e.g. Ctrl+Alt+D")
-        self.hotkey_support_label = _message_label("Hotkey support")
+        self.hotkey_support_label = message_label("Hotkey support")
         hotkey_form = QFormLayout()
         label = QLabel("&Keys")
         label.setBuddy(self.hotkey_edit)
@@ -148,7 +122,7 @@ class DesktopSettingsDialog(QDialog):
         window_layout.addWidget(self.minimised_box)
         window_layout.addWidget(self.notify_box)
 
-        self.error_label = _message_label("Problem")
+        self.error_label = message_label("Problem")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -174,7 +148,7 @@ class DesktopSettingsDialog(QDialog):
         self.notify_box.setChecked(settings.notify_call_end)
         self.hotkey_box.setEnabled(False)  # until the support check says yes
         self.hotkey_edit.setEnabled(False)
-        _say(self.hotkey_support_label, CHECKING_HOTKEY, "info")
+        say(self.hotkey_support_label, CHECKING_HOTKEY, "info")
 
     def _hotkey_toggled(self, on: bool) -> None:
         self.hotkey_edit.setEnabled(on and bool(self.hotkey_supported))
@@ -201,11 +175,11 @@ class DesktopSettingsDialog(QDialog):
         self.hotkey_supported = supported
         self.hotkey_box.setEnabled(supported)
         self.hotkey_edit.setEnabled(supported and self.hotkey_box.isChecked())
-        _say(self.hotkey_support_label, sentence, "info" if supported else "warning")
+        say(self.hotkey_support_label, sentence, "info" if supported else "warning")
 
     async def refresh_link_status(self) -> str:
         status = await asyncio.to_thread(link_handler_status)
-        _say(self.link_status, status, "info")
+        say(self.link_status, status, "info")
         return status
 
     def start_register(self) -> None:
@@ -215,15 +189,15 @@ class DesktopSettingsDialog(QDialog):
     async def register(self) -> bool:
         """Register the link handlers; the outcome is shown under the button."""
         self.register_button.setEnabled(False)
-        _say(self.register_result, "Registering…", "info")
+        say(self.register_result, "Registering…", "info")
         try:
             said = await asyncio.to_thread(register_link_handlers)
         except DialerError as exc:
-            _say(self.register_result, str(exc))
+            say(self.register_result, str(exc))
             return False
         finally:
             self.register_button.setEnabled(True)
-        _say(self.register_result, said, "ok")
+        say(self.register_result, said, "ok")
         await self.refresh_link_status()
         return True
 
@@ -246,12 +220,12 @@ class DesktopSettingsDialog(QDialog):
             settings = replace(edited, hotkey=parse_hotkey(edited.hotkey))
             save_desktop_settings(self.paths, settings)
         except InvalidInput as exc:  # only the hotkey can be invalid
-            _say(self.error_label, str(exc))
+            say(self.error_label, str(exc))
             if self.hotkey_edit.isEnabled():
                 self.hotkey_edit.setFocus()
             return
         except DialerError as exc:
-            _say(self.error_label, str(exc))
+            say(self.error_label, str(exc))
             return
         self.saved = settings
         self.accept()
@@ -265,7 +239,7 @@ class DesktopSettingsDialog(QDialog):
         label = {"register": self.register_result, "status": self.link_status}.get(
             name, self.error_label
         )
-        _say(label, _sentence(error, doing))
+        say(label, error_sentence(error, doing))
         if name == "register":
             self.register_button.setEnabled(True)
 

@@ -9,8 +9,16 @@ task" and whoever awaits them hangs. Instead a dialog is opened with ``open()`` 
 from __future__ import annotations
 
 import asyncio
+import logging
 
-from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
+
+from dialer.core.errors import DialerError
+from dialer.core.redact import scrub
+from dialer.ui.theme import show_level
+
+logger = logging.getLogger(__name__)
 
 
 async def run_dialog(dialog: QDialog) -> int:
@@ -38,3 +46,34 @@ async def confirm(parent: QWidget, title: str, text: str, *, action: str = "OK")
     box.addButton(QMessageBox.StandardButton.Cancel)
     await run_dialog(box)
     return box.clickedButton() is yes
+
+
+# -- the inline message line every dialog shows its outcome and errors on -----------------
+
+
+def message_label(name: str) -> QLabel:
+    """A hidden, selectable, word-wrapped line (``name`` for screen readers)."""
+    label = QLabel()
+    label.setAccessibleName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setVisible(False)
+    return label
+
+
+def say(label: QLabel, text: str, level: str = "error") -> None:
+    """Show ``text`` on a :func:`message_label` in the shade of ``level`` ("" hides it)."""
+    label.setText(text)
+    show_level(label, level)
+    label.setVisible(bool(text))
+
+
+def error_sentence(error: BaseException, doing: str) -> str:
+    """The one sentence shown for a failure; unexpected ones are logged in full."""
+    if isinstance(error, DialerError):
+        return scrub(str(error))
+    logger.error("Unexpected error while %s", doing, exc_info=error)
+    return (
+        f"Something unexpected went wrong while {doing} ({type(error).__name__}); "
+        "the details are in the log"
+    )

@@ -7,7 +7,6 @@ and kept in the OS keyring (key ``webhooks:path-token``), never in a file or a l
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from secrets import token_urlsafe
@@ -15,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dialer.core.errors import ConfigError, InvalidInput
-from dialer.core.files import write_toml_atomically
+from dialer.core.files import read_toml, write_toml_atomically
 from dialer.core.paths import AppPaths
 from dialer.core.redact import register_secret
 from dialer.core.secrets import SecretStore, get_secret, set_secret
@@ -60,12 +59,9 @@ def check_public_url(url: str) -> str:
 def load_settings(paths: AppPaths) -> WebhookSettings:
     """The settings file, or the defaults when there is none."""
     path = settings_file(paths)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    raw = read_toml(path, "webhook receiver's settings")
+    if raw is None:
         return WebhookSettings()
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"Cannot read {path}: {exc}") from None
     unknown = set(raw) - {"host", "port", "public_url"}
     if unknown:
         raise ConfigError(f"{path} has unknown settings: {', '.join(sorted(unknown))}")
