@@ -51,7 +51,14 @@ from dialer.core.numbers import NumberFormat, parse_contact, validate_region
 from dialer.core.profile import Profile
 from dialer.core.redact import register_secret, scrub
 from dialer.core.secrets import delete_secret, get_secret, set_secret
-from dialer.ui.dialogs import confirm, error_sentence, message_label, run_dialog, say
+from dialer.ui.dialogs import (
+    confirm,
+    error_sentence,
+    message_label,
+    run_dialog,
+    run_to_the_end,
+    say,
+)
 from dialer.ui.tasks import TaskManager
 
 logger = logging.getLogger(__name__)
@@ -946,12 +953,5 @@ async def edit_accounts(parent: QWidget, profile: Profile) -> bool:
     """Open the Accounts dialog over ``parent``; True when any account was added, changed
     or removed."""
     dialog = AccountsDialog(profile, parent)
-    try:
-        await run_dialog(dialog)
-    finally:
-        if isValid(dialog) and dialog.isVisible():  # cancelled from outside: close it
-            dialog.done(QDialog.DialogCode.Rejected)
-        await dialog.tasks.cancel_all()
-        if isValid(dialog):
-            dialog.deleteLater()
+    await run_to_the_end(dialog, dialog.tasks)
     return dialog.changed

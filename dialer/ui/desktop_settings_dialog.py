@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from dialer.core.desktop_settings import (
     DesktopSettings,
@@ -39,7 +38,7 @@ from dialer.core.desktop_settings import (
 from dialer.core.errors import DialerError, InvalidInput
 from dialer.core.link_handlers import link_handler_status, register_link_handlers
 from dialer.core.paths import AppPaths
-from dialer.ui.dialogs import error_sentence, message_label, run_dialog, say
+from dialer.ui.dialogs import error_sentence, message_label, run_to_the_end, say
 from dialer.ui.tasks import TaskManager
 
 logger = logging.getLogger(__name__)
@@ -250,12 +249,5 @@ async def edit_desktop_settings(
     """Open the Desktop settings dialog over ``parent``; the saved settings, or None when
     it was cancelled."""
     dialog = DesktopSettingsDialog(paths, parent)
-    try:
-        await run_dialog(dialog)
-    finally:
-        if isValid(dialog) and dialog.isVisible():  # cancelled from outside: close it
-            dialog.done(QDialog.DialogCode.Rejected)
-        await dialog.tasks.cancel_all()
-        if isValid(dialog):
-            dialog.deleteLater()
+    await run_to_the_end(dialog, dialog.tasks)
     return dialog.saved

@@ -13,9 +13,11 @@ import logging
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
+from shiboken6 import isValid
 
 from dialer.core.errors import DialerError
 from dialer.core.redact import scrub
+from dialer.ui.tasks import TaskManager
 from dialer.ui.theme import show_level
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,20 @@ async def run_dialog(dialog: QDialog) -> int:
         return await future
     finally:
         dialog.finished.disconnect(finished)
+
+
+async def run_to_the_end(dialog: QDialog, tasks: TaskManager) -> int:
+    """:func:`run_dialog` for a dialog with background work of its own (``tasks``): however
+    the wait ends (answered, or the caller cancelled), the dialog is closed, its tasks are
+    cancelled and it is deleted."""
+    try:
+        return await run_dialog(dialog)
+    finally:
+        if isValid(dialog) and dialog.isVisible():  # cancelled from outside: close it
+            dialog.done(QDialog.DialogCode.Rejected)
+        await tasks.cancel_all()
+        if isValid(dialog):
+            dialog.deleteLater()
 
 
 async def confirm(parent: QWidget, title: str, text: str, *, action: str = "OK") -> bool:
