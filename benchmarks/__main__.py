@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = asyncio.run(calls.run(quick=args.quick))
     rows += asyncio.run(contacts.run(quick=args.quick))
     rows += asyncio.run(history.run(quick=args.quick))
-    rows += ingest.run(quick=args.quick)  # its own qasync loop: the receiver lives on Qt's
+    rows += ingest.run(quick=args.quick)  # its own qasync loop: the panel lives on Qt's
     print_table(rows)
     return 0 if all(row.ok is not False for row in rows) else 1
 
