@@ -21,7 +21,7 @@ async def run(paths: AppPaths) -> int:
     from dialer.simulator import ProviderSimulator, SimulatorConfig
     from dialer.simulator.profile import demo_accounts, demo_secrets
 
-    demo_paths = AppPaths.under(paths.data_dir / "demo-profile").ensure()
+    demo_paths = paths.demo_profile().ensure()
     async with ProviderSimulator(
         SimulatorConfig(ring_seconds=RING_SECONDS, talk_seconds=TALK_SECONDS)
     ) as sim:

@@ -168,14 +168,14 @@ def _dial_argument(arguments: list[str]) -> str | None:
 _COMMANDS = frozenset({"account", "call", "simulate", "demo", "history", "webhooks"})
 
 
-def _forwarded(args: argparse.Namespace, paths: Any) -> bool:
+def _forwarded(parser: argparse.ArgumentParser, args: argparse.Namespace, paths: Any) -> bool:
     """``dialer call NUMBER`` while this profile's window runs: the number goes to the
     window (the agent sees it and confirms there) and nothing is placed from here. Any
     call option, ``--json``, or ``DIALER_NO_WINDOW=1`` keeps the headless behaviour, where
     scripts rely on the exit codes above."""
     import os
 
-    defaults = build_parser().parse_args(["call", args.number])
+    defaults = parser.parse_args(["call", args.number])
     if vars(args) != vars(defaults) or os.environ.get("DIALER_NO_WINDOW") == "1":
         return False
     from dialer.ui.single_instance import InstanceError, forward_if_running
@@ -227,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return accounts.run(args, paths)
         if args.command == "call":
-            if _forwarded(args, paths):
+            if _forwarded(parser, args, paths):
                 return EXIT_OK
             return asyncio.run(_call(args, paths))
         if args.command == "simulate":

@@ -41,6 +41,10 @@ class AppPaths:
             log_dir=Path(dirs.user_log_dir),
         )
 
+    def demo_profile(self) -> AppPaths:
+        """The demo's own folders, inside this profile's data folder (never the user's)."""
+        return AppPaths.under(self.data_dir / "demo-profile")
+
     def ensure(self) -> AppPaths:
         for path in (self.config_dir, self.data_dir, self.log_dir):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -100,7 +100,7 @@ async def open_demo_profile(
 
     sim = ProviderSimulator(SimulatorConfig(ring_seconds=ring_seconds, talk_seconds=talk_seconds))
     await sim.start()
-    demo_paths = AppPaths.under(paths.data_dir / "demo-profile")
+    demo_paths = paths.demo_profile()
     profile = assemble(
         demo_paths,
         demo_accounts(sim),

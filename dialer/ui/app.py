@@ -50,24 +50,26 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
     and this launch exits at once.
     """
     os.environ.setdefault("QT_API", "pyside6")  # before qasync is imported
-    import qasync
-    from PySide6.QtWidgets import QApplication
+    from dialer.ui.single_instance import InstanceError, SingleInstance, hand_over
 
-    from dialer.ui.single_instance import InstanceError, SingleInstance, send_to_running
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
     paths = AppPaths.default()
-    instance = SingleInstance(instance_folder(paths, demo=demo))
+    folder = instance_folder(paths, demo=demo)
+    # Who is first is settled before the QApplication: a launch that only hands its number
+    # over never loads the platform plugin or connects to the window system.
+    instance = SingleInstance(folder)
     if not instance.claim():
-        request = {"dial": number} if number else {"show": True}
         try:
-            send_to_running(instance_folder(paths, demo=demo), request)
+            hand_over(folder, {"dial": number} if number else {"show": True})
         except InstanceError as exc:
             print(f"dialer: {exc}", file=sys.stderr)
             return 1
         print("dialer: sent to the Dialer window already running", file=sys.stderr)
         return 0
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
     try:
         instance.listen()
     except InstanceError as exc:
@@ -96,8 +98,9 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
 
 
 def instance_folder(paths: AppPaths, *, demo: bool) -> Path:
-    """The folder whose lock makes a window the profile's only one (the demo has its own)."""
-    return paths.data_dir / "demo-profile" if demo else paths.data_dir
+    """The folder whose lock makes a window the profile's only one: its data folder (the
+    demo profile has its own)."""
+    return (paths.demo_profile() if demo else paths).data_dir
 
 
 async def main(

@@ -62,8 +62,7 @@ class SingleInstance(QObject):
         super().__init__(parent)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.name = server_name(data_dir)
-        self._lock = QLockFile(str(data_dir / "instance.lock"))
-        self._lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
+        self._lock = _lock_file(data_dir)
         self._server: QLocalServer | None = None
 
     def claim(self) -> bool:
@@ -157,26 +156,37 @@ def send_to_running(data_dir: Path, request: dict[str, Any]) -> None:
         raise InstanceError(f"The running Dialer refused the request ({error or 'no reason'})")
 
 
+def _lock_file(data_dir: Path) -> QLockFile:
+    lock = QLockFile(str(data_dir / "instance.lock"))
+    lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
+    return lock
+
+
+def hand_over(data_dir: Path, request: dict[str, Any]) -> None:
+    """:func:`send_to_running` from a launch that has no Qt application object yet: it
+    makes the light one sockets need (no platform plugin, no window system connection)."""
+    from PySide6.QtCore import QCoreApplication
+
+    if QCoreApplication.instance() is None:
+        QCoreApplication([])  # no event loop runs: the socket calls below block
+    send_to_running(data_dir, request)
+
+
 def forward_if_running(data_dir: Path, request: dict[str, Any]) -> bool:
     """For a launch that needs no window of its own (``dialer call NUMBER``): hand
     ``request`` to the running window of this profile if there is one (True), else False.
     Raises :class:`InstanceError` when one runs but cannot be reached."""
-    from PySide6.QtCore import QCoreApplication
-
     if not data_dir.is_dir():
         return False  # no profile folder yet: no window has ever run on it
-    probe = QLockFile(str(data_dir / "instance.lock"))
-    probe.setStaleLockTime(0)
+    probe = _lock_file(data_dir)
     if probe.tryLock(0):
         probe.unlock()  # nobody holds it: no window runs
         return False
     if probe.error() is not QLockFile.LockError.LockFailedError:
         return False  # the folder is not writable here: whatever runs, it is not ours to use
-    if QCoreApplication.instance() is None:
-        # Qt's sockets want an application object (no event loop runs). Made only now: a
-        # process that goes on to place the call itself (or a test) never gets one.
-        QCoreApplication([])
-    send_to_running(data_dir, request)
+    # Qt's application object is made only now: a process that goes on to place the call
+    # itself (or a test) never gets one.
+    hand_over(data_dir, request)
     return True
 
 
@@ -184,6 +194,7 @@ __all__ = [
     "InstanceError",
     "SingleInstance",
     "forward_if_running",
+    "hand_over",
     "send_to_running",
     "server_name",
 ]
