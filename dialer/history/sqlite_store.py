@@ -20,11 +20,13 @@ At a million calls every read the panel makes stays an index walk of a page or t
 - digits of a number are found through an FTS5 trigram index of the numbers (where SQLite
   has one);
 - totals come from per-day totals by account and status, plus the rows of the partial days
-  at the edges of a date range.
+  at the edges of a date range; a search for one to three digits, which may match a third
+  of the history, from totals kept per run of digits (``digit_totals``).
 
-The writer keeps the digits index and the per-day totals in the transaction of the change
-(see ``_Tx``); a file written where SQLite has no trigram tokenizer has its digits index
-rebuilt by the next open that has one.
+The writer keeps the digits index, the per-day totals and the changes to the digit totals
+in the transaction of the change (see ``_Tx``), and folds those changes in when it is idle;
+a file written where SQLite has no trigram tokenizer has its digits index rebuilt by the
+next open that has one.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from dialer.core.calls import CallStatus, new_reference
 from dialer.core.errors import ConfigError
 from dialer.core.sqlite import immediate_transaction, open_migrated, open_reader
 from dialer.core.threads import LoopThread
+from dialer.history import digit_totals
 from dialer.history.records import (
     FINAL_STATUSES,
     CallOrigin,
@@ -185,7 +188,17 @@ def _upgrade_to_v3(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _upgrade_to_v3)
+def _upgrade_to_v4(db: sqlite3.Connection) -> None:
+    for statement in digit_totals.SCHEMA:
+        db.execute(statement)
+
+
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+    _V1,
+    _V2,
+    _upgrade_to_v3,
+    _upgrade_to_v4,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # The digits search index: an FTS5 table of trigrams over `numbers` (external content, so
@@ -246,6 +259,15 @@ _BATCH_AT_MOST = 1000
 _CHECKPOINT_EVERY = 0.25
 _BACKSTOP_PAGES = 20_000
 
+# The writer folds the changes to the digit totals (see digit_totals) in the pauses
+# between writes (once it has had nothing to write for this long), one step at a time. A
+# burst with no pause (a campaign's reports) leaves them waiting, up to this many: then a
+# step follows each batch, however busy. Totals read the waiting changes (100,000 take
+# about 35 ms), and folding one costs about as much as writing it: a burst is absorbed at
+# full speed and folded after.
+_UPKEEP_IDLE = 0.05
+_CHANGES_AT_MOST = 100_000
+
 # How many open calls of one provider a report's numbers are compared against.
 _MATCH_WINDOW = 50
 
@@ -282,6 +304,11 @@ _STATUS_OF = {str(status): status for status in CallStatus}
 _ORIGIN_OF = {str(origin): origin for origin in CallOrigin}
 
 
+def _numbers_of(record: CallRecord) -> str:
+    """The ``numbers`` column: the digits of the customer's and the agent's numbers."""
+    return f"{digits_of(record.customer)} {digits_of(record.agent)}"
+
+
 def _row(record: CallRecord) -> tuple[Any, ...]:
     """The record as the calls table stores it: its fields, then the derived columns."""
     values = list(_field_values(record))
@@ -291,7 +318,7 @@ def _row(record: CallRecord) -> tuple[Any, ...]:
     if record.answered is not None:
         values[_ANSWERED] = int(record.answered)
     agent = digits_of(record.agent)
-    values.append(f"{digits_of(record.customer)} {agent}")
+    values.append(f"{digits_of(record.customer)} {agent}")  # as _numbers_of
     values.append(digits_of(record.bridge))
     values.append(0 if record.is_final else 1)
     values.append(agent)
@@ -554,6 +581,11 @@ _SUMS = (
 
 
 def _totals(db: sqlite3.Connection, query: HistoryQuery, search: bool) -> tuple[Any, ...]:
+    wanted = digits_of(query.digits)
+    if 0 < len(wanted) <= digit_totals.LONGEST and _only_digits(query):
+        kept = digit_totals.totals(db, wanted)
+        if kept is not None:
+            return kept
     found = _filter(db, query, search)
     if any(not t.values for t in found.lists):
         return (0, 0, 0, 0, 0.0)  # no agent or bridge has those digits
@@ -582,6 +614,14 @@ def _totals(db: sqlite3.Connection, query: HistoryQuery, search: bool) -> tuple[
     else:
         where, params = _where([(t, False) for t in terms])
     return tuple(db.execute(f"SELECT {_SUMS} FROM calls WHERE {where}", params).fetchone())
+
+
+def _only_digits(query: HistoryQuery) -> bool:
+    """Whether the query filters by digits of a number and nothing else."""
+    return (
+        query.since is None and query.until is None and not query.accounts
+        and not query.agent and not query.bridge and not query.statuses
+    )  # fmt: skip
 
 
 def _rolled_up_totals(
@@ -679,6 +719,13 @@ class SqliteHistory:
         self._committed = threading.Event()
         self._stopping = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        # The writer loop's own: its upkeep timer, when it last wrote, changes to fold.
+        self._upkeep: asyncio.TimerHandle | None = None
+        self._last_write = 0.0
+        self._waiting = digit_totals.waiting(self._db)
+        # Whether the digit totals are still being built: only an upkeep step ends that, and
+        # nothing starts it again (another process ending it first leaves this merely stale).
+        self._building = digit_totals.building(self._db)
 
     def call_listeners_on(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Tell the listeners on ``loop``, whoever wrote (None: on the writing caller's
@@ -767,6 +814,8 @@ class SqliteHistory:
             )
             self._checkpointer.start()
             self._writer = LoopThread("dialer-history")
+            # Changes left to fold, or an upgraded file's digit totals to build: start on it.
+            self._writer.call_soon(lambda: self._schedule_upkeep(_UPKEEP_IDLE))
             return self._writer
 
     # The writer's loop: jobs queue in _pending; one _flush per loop turn writes what queued
@@ -789,6 +838,10 @@ class SqliteHistory:
             return
         outcomes = self._write(batch)
         self._committed.set()
+        self._last_write = time.monotonic()
+        if self._waiting > _CHANGES_AT_MOST:
+            self._upkeep_step()  # writes come without a pause: fold as they come
+        self._schedule_upkeep(_UPKEEP_IDLE)
         # One wake-up per loop and batch, not one per row: a burst is one callback.
         by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
         told: dict[asyncio.AbstractEventLoop, list[CallRecord]] = {}
@@ -808,8 +861,42 @@ class SqliteHistory:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._settle, told.get(loop, []), settled)
 
+    # Upkeep (folding the changes to the digit totals, building them in an upgraded file):
+    # one step at a time on the writer's loop, once no write came for _UPKEEP_IDLE seconds;
+    # a write that comes meanwhile goes first (its _flush queues ahead of the next step).
+
+    def _schedule_upkeep(self, delay: float) -> None:
+        if self._upkeep is None and not self._closed:
+            loop = asyncio.get_running_loop()
+            self._upkeep = loop.call_later(delay, self._keep_up)
+
+    def _keep_up(self) -> None:
+        self._upkeep = None
+        idle = time.monotonic() - self._last_write
+        if self._pending or idle < _UPKEEP_IDLE:
+            self._schedule_upkeep(_UPKEEP_IDLE - idle)
+        elif self._upkeep_step():
+            self._schedule_upkeep(0)
+
+    def _upkeep_step(self) -> bool:
+        """One step of upkeep in a transaction of its own; whether more remains."""
+        try:
+            with self._db_lock, immediate_transaction(self._db) as db:
+                more = digit_totals.step(db, digit_totals.STEP)
+                self._waiting = digit_totals.waiting(db)
+                self._building = digit_totals.building(db)
+        except sqlite3.Error:
+            # A busy file (another process writing) or a full disk: the changes wait, and
+            # totals stay exact meanwhile; the next write schedules another try.
+            logger.warning("Folding the digit totals failed; will try again", exc_info=True)
+            return False
+        return more
+
     def _drain(self, drained: threading.Event) -> None:
         """On the writer's loop at close: write everything still queued."""
+        if self._upkeep is not None:
+            self._upkeep.cancel()
+            self._upkeep = None
         try:
             while self._pending:
                 self._flush()
@@ -828,9 +915,9 @@ class SqliteHistory:
         """
         try:
             with self._db_lock, immediate_transaction(self._db) as db:
-                tx = _Tx(db, self._search)
+                tx = _Tx(db, self._search, self._building)
                 results = [job.apply(tx) for job in batch]
-                tx.finish()
+                self._waiting += tx.finish()
         except Exception as exc:
             if len(batch) == 1:
                 return [(batch[0], None, exc)]
@@ -841,10 +928,10 @@ class SqliteHistory:
         outcomes: list[_Written] = []
         try:
             with self._db_lock, immediate_transaction(self._db) as db:
-                tx = _Tx(db, self._search)
+                tx = _Tx(db, self._search, self._building)
                 for job in batch:
                     db.execute("SAVEPOINT job")
-                    job_tx = _Tx(db, self._search)
+                    job_tx = _Tx(db, self._search, tx.building)
                     try:
                         result = job.apply(job_tx)
                     except Exception as exc:  # this job's error; the others commit
@@ -855,7 +942,7 @@ class SqliteHistory:
                         db.execute("RELEASE job")
                         tx.absorb(job_tx)
                         outcomes.append((job, result, None))
-                tx.finish()
+                self._waiting += tx.finish()
         except BaseException as exc:  # the commit failed: nothing of the batch is stored
             outcomes = [(job, None, exc) for job in batch]
         return outcomes
@@ -1035,14 +1122,18 @@ class _Job:
 
 @dataclass(slots=True)
 class _Tx:
-    """The writer's transaction as a job sees it: the connection, and the changes to the
-    digits search index that the transaction makes last (see ``_SEARCH_TABLE``)."""
+    """The writer's transaction as a job sees it: the connection, and what the transaction
+    writes last: the changes to the digits search index (see ``_SEARCH_TABLE``), to the
+    per-day totals and to the digit totals."""
 
     db: sqlite3.Connection
     search: bool  # whether the digits search index is kept
+    building: bool = False  # whether the digit totals are being built (changes keep rowids)
     numbers: list[tuple[str, int, str]] = field(default_factory=list)  # (op, rowid, numbers)
     # (day, account, status) -> changes to [calls, answered, talk, billed, charge]
     days: dict[tuple[int, str, str], list[Any]] = field(default_factory=dict)
+    # (call's rowid while building, numbers) -> the same changes, for the digit totals
+    digits: dict[tuple[int | None, str], list[Any]] = field(default_factory=dict)
 
     def count(self, record: CallRecord, sign: int) -> None:
         """Add (1) or take away (-1) ``record`` from the per-day totals."""
@@ -1054,17 +1145,29 @@ class _Tx:
         sums[3] += sign * (record.billed_seconds or 0)
         sums[4] += sign * (record.charge or 0.0)
 
+    def count_digits(
+        self, record: CallRecord, sign: int, call: int | None, numbers: str | None = None
+    ) -> None:
+        """Add (1) or take away (-1) ``record`` from the digit totals (``call``: its rowid,
+        needed only while they are being built; ``numbers``: its numbers column, if known)."""
+        key = (call if self.building else None, numbers or _numbers_of(record))
+        sums = self.digits.setdefault(key, [0, 0, 0, 0, 0.0])
+        sums[0] += sign
+        sums[1] += sign * int(record.answered or 0)
+        sums[2] += sign * (record.talk_seconds or 0)
+        sums[3] += sign * (record.billed_seconds or 0)
+        sums[4] += sign * (record.charge or 0.0)
+
     def absorb(self, job: _Tx) -> None:
         """Take on what a job that committed (in its savepoint) left to do."""
         self.numbers += job.numbers
-        for key, change in job.days.items():
-            sums = self.days.setdefault(key, [0, 0, 0, 0, 0.0])
-            for n, value in enumerate(change):
-                sums[n] += value
+        _add_into(self.days, job.days)
+        _add_into(self.digits, job.digits)
 
-    def finish(self) -> None:
-        """Write the per-day totals and the search index changes: last in the transaction,
-        once per day and account and status, and never inside a savepoint."""
+    def finish(self) -> int:
+        """Write the per-day totals, the changes to the digit totals and the search index
+        changes: last in the transaction, once per day and account and status (and per
+        call), and never inside a savepoint. How many changes to the digit totals it wrote."""
         self.db.executemany(
             "INSERT INTO call_days VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
             "calls = calls + excluded.calls, answered = answered + excluded.answered, "
@@ -1074,6 +1177,10 @@ class _Tx:
             [(*key, *sums) for key, sums in self.days.items() if any(sums)],
         )
         self.days.clear()
+        written = digit_totals.record(
+            self.db, [(call, numbers, *sums) for (call, numbers), sums in self.digits.items()]
+        )
+        self.digits.clear()
         for op, rowid, numbers in self.numbers:
             if op == "delete":
                 self.db.execute(
@@ -1086,12 +1193,21 @@ class _Tx:
                     "INSERT INTO calls_numbers (rowid, numbers) VALUES (?, ?)", (rowid, numbers)
                 )
         self.numbers.clear()
+        return written
+
+
+def _add_into(sums: dict[Any, list[Any]], changes: dict[Any, list[Any]]) -> None:
+    for key, change in changes.items():
+        total = sums.setdefault(key, [0, 0, 0, 0, 0.0])
+        for n, value in enumerate(change):
+            total[n] += value
 
 
 def _insert_call(tx: _Tx, record: CallRecord) -> None:
     row = _row(record)
     rowid = tx.db.execute(_INSERT, row).lastrowid
     tx.count(record, 1)
+    tx.count_digits(record, 1, rowid, row[_NUMBERS])
     if tx.search and rowid is not None:
         tx.numbers.append(("insert", rowid, row[_NUMBERS]))
 
@@ -1185,6 +1301,15 @@ def _change(
         if not changed.isdisjoint(_COUNTED):
             tx.count(current, -1)
             tx.count(updated, 1)
+        if not changed.isdisjoint(_DIGITS_COUNTED):
+            call = None
+            if tx.building:
+                (found,) = tx.db.execute("SELECT rowid FROM calls WHERE id = ?", (current.id,))
+                call = found[0]
+            numbers = _numbers_of(current)
+            tx.count_digits(current, -1, call, numbers)
+            renumbered = "customer" in changed or "agent" in changed
+            tx.count_digits(updated, 1, call, None if renumbered else numbers)
         if tx.search and _NUMBERS in columns:
             (rowid,) = tx.db.execute("SELECT rowid FROM calls WHERE id = ?", (current.id,))
             tx.numbers.append(("delete", rowid[0], _row(current)[_NUMBERS]))
@@ -1198,9 +1323,12 @@ def _change(
     return updated
 
 
-# The fields the per-day totals read.
+# The fields the per-day totals read, and the ones the digit totals read.
 _COUNTED = frozenset(
     {"created_at", "account", "status", "answered", "talk_seconds", "billed_seconds", "charge"}
+)
+_DIGITS_COUNTED = frozenset(
+    {"customer", "agent", "answered", "talk_seconds", "billed_seconds", "charge"}
 )
 
 

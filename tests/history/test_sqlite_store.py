@@ -21,6 +21,7 @@ from dialer.history import (
     HistoryQuery,
     ProviderReport,
     SortKey,
+    digit_totals,
     digits_of,
     sqlite_store,
 )
@@ -526,7 +527,8 @@ async def test_every_plan_pages_and_totals_what_the_query_matches(
 
 
 def per_day_totals_match_the_calls(path: Path) -> None:
-    """What the writer keeps (per-day totals, the digits index) is what the calls hold."""
+    """What the writer keeps (per-day totals, digit totals, the digits index) is what the
+    calls hold."""
     db = sqlite3.connect(path)
     try:
         kept = db.execute(
@@ -540,6 +542,20 @@ def per_day_totals_match_the_calls(path: Path) -> None:
             "FROM calls GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
         ).fetchall()
         assert kept == counted
+        if not digit_totals.building(db):
+            # Kept digit totals plus the changes not yet folded: the calls, counted again.
+            calls = db.execute(
+                "SELECT numbers, 1, COALESCE(answered, 0), COALESCE(talk_seconds, 0), "
+                "COALESCE(billed_seconds, 0), COALESCE(charge, 0) FROM calls"
+            ).fetchall()
+            recounted = digit_totals.sums_by_run(calls)
+            kept_runs = {row[0] for row in db.execute("SELECT digits FROM digit_totals")}
+            for run in recounted.keys() | kept_runs:
+                got = digit_totals.totals(db, run)
+                assert got is not None
+                want = recounted.get(run, [0, 0, 0, 0, 0.0])
+                assert got[:4] == tuple(want[:4]), run
+                assert got[4] == pytest.approx(want[4]), run
         if db.execute("SELECT current FROM number_search").fetchone() == (1,):
             # FTS5 compares its index with the table: raises if they differ.
             db.execute(
