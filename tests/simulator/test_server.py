@@ -161,7 +161,9 @@ async def test_control_api_faults_every_kind(
 
 
 async def test_concurrent_requests_are_not_serialised() -> None:
-    delay = 0.5
+    # Served one at a time, 200 requests would take 200 delays; served together, one. The
+    # delay leaves the clients time to send all 200 on a slow, busy machine (0.5 s did not).
+    delay = 2.0
     config = SimulatorConfig(answer_delay=delay, ring_seconds=60, talk_seconds=60)
     # Several clients: one httpx pool with 200 connections spends seconds on its own
     # bookkeeping (httpcore scans every connection per event), which would hide the server.
