@@ -1138,12 +1138,7 @@ class _Tx:
     def count(self, record: CallRecord, sign: int) -> None:
         """Add (1) or take away (-1) ``record`` from the per-day totals."""
         key = (_day(record.created_at), record.account, str(record.status))
-        sums = self.days.setdefault(key, [0, 0, 0, 0, 0.0])
-        sums[0] += sign
-        sums[1] += sign * int(record.answered or 0)
-        sums[2] += sign * (record.talk_seconds or 0)
-        sums[3] += sign * (record.billed_seconds or 0)
-        sums[4] += sign * (record.charge or 0.0)
+        _add_call(self.days.setdefault(key, [0, 0, 0, 0, 0.0]), record, sign)
 
     def count_digits(
         self, record: CallRecord, sign: int, call: int | None, numbers: str | None = None
@@ -1151,12 +1146,7 @@ class _Tx:
         """Add (1) or take away (-1) ``record`` from the digit totals (``call``: its rowid,
         needed only while they are being built; ``numbers``: its numbers column, if known)."""
         key = (call if self.building else None, numbers or _numbers_of(record))
-        sums = self.digits.setdefault(key, [0, 0, 0, 0, 0.0])
-        sums[0] += sign
-        sums[1] += sign * int(record.answered or 0)
-        sums[2] += sign * (record.talk_seconds or 0)
-        sums[3] += sign * (record.billed_seconds or 0)
-        sums[4] += sign * (record.charge or 0.0)
+        _add_call(self.digits.setdefault(key, [0, 0, 0, 0, 0.0]), record, sign)
 
     def absorb(self, job: _Tx) -> None:
         """Take on what a job that committed (in its savepoint) left to do."""
@@ -1194,6 +1184,15 @@ class _Tx:
                 )
         self.numbers.clear()
         return written
+
+
+def _add_call(sums: list[Any], record: CallRecord, sign: int) -> None:
+    """Add ``record`` (1) to, or take it (-1) from, [calls, answered, talk, billed, charge]."""
+    sums[0] += sign
+    sums[1] += sign * int(record.answered or 0)
+    sums[2] += sign * (record.talk_seconds or 0)
+    sums[3] += sign * (record.billed_seconds or 0)
+    sums[4] += sign * (record.charge or 0.0)
 
 
 def _add_into(sums: dict[Any, list[Any]], changes: dict[Any, list[Any]]) -> None:

@@ -16,6 +16,7 @@ from dialer.history import CallRecord, HistoryQuery, digit_totals, digits_of, sq
 from dialer.history.sqlite_store import SqliteHistory
 from tests.history.test_sqlite_store import (
     START,
+    assert_totals_of,
     call,
     per_day_totals_match_the_calls,
     report,
@@ -35,14 +36,7 @@ def runs_in(records: list[CallRecord]) -> list[str]:
 def assert_totals_exact(store: SqliteHistory, needles: list[str]) -> None:
     everything = list(store.iter_records(HistoryQuery()))
     for needle in needles:
-        query = HistoryQuery(digits=needle)
-        matching = [r for r in everything if query.matches(r)]
-        totals = store.totals(query)
-        assert totals.calls == len(matching), needle
-        assert totals.answered == sum(1 for r in matching if r.answered), needle
-        assert totals.talk_seconds == sum(r.talk_seconds or 0 for r in matching), needle
-        assert totals.billed_seconds == sum(r.billed_seconds or 0 for r in matching), needle
-        assert totals.charge == pytest.approx(sum(r.charge or 0 for r in matching)), needle
+        assert_totals_of(store, everything, HistoryQuery(digits=needle))
 
 
 def waiting(path: Path) -> int:

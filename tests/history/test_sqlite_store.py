@@ -515,15 +515,22 @@ async def test_every_plan_pages_and_totals_what_the_query_matches(
             expected = expected_ids(everything, query)
             assert paged_ids(store, query, 7) == expected, query
             assert [r.id for r in store.page(query, limit=5)] == expected[:5], query
-            matching = [r for r in everything if query.matches(r)]
-            totals = store.totals(query)
-            assert totals.calls == len(matching), query
-            assert totals.answered == sum(1 for r in matching if r.answered), query
-            assert totals.talk_seconds == sum(r.talk_seconds or 0 for r in matching), query
-            assert totals.billed_seconds == sum(r.billed_seconds or 0 for r in matching), query
-            assert totals.charge == pytest.approx(sum(r.charge or 0 for r in matching)), query
+            assert_totals_of(store, everything, query)
     finally:
         store.close()
+
+
+def assert_totals_of(
+    store: SqliteHistory, everything: list[CallRecord], query: HistoryQuery
+) -> None:
+    """The store's totals for ``query`` are those of the calls it matches."""
+    matching = [r for r in everything if query.matches(r)]
+    totals = store.totals(query)
+    assert totals.calls == len(matching), query
+    assert totals.answered == sum(1 for r in matching if r.answered), query
+    assert totals.talk_seconds == sum(r.talk_seconds or 0 for r in matching), query
+    assert totals.billed_seconds == sum(r.billed_seconds or 0 for r in matching), query
+    assert totals.charge == pytest.approx(sum(r.charge or 0 for r in matching)), query
 
 
 def per_day_totals_match_the_calls(path: Path) -> None:
