@@ -23,6 +23,7 @@ import aiohttp
 from dialer.core.accounts import AccountStore
 from dialer.core.paths import AppPaths
 from dialer.webhooks.settings import WebhookSettings, save_settings
+from tests.history.test_sqlite_store import per_day_totals_match_the_calls
 from tests.webhooks.conftest import c2c_account, callback
 from tests.webhooks.file_keyring import ENV, FileKeyring
 
@@ -146,6 +147,9 @@ def test_a_killed_receiver_loses_no_report_it_answered(tmp_path: Path, dialer_ho
     assert set(refs) <= set(outcomes)  # nothing stored that was not sent
     assert len(refs) == len(set(refs)) == len(bodies)  # each stored once, with its report
     assert {b["callId"] for b in bodies} == set(refs)
+    # What the writer keeps beside the calls (per-day and digit totals, the digits index,
+    # the changes it was folding when killed) still adds up to the calls stored.
+    per_day_totals_match_the_calls(paths.calls_db)
 
     # A restarted receiver opens the same file and goes on; SIGTERM stops it cleanly.
     proc = start_receiver(env)
