@@ -697,6 +697,11 @@ class SqliteHistory:
         self._db = open_migrated(self.path, MIGRATIONS, "call history", prepare=_prepare)
         try:
             self._search = _prepare_number_search(self._db)
+            # Changes to the digit totals waiting to be folded; whether they are still being
+            # built (only an upkeep step ends that, and nothing starts it again: another
+            # process ending it first leaves this merely stale).
+            self._waiting = digit_totals.waiting(self._db)
+            self._building = digit_totals.building(self._db)
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise ConfigError(f"{path} is not a call history that can be opened ({exc})") from None
@@ -719,13 +724,9 @@ class SqliteHistory:
         self._committed = threading.Event()
         self._stopping = threading.Event()
         self._checkpointer: threading.Thread | None = None
-        # The writer loop's own: its upkeep timer, when it last wrote, changes to fold.
+        # The writer loop's own: its upkeep timer, and when it last wrote.
         self._upkeep: asyncio.TimerHandle | None = None
         self._last_write = 0.0
-        self._waiting = digit_totals.waiting(self._db)
-        # Whether the digit totals are still being built: only an upkeep step ends that, and
-        # nothing starts it again (another process ending it first leaves this merely stale).
-        self._building = digit_totals.building(self._db)
 
     def call_listeners_on(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Tell the listeners on ``loop``, whoever wrote (None: on the writing caller's
