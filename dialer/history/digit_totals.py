@@ -58,13 +58,21 @@ LONGEST = 3
 # comes meanwhile waits no longer than that.
 STEP = 250
 
-_ADD = (
-    "INSERT INTO digit_totals VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+# The five sums every kept total holds (per run here, per day in the store's `call_days`),
+# in SQL: added to by an upsert, and added up over rows.
+ADD_SUMS = (
     "calls = calls + excluded.calls, answered = answered + excluded.answered, "
     "talk_seconds = talk_seconds + excluded.talk_seconds, "
     "billed_seconds = billed_seconds + excluded.billed_seconds, "
     "charge = charge + excluded.charge"
 )
+SUM_SUMS = (
+    "COALESCE(SUM(calls), 0), COALESCE(SUM(answered), 0), "
+    "COALESCE(SUM(talk_seconds), 0), COALESCE(SUM(billed_seconds), 0), "
+    "COALESCE(SUM(charge), 0)"
+)
+
+_ADD = f"INSERT INTO digit_totals VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET {ADD_SUMS}"
 
 Change = tuple[Any, ...]  # (numbers, calls, answered, talk_seconds, billed_seconds, charge)
 
@@ -179,9 +187,7 @@ def totals(db: sqlite3.Connection, digits: str) -> tuple[Any, ...] | None:
         (digits,),
     ).fetchone() or (0, 0, 0, 0, 0.0)
     pending = db.execute(
-        "SELECT COALESCE(SUM(calls), 0), COALESCE(SUM(answered), 0), "
-        "COALESCE(SUM(talk_seconds), 0), COALESCE(SUM(billed_seconds), 0), "
-        "COALESCE(SUM(charge), 0) FROM digit_changes WHERE instr(numbers, ?) > 0",
+        f"SELECT {SUM_SUMS} FROM digit_changes WHERE instr(numbers, ?) > 0",
         (digits,),
     ).fetchone()
     return tuple(a + b for a, b in zip(kept, pending, strict=True))

@@ -667,9 +667,7 @@ def _rolled_up_totals(
         ))  # fmt: skip
     rolled = " AND ".join([*day_tests, where])
     parts.append((
-        "SELECT COALESCE(SUM(calls), 0), COALESCE(SUM(answered), 0), "
-        "COALESCE(SUM(talk_seconds), 0), COALESCE(SUM(billed_seconds), 0), "
-        f"COALESCE(SUM(charge), 0) FROM call_days WHERE {rolled}",
+        f"SELECT {digit_totals.SUM_SUMS} FROM call_days WHERE {rolled}",
         [*day_params, *params],
     ))  # fmt: skip
     sums = [0, 0, 0, 0, 0.0]
@@ -1161,10 +1159,7 @@ class _Tx:
         call), and never inside a savepoint. How many changes to the digit totals it wrote."""
         self.db.executemany(
             "INSERT INTO call_days VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-            "calls = calls + excluded.calls, answered = answered + excluded.answered, "
-            "talk_seconds = talk_seconds + excluded.talk_seconds, "
-            "billed_seconds = billed_seconds + excluded.billed_seconds, "
-            "charge = charge + excluded.charge",
+            + digit_totals.ADD_SUMS,
             [(*key, *sums) for key, sums in self.days.items() if any(sums)],
         )
         self.days.clear()
