@@ -116,7 +116,7 @@ class WebhookReceiver:
         self._thread: LoopThread | None = None  # while serving from serve_on
         self._runner: web.ServerRunner | None = None
         self._url: str | None = None
-        self._accounts: tuple[float, list[Account]] | None = None
+        self._accounts: tuple[float, _C2cAccounts] | None = None
         self._secret_cache = _SecretCache(secrets)
         # HTTP status -> how many requests got it: what the benchmarks and the app can show.
         self.status_counts: Counter[int] = Counter()
@@ -214,78 +214,79 @@ class WebhookReceiver:
         return response
 
     async def _answer(self, request: web.BaseRequest) -> web.StreamResponse:
-        remote = request.remote or "?"
+        # The peer's address is read only for a log line: a report that is stored logs none.
         if not hmac.compare_digest(request.path.encode(), self._path.encode()):
             return _refuse(404, "Not found.")
         if request.method != "POST":
             return _refuse(405, "Only POST is accepted here.", headers={"Allow": "POST"})
         declared = request.content_length
         if declared is not None and declared > MAX_BODY:
-            logger.info("webhook from %s refused: %d bytes declared", remote, declared)
+            logger.info("webhook from %s refused: %d bytes declared", _remote(request), declared)
             return _too_large()
         body = await _read_at_most(request.content, MAX_BODY)
         if body is None:
-            logger.info("webhook from %s refused: body over 64 KiB", remote)
+            logger.info("webhook from %s refused: body over 64 KiB", _remote(request))
             return _too_large()
         try:
             text, data = decode_callback(body)
         except MalformedCallback as exc:
-            logger.info("webhook from %s refused: %s", remote, exc.reason)
+            logger.info("webhook from %s refused: %s", _remote(request), exc.reason)
             return _refuse(400, exc.reason)
-        challenge = is_verification(request.query, data)
-        if challenge is not None:
-            logger.info("answered the webhook verification handshake from %s", remote)
-            return web.json_response({"challenge": challenge})
+        if isinstance(data, dict) and "challenge" in data:  # the query is parsed only then
+            challenge = is_verification(request.query, data)
+            if challenge is not None:
+                logger.info("answered the webhook verification handshake from %s", _remote(request))
+                return web.json_response({"challenge": challenge})
         if not isinstance(data, dict):
             return _refuse(400, "The body is not a JSON object; a call report is an object.")
         try:
             account, refusal = await self._authorise(request, data)
         except DialerError as exc:
-            logger.error("webhook from %s not stored: %s", remote, exc)
+            logger.error("webhook from %s not stored: %s", _remote(request), exc)
             return _refuse(503, f"The receiver cannot check this request now: {exc}")
         if refusal is not None:
-            logger.info("webhook from %s refused: %s", remote, refusal)
+            logger.info("webhook from %s refused: %s", _remote(request), refusal)
             return _refuse(401, refusal, headers={"WWW-Authenticate": "Bearer"})
         try:
             report = callback_from_json(text, data, account=account)
         except MalformedCallback as exc:
-            logger.info("webhook from %s refused: %s", remote, exc.reason)
+            logger.info("webhook from %s refused: %s", _remote(request), exc.reason)
             return _refuse(400, exc.reason)
         try:
             record = await self.history.ingest(report)
         except Exception:
-            logger.exception("a C2C v2 call report from %s could not be stored", remote)
+            logger.exception("a C2C v2 call report from %s could not be stored", _remote(request))
             return _refuse(503, "The report could not be stored; nothing was kept.")
-        # Debug, not info: at thousands of reports a second a line each would be the cost.
-        logger.debug(
-            "C2C v2 report from %s stored on call %s (%s, %s)",
-            remote,
-            record.id,
-            record.origin,
-            report.cause,
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            # Debug, not info: at thousands of reports a second a line each would be the cost.
+            logger.debug(
+                "C2C v2 report from %s stored on call %s (%s, %s)",
+                _remote(request),
+                record.id,
+                record.origin,
+                report.cause,
+            )
         return web.Response(body=_STORED, content_type="application/json")
 
     async def _authorise(
         self, request: web.BaseRequest, data: dict[str, Any]
     ) -> tuple[str | None, str | None]:
         """(the account the report is filed under, None) or (None, why it is refused)."""
-        accounts = self._c2c_accounts()
         webhook_id = data.get("webhook_id")
-        named: list[Account] = []
+        wanted = None
         if isinstance(webhook_id, str | int) and not isinstance(webhook_id, bool):
             wanted = str(webhook_id).strip()
-            named = [a for a in accounts if a.option("webhook_id") == wanted]
-        candidates = named or accounts
+        named, candidates = self._c2c_accounts().claimed_by(wanted)
         presented = _bearer(request)
+        keys = [key for _, key in candidates]
         for attempt in range(2):
             max_age = SECRET_MAX_AGE if attempt == 0 else SECRET_RECHECK_AGE
-            found = await self._secret_cache.get_many(
-                [a.webhook_secret_key for a in candidates], max_age
-            )
-            required = {a.name: s for a, s in zip(candidates, found, strict=True) if s}
+            found = self._secret_cache.fresh(keys, max_age)  # no task, no await
+            if found is None:
+                found = await self._secret_cache.get_many(keys, max_age)
+            required = {name: s for (name, _), s in zip(candidates, found, strict=True) if s}
             if not required:
-                return (named[0].name if len(named) == 1 else None), None
+                return (named[0] if len(named) == 1 else None), None
             if presented is not None:
                 matching = [
                     name
@@ -295,17 +296,38 @@ class WebhookReceiver:
                 if matching:
                     if len(matching) == 1:
                         return matching[0], None
-                    return (named[0].name if len(named) == 1 else None), None
+                    return (named[0] if len(named) == 1 else None), None
         if presented is None:
             return None, "This webhook needs an 'Authorization: Bearer <secret>' header."
         return None, "The Bearer secret does not match the webhook's secret."
 
-    def _c2c_accounts(self) -> list[Account]:
+    def _c2c_accounts(self) -> _C2cAccounts:
         now = time.monotonic()
         if self._accounts is None or now - self._accounts[0] > ACCOUNTS_MAX_AGE:
             listed = [a for a in self.accounts.list() if a.provider is ProviderKind.C2C_V2]
-            self._accounts = (now, listed)
+            self._accounts = (now, _C2cAccounts(listed))
         return self._accounts[1]
+
+
+class _C2cAccounts:
+    """The C2C v2 accounts as read at one moment, with what each ``webhook_id`` claims
+    worked out once (the receiver asks per report)."""
+
+    def __init__(self, accounts: list[Account]) -> None:
+        self._all = [(a.name, a.webhook_secret_key) for a in accounts]
+        self._by_id: dict[str, list[tuple[str, str]]] = {}
+        for account in accounts:
+            webhook_id = account.option("webhook_id")
+            if webhook_id is not None:
+                self._by_id.setdefault(webhook_id, []).append(
+                    (account.name, account.webhook_secret_key)
+                )
+
+    def claimed_by(self, webhook_id: str | None) -> tuple[list[str], list[tuple[str, str]]]:
+        """(the names of the accounts ``webhook_id`` names, the (name, secret key) of those
+        that may have sent it: the named ones, or every account when it names none)."""
+        named = self._by_id.get(webhook_id, []) if webhook_id is not None else []
+        return [name for name, _ in named], named or self._all
 
 
 class _SecretCache:
@@ -320,11 +342,18 @@ class _SecretCache:
     def clear(self) -> None:
         self._values.clear()
 
-    async def get_many(self, keys: list[str], max_age: float) -> list[str | None]:
+    def fresh(self, keys: list[str], max_age: float) -> list[str | None] | None:
+        """The secrets of ``keys`` if every one was read within ``max_age``, else None."""
         now = time.monotonic()
-        fresh = [self._values.get(key) for key in keys]
-        if all(entry is not None and now - entry[0] <= max_age for entry in fresh):
-            return [entry[1] for entry in fresh if entry is not None]  # no task, no await
+        found = []
+        for key in keys:
+            entry = self._values.get(key)
+            if entry is None or now - entry[0] > max_age:
+                return None
+            found.append(entry[1])
+        return found
+
+    async def get_many(self, keys: list[str], max_age: float) -> list[str | None]:
         return list(await asyncio.gather(*(self.get(key, max_age) for key in keys)))
 
     async def get(self, key: str, max_age: float) -> str | None:
@@ -353,6 +382,9 @@ class _SecretCache:
 async def _read_at_most(stream: StreamReader, limit: int) -> bytes | None:
     """The whole body, or None as soon as it is over ``limit`` bytes (never holding more
     than ``limit`` + 1 bytes)."""
+    if stream.is_eof():  # a report's body mostly comes whole with its headers: no await
+        whole = stream.read_nowait(limit + 1)
+        return whole if len(whole) <= limit else None
     body = bytearray()
     while True:
         chunk = await stream.read(limit + 1 - len(body))
@@ -361,6 +393,10 @@ async def _read_at_most(stream: StreamReader, limit: int) -> bytes | None:
         body.extend(chunk)
         if len(body) > limit:
             return None
+
+
+def _remote(request: web.BaseRequest) -> str:
+    return request.remote or "?"
 
 
 def _bearer(request: web.BaseRequest) -> str | None:

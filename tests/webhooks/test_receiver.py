@@ -17,6 +17,8 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
+from aiohttp.base_protocol import BaseProtocol
+from aiohttp.streams import StreamReader
 
 from dialer.core.accounts import ProviderKind
 from dialer.core.calls import CallStatus
@@ -543,3 +545,40 @@ async def test_a_simulated_report_matching_nothing_is_an_outside_call(
     assert record.provider_ref == call_id
     assert (record.agent, record.customer) == ("919812300000", "918800011122")
     assert record.status is CallStatus.COMPLETED
+
+
+# -- reading a body -----------------------------------------------------------------------
+
+
+def body_stream(*chunks: bytes, eof: bool) -> StreamReader:
+    """aiohttp's own request body stream, fed as its HTTP parser feeds it."""
+    loop = asyncio.get_running_loop()
+    connection = BaseProtocol(loop)
+    connection.connection_made(asyncio.Transport())  # a connection still open
+    stream = StreamReader(connection, 2**16, loop=loop)
+    for chunk in chunks:
+        stream.feed_data(chunk)
+    if eof:
+        stream.feed_eof()
+    return stream
+
+
+async def test_a_body_that_came_whole_is_read_up_to_the_limit() -> None:
+    assert await receiver_module._read_at_most(body_stream(b"ab", b"c", eof=True), 3) == b"abc"
+    assert await receiver_module._read_at_most(body_stream(b"ab", b"cd", eof=True), 3) is None
+    assert await receiver_module._read_at_most(body_stream(eof=True), 3) == b""
+
+
+async def test_a_body_still_arriving_is_cut_off_once_over_the_limit() -> None:
+    stream = body_stream(b"ab", eof=False)
+    reading = asyncio.create_task(receiver_module._read_at_most(stream, 4))
+    await asyncio.sleep(0)
+    stream.feed_data(b"cd")
+    await asyncio.sleep(0)
+    stream.feed_eof()
+    assert await reading == b"abcd"
+    stream = body_stream(b"ab", eof=False)
+    reading = asyncio.create_task(receiver_module._read_at_most(stream, 4))
+    await asyncio.sleep(0)
+    stream.feed_data(b"cde")  # over the limit: no need to wait for the end
+    assert await asyncio.wait_for(reading, 5) is None
