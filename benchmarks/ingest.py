@@ -32,6 +32,7 @@ from benchmarks.ingest_load import call_id
 from benchmarks.table import Row
 
 CONNECTIONS = 64
+ACCOUNT = "Bench C2C"  # the account the placed calls and the reports are filed under
 TARGET_RATE = 2000.0
 TARGET_PANEL_MS = 100.0
 
@@ -51,23 +52,11 @@ def _load(url: str, count: int) -> dict[str, Any]:
 async def _floor(count: int) -> float:
     """The same load against a handler that stores nothing, served as the receiver is
     (aiohttp's low-level server on a loop thread of its own): what the HTTP stack costs."""
-    from aiohttp import web
-
     from dialer.core.threads import LoopThread
-
-    async def ok(request: web.BaseRequest) -> web.Response:
-        await request.read()
-        return web.Response(body=b'{"ok": true}', content_type="application/json")
-
-    async def serve() -> web.ServerRunner:
-        runner = web.ServerRunner(web.Server(ok, access_log=None))
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        return runner
 
     thread = LoopThread("bench-floor")
     try:
-        runner = await thread.run(serve())
+        runner = await thread.run(serve_bare_handler())
         port = runner.addresses[0][1]
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(None, _load, f"http://127.0.0.1:{port}/floor", count)
@@ -75,6 +64,43 @@ async def _floor(count: int) -> float:
     finally:
         thread.close()
     return count / float(result["seconds"])
+
+
+async def serve_bare_handler() -> Any:
+    """aiohttp's low-level server on a free loopback port with a handler that reads the body
+    and answers as the receiver does, storing nothing; its ``web.ServerRunner``."""
+    from aiohttp import web
+
+    async def ok(request: web.BaseRequest) -> web.Response:
+        await request.read()
+        return web.Response(body=b'{"ok": true}', content_type="application/json")
+
+    runner = web.ServerRunner(web.Server(ok, access_log=None))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
+def bench_receiver(history: Any, *, serve_on: Any) -> Any:
+    """The webhook receiver as the benchmarks run it: one C2C v2 account, no secrets."""
+    from dialer.core.accounts import Account, ProviderKind
+    from dialer.core.secrets import MemorySecretStore
+    from dialer.core.service import StaticAccounts
+    from dialer.webhooks.receiver import WebhookReceiver
+
+    account = Account(
+        name=ACCOUNT,
+        provider=ProviderKind.C2C_V2,
+        url="https://c2c.invalid/api/v2/",
+        options={"webhook_id": "sim-webhook"},
+    )
+    return WebhookReceiver(
+        history,
+        StaticAccounts([account]),
+        MemorySecretStore(),
+        path_token="bench-token",  # noqa: S106 - a throw-away URL segment
+        serve_on=serve_on,
+    )
 
 
 async def _place(history: Any, count: int) -> None:
@@ -88,7 +114,7 @@ async def _place(history: Any, count: int) -> None:
                 history.insert(
                     CallRecord(
                         id=call_id(n),
-                        account="Bench C2C",
+                        account=ACCOUNT,
                         provider="c2c-v2",
                         customer=f"+91{8867135000 + n % 1000}",
                         agent="+919876543210",
@@ -103,26 +129,16 @@ async def _place(history: Any, count: int) -> None:
 
 
 async def _measure(count: int, home: Path) -> list[Row]:
-    from dialer.core.accounts import Account, ProviderKind
-    from dialer.core.secrets import MemorySecretStore
-    from dialer.core.service import StaticAccounts
     from dialer.history.dispositions import DispositionList
     from dialer.history.sqlite_store import SqliteHistory
     from dialer.ui.history_panel import HistoryPanel
     from dialer.ui.tasks import TaskManager
-    from dialer.webhooks.receiver import WebhookReceiver
 
     floor = await _floor(min(count, 10_000))
     history = SqliteHistory(home / "calls.sqlite3")
     await _place(history, count)
-    account = Account(
-        name="Bench C2C",
-        provider=ProviderKind.C2C_V2,
-        url="https://c2c.invalid/api/v2/",
-        options={"webhook_id": "sim-webhook"},
-    )
     tasks = TaskManager()
-    panel = HistoryPanel(history, tasks, DispositionList.in_folder(home), accounts=[account.name])
+    panel = HistoryPanel(history, tasks, DispositionList.in_folder(home), accounts=[ACCOUNT])
     panel.resize(1200, 600)
     panel.show()
     await panel.model.wait_loaded()
@@ -145,13 +161,7 @@ async def _measure(count: int, home: Path) -> list[Row]:
     history.listeners.append(stored)
     history.listeners.append(panel.record_changed)
     panel.model.liveApplied.connect(flushed)
-    receiver = WebhookReceiver(
-        history,
-        StaticAccounts([account]),
-        MemorySecretStore(),
-        path_token="bench-token",  # noqa: S106 - a throw-away URL segment
-        serve_on=history.writer_thread,  # as the window runs it
-    )
+    receiver = bench_receiver(history, serve_on=history.writer_thread)  # as the window runs it
     history.call_listeners_on(asyncio.get_running_loop())
     url = await receiver.start()
     try:

@@ -83,27 +83,27 @@ def run() -> list[Row]:
 
 
 async def _child(mode: str, count: int) -> None:
-    if mode == "floor":
-        url, stop = await _bare_handler()
-    else:
-        url, stop = await _receiver(mode == "store")
-    result = await deliver(url, count, CONNECTIONS)
-    await stop()
+    from benchmarks.ingest import bench_receiver, serve_bare_handler
+
+    with tempfile.TemporaryDirectory() as folder:
+        history = await _placed_history(Path(folder) / "calls.sqlite3") if mode == "store" else None
+        try:
+            if mode == "floor":
+                runner = await serve_bare_handler()
+                url, stop = f"http://127.0.0.1:{runner.addresses[0][1]}/floor", runner.cleanup
+            else:
+                receiver = bench_receiver(
+                    history or _KeepsNothing(),
+                    serve_on=history.writer_thread if history is not None else None,
+                )
+                url, stop = await receiver.start(), receiver.stop
+            result = await deliver(url, count, CONNECTIONS)
+            await stop()
+        finally:
+            if history is not None:
+                history.close()
     if result["statuses"] != {"200": count}:
         raise RuntimeError(f"not every report was answered 200: {result['statuses']}")
-
-
-async def _bare_handler() -> tuple[str, Any]:
-    from aiohttp import web
-
-    async def ok(request: web.BaseRequest) -> web.Response:
-        await request.read()
-        return web.Response(body=b'{"ok": true}', content_type="application/json")
-
-    runner = web.ServerRunner(web.Server(ok, access_log=None))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return f"http://127.0.0.1:{runner.addresses[0][1]}/floor", runner.cleanup
 
 
 class _KeepsNothing:
@@ -115,42 +115,6 @@ class _KeepsNothing:
 
     async def ingest(self, _report: object) -> object:
         return self._Record
-
-
-async def _receiver(storing: bool) -> tuple[str, Any]:
-    from dialer.core.accounts import Account, ProviderKind
-    from dialer.core.secrets import MemorySecretStore
-    from dialer.core.service import StaticAccounts
-    from dialer.webhooks.receiver import WebhookReceiver
-
-    account = Account(
-        name="Bench C2C",
-        provider=ProviderKind.C2C_V2,
-        url="https://c2c.invalid/api/v2/",
-        options={"webhook_id": "sim-webhook"},
-    )
-    history: Any = _KeepsNothing()
-    close: Any = None
-    folder = tempfile.mkdtemp()
-    if storing:
-        history = await _placed_history(Path(folder) / "calls.sqlite3")
-        close = history.close
-    receiver = WebhookReceiver(
-        history,
-        StaticAccounts([account]),
-        MemorySecretStore(),
-        path_token="bench-token",  # noqa: S106 - a throw-away URL segment
-        serve_on=history.writer_thread if storing else None,
-    )
-    url = await receiver.start()
-
-    async def stop() -> None:
-        await receiver.stop()
-        if close is not None:
-            close()
-        shutil.rmtree(folder, ignore_errors=True)
-
-    return url, stop
 
 
 async def _placed_history(path: Path) -> Any:

@@ -41,8 +41,9 @@ import hmac
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 from aiohttp.streams import StreamReader
@@ -276,17 +277,16 @@ class WebhookReceiver:
         wanted = None
         if isinstance(webhook_id, str | int) and not isinstance(webhook_id, bool):
             wanted = str(webhook_id).strip()
-        named, candidates = self._c2c_accounts().claimed_by(wanted)
+        claim = self._c2c_accounts().claimed_by(wanted)
         presented = _bearer(request)
-        keys = [key for _, key in candidates]
         for attempt in range(2):
             max_age = SECRET_MAX_AGE if attempt == 0 else SECRET_RECHECK_AGE
-            found = self._secret_cache.fresh(keys, max_age)  # no task, no await
+            found = self._secret_cache.fresh(claim.keys, max_age)  # no task, no await
             if found is None:
-                found = await self._secret_cache.get_many(keys, max_age)
-            required = {name: s for (name, _), s in zip(candidates, found, strict=True) if s}
+                found = await self._secret_cache.get_many(claim.keys, max_age)
+            required = {name: s for name, s in zip(claim.names, found, strict=True) if s}
             if not required:
-                return (named[0] if len(named) == 1 else None), None
+                return claim.sole_named, None
             if presented is not None:
                 matching = [
                     name
@@ -296,7 +296,7 @@ class WebhookReceiver:
                 if matching:
                     if len(matching) == 1:
                         return matching[0], None
-                    return (named[0] if len(named) == 1 else None), None
+                    return claim.sole_named, None
         if presented is None:
             return None, "This webhook needs an 'Authorization: Bearer <secret>' header."
         return None, "The Bearer secret does not match the webhook's secret."
@@ -309,25 +309,40 @@ class WebhookReceiver:
         return self._accounts[1]
 
 
+class _Claim(NamedTuple):
+    """Who may have sent a report naming one ``webhook_id``."""
+
+    names: tuple[str, ...]  # the accounts it names, or every account when it names none
+    keys: tuple[str, ...]  # their webhook secrets' keyring keys, in the same order
+    sole_named: str | None  # the account it names, when it names exactly one
+
+
 class _C2cAccounts:
     """The C2C v2 accounts as read at one moment, with what each ``webhook_id`` claims
     worked out once (the receiver asks per report)."""
 
     def __init__(self, accounts: list[Account]) -> None:
-        self._all = [(a.name, a.webhook_secret_key) for a in accounts]
-        self._by_id: dict[str, list[tuple[str, str]]] = {}
+        self._anyone = _Claim(
+            tuple(a.name for a in accounts), tuple(a.webhook_secret_key for a in accounts), None
+        )
+        named: dict[str, list[Account]] = {}
         for account in accounts:
             webhook_id = account.option("webhook_id")
             if webhook_id is not None:
-                self._by_id.setdefault(webhook_id, []).append(
-                    (account.name, account.webhook_secret_key)
-                )
+                named.setdefault(webhook_id, []).append(account)
+        self._by_id = {
+            webhook_id: _Claim(
+                tuple(a.name for a in these),
+                tuple(a.webhook_secret_key for a in these),
+                these[0].name if len(these) == 1 else None,
+            )
+            for webhook_id, these in named.items()
+        }
 
-    def claimed_by(self, webhook_id: str | None) -> tuple[list[str], list[tuple[str, str]]]:
-        """(the names of the accounts ``webhook_id`` names, the (name, secret key) of those
-        that may have sent it: the named ones, or every account when it names none)."""
-        named = self._by_id.get(webhook_id, []) if webhook_id is not None else []
-        return [name for name, _ in named], named or self._all
+    def claimed_by(self, webhook_id: str | None) -> _Claim:
+        if webhook_id is None:
+            return self._anyone
+        return self._by_id.get(webhook_id, self._anyone)
 
 
 class _SecretCache:
@@ -342,7 +357,7 @@ class _SecretCache:
     def clear(self) -> None:
         self._values.clear()
 
-    def fresh(self, keys: list[str], max_age: float) -> list[str | None] | None:
+    def fresh(self, keys: Sequence[str], max_age: float) -> list[str | None] | None:
         """The secrets of ``keys`` if every one was read within ``max_age``, else None."""
         now = time.monotonic()
         found = []
@@ -353,7 +368,7 @@ class _SecretCache:
             found.append(entry[1])
         return found
 
-    async def get_many(self, keys: list[str], max_age: float) -> list[str | None]:
+    async def get_many(self, keys: Sequence[str], max_age: float) -> list[str | None]:
         return list(await asyncio.gather(*(self.get(key, max_age) for key in keys)))
 
     async def get(self, key: str, max_age: float) -> str | None:
