@@ -9,7 +9,8 @@ The calls the reports describe are placed (stored open) first; the reports then 
 Measured: reports per second from the first request to the last answer; lost (a call
 without its report) and duplicated (a call with two, or a call "placed outside"); and
 how long a stored report takes to reach the open panel (listener -> model flush). The
-same load against a bare aiohttp handler, served the same way, is the floor. The app's
+same load against a bare handler, served the same way (the receiver's HTTP server on the
+writer's kind of loop thread), is the floor. The app's
 CPU time per report (and its writer thread's, which serves the HTTP too and so bounds the
 rate) is steadier than the rate on a machine whose speed varies. The load starts once the
 writer has folded the placed calls into the digit totals (idle-time upkeep of the set-up).
@@ -50,35 +51,40 @@ def _load(url: str, count: int) -> dict[str, Any]:
 
 
 async def _floor(count: int) -> float:
-    """The same load against a handler that stores nothing, served as the receiver is
-    (aiohttp's low-level server on a loop thread of its own): what the HTTP stack costs."""
+    """The same load against a handler that stores nothing, served as the receiver is (its
+    HTTP server on a loop thread of its own): what the HTTP stack costs."""
     from dialer.core.threads import LoopThread
 
     thread = LoopThread("bench-floor")
     try:
-        runner = await thread.run(serve_bare_handler())
-        port = runner.addresses[0][1]
+        server = await thread.run(serve_bare_handler())
+        port = server.addresses[0][1]
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(None, _load, f"http://127.0.0.1:{port}/floor", count)
-        await thread.run(runner.cleanup())
+        await thread.run(server.stop(1.0))
     finally:
         thread.close()
     return count / float(result["seconds"])
 
 
 async def serve_bare_handler() -> Any:
-    """aiohttp's low-level server on a free loopback port with a handler that reads the body
-    and answers as the receiver does, storing nothing; its ``web.ServerRunner``."""
-    from aiohttp import web
+    """The receiver's HTTP server on a free loopback port with a handler that answers as the
+    receiver does, storing nothing; the ``HttpServer``."""
+    from dialer.webhooks.http_server import HttpServer, Response
 
-    async def ok(request: web.BaseRequest) -> web.Response:
-        await request.read()
-        return web.Response(body=b'{"ok": true}', content_type="application/json")
+    class Bare:
+        def check_head(self, request: Any) -> None:
+            return None
 
-    runner = web.ServerRunner(web.Server(ok, access_log=None))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner
+        def body_too_large(self, request: Any) -> Response:
+            return Response(413)
+
+        async def handle(self, request: Any) -> Response:
+            return Response(200, b'{"ok": true}', "application/json")
+
+    server = HttpServer(Bare(), max_body=64 * 1024)
+    await server.start("127.0.0.1", 0)
+    return server
 
 
 def bench_receiver(history: Any, *, serve_on: Any) -> Any:
@@ -184,7 +190,7 @@ async def _measure(count: int, home: Path) -> list[Row]:
     return [
         Row(
             f"ingest: {count:,} reports over loopback, panel open",
-            f"{rate:,.0f}/s ({result['seconds']:.1f} s; {rate / floor:.2f}× a bare aiohttp "
+            f"{rate:,.0f}/s ({result['seconds']:.1f} s; {rate / floor:.2f}× a bare "
             f"handler, {floor:,.0f}/s)",
             f"≥ {TARGET_RATE:,.0f}/s",
             rate >= TARGET_RATE,

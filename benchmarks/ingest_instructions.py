@@ -8,7 +8,7 @@ in a process of its own under callgrind with the load in the same process (8 kee
 connections, ``benchmarks.ingest_load``), each twice (SMALL and LARGE reports), so that the
 difference over the extra reports is one report's cost without start-up and set-up:
 
-- ``floor``: aiohttp's low-level server with a handler that stores nothing, and the load;
+- ``floor``: the receiver's HTTP server with a handler that stores nothing, and the load;
 - ``receiver``: the webhook receiver with a history that keeps nothing (parse, check, answer);
 - ``store``: the receiver into a real ``SqliteHistory``, served from its writer thread as the
   window serves it, the calls placed first and their digit totals folded before the load.
@@ -20,6 +20,7 @@ Informative rows, no targets: for comparing two versions of the code on any mach
 from __future__ import annotations
 
 import asyncio
+import functools
 import shutil
 import subprocess
 import sys
@@ -89,8 +90,9 @@ async def _child(mode: str, count: int) -> None:
         history = await _placed_history(Path(folder) / "calls.sqlite3") if mode == "store" else None
         try:
             if mode == "floor":
-                runner = await serve_bare_handler()
-                url, stop = f"http://127.0.0.1:{runner.addresses[0][1]}/floor", runner.cleanup
+                server = await serve_bare_handler()
+                url = f"http://127.0.0.1:{server.addresses[0][1]}/floor"
+                stop = functools.partial(server.stop, 1.0)
             else:
                 receiver = bench_receiver(
                     history or _KeepsNothing(),

@@ -1,4 +1,4 @@
-"""The C2C v2 webhook receiver: an aiohttp server that stores every call report it accepts.
+"""The C2C v2 webhook receiver: an HTTP server that stores every call report it accepts.
 
 It starts in-process on whatever loop is running (the window's qasync loop, ``dialer
 webhooks serve``, a test's) and listens on ``/c2c/<token>``, where the token is a random
@@ -31,6 +31,9 @@ secret segment so the URL cannot be guessed. For each request, in this order:
 Every refusal is one sentence of plain text. No log line carries the path token or a
 secret: the access log is off, the token is registered with :mod:`dialer.core.redact`, and
 the receiver logs only the remote address and the outcome.
+
+The HTTP is :mod:`dialer.webhooks.http_server` (keep-alive, limits, timeouts; why it is not
+aiohttp's is said there).
 """
 
 from __future__ import annotations
@@ -38,15 +41,14 @@ from __future__ import annotations
 import asyncio
 import errno
 import hmac
+import json
 import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, NamedTuple
-
-from aiohttp import web
-from aiohttp.streams import StreamReader
+from urllib.parse import parse_qsl
 
 from dialer.core.accounts import Account, ProviderKind
 from dialer.core.errors import ConfigError, DialerError
@@ -61,12 +63,14 @@ from dialer.webhooks.callback import (
     decode_callback,
     is_verification,
 )
+from dialer.webhooks.http_server import HttpServer, Request, Response, plain
 from dialer.webhooks.settings import PATH_PREFIX, format_host
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 _STORED = b'{"ok": true}'  # the answer once a report is stored (encoded once)
+_JSON = "application/json"
 # How long stop() lets requests in flight finish (their reports are being stored).
 SHUTDOWN_GRACE = 5.0
 # The accounts file is re-read at most this often (it is read on the loop, per request).
@@ -115,7 +119,7 @@ class WebhookReceiver:
         register_secret(path_token)
         self._serve_on = serve_on
         self._thread: LoopThread | None = None  # while serving from serve_on
-        self._runner: web.ServerRunner | None = None
+        self._server: HttpServer | None = None
         self._url: str | None = None
         self._accounts: tuple[float, _C2cAccounts] | None = None
         self._secret_cache = _SecretCache(secrets)
@@ -125,7 +129,7 @@ class WebhookReceiver:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> str:
-        if self._runner is not None or self._thread is not None:
+        if self._server is not None or self._thread is not None:
             raise RuntimeError("the webhook receiver is already running")
         if self._serve_on is None:
             return await self._start_here()
@@ -141,23 +145,14 @@ class WebhookReceiver:
             await thread.run(self._stop_here())
 
     async def _start_here(self) -> str:
-        # aiohttp's low-level server: one path, so no router, middlewares or signals to run
-        # (a quarter of the HTTP cost per report). No access log: it would write the secret
-        # path to the log file.
-        server = web.Server(self._handle, access_log=None)
-        runner = web.ServerRunner(server, shutdown_timeout=SHUTDOWN_GRACE)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, backlog=1024)
+        # No access log: it would write the secret path to the log file.
+        server = HttpServer(self, max_body=MAX_BODY)
         try:
-            await site.start()
+            await server.start(self.host, self.port)
         except OSError as exc:
-            await runner.cleanup()
             raise ConfigError(_bind_error(self.host, self.port, exc)) from None
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        bound_host, bound_port = runner.addresses[0][:2]
+        self._server = server
+        bound_host, bound_port = server.addresses[0][:2]
         self._url = f"http://{format_host(str(bound_host))}:{bound_port}{self._path}"
         logger.info(
             "C2C v2 webhook receiver listening on %s:%s", format_host(str(bound_host)), bound_port
@@ -165,10 +160,10 @@ class WebhookReceiver:
         return self._url
 
     async def _stop_here(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is None:
+        server, self._server = self._server, None
+        if server is None:
             return
-        await runner.cleanup()
+        await server.stop(SHUTDOWN_GRACE)
         logger.info("C2C v2 webhook receiver stopped")
 
     async def __aenter__(self) -> WebhookReceiver:
@@ -192,9 +187,9 @@ class WebhookReceiver:
 
     @property
     def port_bound(self) -> int:
-        if self._runner is None:
+        if self._server is None:
             raise RuntimeError("the webhook receiver is not running")
-        return int(self._runner.addresses[0][1])
+        return int(self._server.addresses[0][1])
 
     def forget_secrets(self) -> None:
         """Read accounts and webhook secrets afresh on the next request (after an edit)."""
@@ -207,57 +202,69 @@ class WebhookReceiver:
         self._accounts = None
         self._secret_cache.clear()
 
-    # -- one request ------------------------------------------------------------------------
+    # -- one request (the HttpServer's application) ------------------------------------------
 
-    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        response = await self._answer(request)
-        self.status_counts[response.status] += 1
-        return response
+    def check_head(self, request: Request) -> Response | None:
+        """404, 405 or 413 before the body is read."""
+        refusal = self._check_head(request)
+        if refusal is not None:
+            self.status_counts[refusal.status] += 1
+        return refusal
 
-    async def _answer(self, request: web.BaseRequest) -> web.StreamResponse:
-        # The peer's address is read only for a log line: a report that is stored logs none.
+    def _check_head(self, request: Request) -> Response | None:
         if not hmac.compare_digest(request.path.encode(), self._path.encode()):
-            return _refuse(404, "Not found.")
+            return plain(404, "Not found.")
         if request.method != "POST":
-            return _refuse(405, "Only POST is accepted here.", headers={"Allow": "POST"})
+            return plain(405, "Only POST is accepted here.", Allow="POST")
         declared = request.content_length
         if declared is not None and declared > MAX_BODY:
             logger.info("webhook from %s refused: %d bytes declared", _remote(request), declared)
             return _too_large()
-        body = await _read_at_most(request.content, MAX_BODY)
-        if body is None:
-            logger.info("webhook from %s refused: body over 64 KiB", _remote(request))
-            return _too_large()
+        return None
+
+    def body_too_large(self, request: Request) -> Response:
+        logger.info("webhook from %s refused: body over 64 KiB", _remote(request))
+        self.status_counts[413] += 1
+        return _too_large()
+
+    async def handle(self, request: Request) -> Response:
+        response = await self._answer(request)
+        self.status_counts[response.status] += 1
+        return response
+
+    async def _answer(self, request: Request) -> Response:
+        # The peer's address is read only for a log line: a report that is stored logs none.
         try:
-            text, data = decode_callback(body)
+            text, data = decode_callback(request.body)
         except MalformedCallback as exc:
             logger.info("webhook from %s refused: %s", _remote(request), exc.reason)
-            return _refuse(400, exc.reason)
+            return plain(400, exc.reason)
         if isinstance(data, dict) and "challenge" in data:  # the query is parsed only then
-            challenge = is_verification(request.query, data)
+            query = dict(parse_qsl(request.query, keep_blank_values=True))
+            challenge = is_verification(query, data)
             if challenge is not None:
                 logger.info("answered the webhook verification handshake from %s", _remote(request))
-                return web.json_response({"challenge": challenge})
+                return Response(200, json.dumps({"challenge": challenge}).encode(), _JSON)
         if not isinstance(data, dict):
-            return _refuse(400, "The body is not a JSON object; a call report is an object.")
+            return plain(400, "The body is not a JSON object; a call report is an object.")
         try:
             account, refusal = await self._authorise(request, data)
         except DialerError as exc:
             logger.error("webhook from %s not stored: %s", _remote(request), exc)
-            return _refuse(503, f"The receiver cannot check this request now: {exc}")
+            return plain(503, f"The receiver cannot check this request now: {exc}")
         if refusal is not None:
             logger.info("webhook from %s refused: %s", _remote(request), refusal)
-            return _refuse(401, refusal, headers={"WWW-Authenticate": "Bearer"})
+            return plain(401, refusal, WWW_Authenticate="Bearer")
         try:
             report = callback_from_json(text, data, account=account)
         except MalformedCallback as exc:
             logger.info("webhook from %s refused: %s", _remote(request), exc.reason)
-            return _refuse(400, exc.reason)
+            return plain(400, exc.reason)
         try:
             record = await self.history.ingest(report)
         except Exception:
             logger.exception("a C2C v2 call report from %s could not be stored", _remote(request))
-            return _refuse(503, "The report could not be stored; nothing was kept.")
+            return plain(503, "The report could not be stored; nothing was kept.")
         if logger.isEnabledFor(logging.DEBUG):
             # Debug, not info: at thousands of reports a second a line each would be the cost.
             logger.debug(
@@ -267,10 +274,10 @@ class WebhookReceiver:
                 record.origin,
                 report.cause,
             )
-        return web.Response(body=_STORED, content_type="application/json")
+        return Response(200, _STORED, _JSON)
 
     async def _authorise(
-        self, request: web.BaseRequest, data: dict[str, Any]
+        self, request: Request, data: dict[str, Any]
     ) -> tuple[str | None, str | None]:
         """(the account the report is filed under, None) or (None, why it is refused)."""
         webhook_id = data.get("webhook_id")
@@ -394,42 +401,21 @@ class _SecretCache:
             done.exception()  # retrieved here too: a waiter may have been cancelled
 
 
-async def _read_at_most(stream: StreamReader, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it is over ``limit`` bytes (never holding more
-    than ``limit`` + 1 bytes)."""
-    if stream.is_eof():  # a report's body mostly comes whole with its headers: no await
-        whole = stream.read_nowait(limit + 1)
-        return whole if len(whole) <= limit else None
-    body = bytearray()
-    while True:
-        chunk = await stream.read(limit + 1 - len(body))
-        if not chunk:
-            return bytes(body)
-        body.extend(chunk)
-        if len(body) > limit:
-            return None
-
-
-def _remote(request: web.BaseRequest) -> str:
+def _remote(request: Request) -> str:
     return request.remote or "?"
 
 
-def _bearer(request: web.BaseRequest) -> str | None:
-    header = request.headers.get("Authorization", "")
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
     scheme, _, credentials = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         return None
     return credentials.strip()
 
 
-def _refuse(status: int, sentence: str, *, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, text=sentence + "\n", headers=headers)
-
-
-def _too_large() -> web.Response:
-    response = _refuse(413, "The body is over 64 KiB; a call report is far smaller.")
-    response.force_close()  # the rest of the body is not worth reading
-    return response
+def _too_large() -> Response:
+    # The connection closes: the rest of the body is not worth reading.
+    return plain(413, "The body is over 64 KiB; a call report is far smaller.", close=True)
 
 
 def _bind_error(host: str, port: int, exc: OSError) -> str:

@@ -1,0 +1,474 @@
+"""The webhook receiver's HTTP/1.1 server: asyncio's transports and httptools' parser (the
+parser uvicorn uses, llhttp underneath), with nothing between them and the receiver.
+
+Why not aiohttp's server: the receiver serves from the history's writer thread, so every
+microsecond its HTTP costs is taken from the rate reports are stored at. On the reference
+machine (two cores) aiohttp's low-level server took 190-230 µs of that thread per request
+with a handler that does nothing, uvicorn (httptools) 130-180 µs, and this 55-70 µs
+(``benchmarks.ingest``). The receiver needs little of HTTP: small POST bodies to one path.
+
+What it does, and bounds:
+
+- Keep-alive (HTTP/1.1 by default, HTTP/1.0 when asked), one request at a time per
+  connection: requests pipelined behind it are parsed and answered in order, reading
+  paused meanwhile.
+- Bodies by Content-Length or chunked, at most ``max_body`` bytes: a declared length over it
+  is refused before the body is read, a body that grows over it as soon as it does; neither
+  is held beyond the limit. ``Expect: 100-continue`` is answered once the head is accepted.
+- At most ``MAX_HEAD`` bytes of request line and headers (414 or 431 past it), a request
+  read whole within ``REQUEST_TIMEOUT`` (408: a client that trickles bytes holds nothing for
+  long) and an idle connection kept ``KEEP_ALIVE`` seconds.
+- Anything llhttp cannot parse gets 400 and the connection closes; so does a request that
+  is refused before its body was read (the rest of it is never read). An upgrade request
+  (``Upgrade: h2c``, ``websocket``) is answered in HTTP/1.1, and the connection closes.
+- ``stop()``: listening ends at once, idle connections close, requests in flight get up to
+  ``grace`` seconds to be answered.
+
+The application (:class:`HttpApp`) sees a :class:`Request` twice: its head (``check_head``,
+before any of the body is read: refuse early, or return None to read on) and whole
+(``handle``). A handler that raises gets a 500 with one sentence; a handler whose client
+went away meanwhile runs to its end all the same (the receiver's report is stored; the
+platform's retry finds it already stored).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import functools
+import logging
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+import httptools
+
+logger = logging.getLogger(__name__)
+
+MAX_HEAD = 16 * 1024  # request line and headers
+MAX_HEADERS = 100
+REQUEST_TIMEOUT = 30.0  # from a request's first byte to its last
+KEEP_ALIVE = 75.0  # an idle connection between requests
+SWEEP_EVERY = 1.0  # how often connections are checked against those two
+# After a last answer the connection is shut for writing, and what the client still sends
+# (the rest of a refused body) is read and dropped, up to this long and this much, so that
+# closing does not reset the connection before the client has read the answer.
+LINGER = 2.0
+LINGER_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class Request:
+    """One request: its head as parsed, then its body. Header names are lower case; a
+    header sent twice is one value, joined by ", "."""
+
+    method: str = ""
+    path: str = ""  # percent-decoded
+    query: str = ""  # as sent, not decoded
+    headers: dict[str, str] = field(default_factory=dict)
+    remote: str | None = None
+    content_length: int | None = None
+    keep_alive: bool = True
+    body: bytes = b""
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+    close: bool = False  # close the connection once it is sent
+
+
+class HttpApp(Protocol):
+    def check_head(self, request: Request) -> Response | None:
+        """A refusal before the body is read (the connection then closes), or None."""
+
+    def body_too_large(self, request: Request) -> Response:
+        """The answer to a body that grew over the limit while being read."""
+
+    def handle(self, request: Request) -> Awaitable[Response]:
+        """The answer to a whole request."""
+
+
+def plain(status: int, sentence: str, *, close: bool = False, **headers: str) -> Response:
+    """A one-sentence plain-text answer."""
+    return Response(
+        status,
+        (sentence + "\n").encode(),
+        headers=tuple((name.replace("_", "-"), value) for name, value in headers.items()),
+        close=close,
+    )
+
+
+class HttpServer:
+    """``await server.start(host, port)``, then ``addresses``; ``await server.stop(grace)``."""
+
+    def __init__(self, app: HttpApp, *, max_body: int, backlog: int = 1024) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.backlog = backlog
+        self._server: asyncio.Server | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._connections: set[_Connection] = set()
+        self._all_closed = asyncio.Event()
+        self.stopping = False
+
+    async def start(self, host: str, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Connection(self), host, port, backlog=self.backlog
+        )
+        self._sweeper = loop.create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        """Close the connections whose deadline passed, once a second."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(SWEEP_EVERY)
+            now = loop.time()
+            for connection in list(self._connections):
+                if connection.deadline is not None and connection.deadline <= now:
+                    connection.timed_out()
+
+    @property
+    def addresses(self) -> list[Any]:
+        if self._server is None:
+            return []
+        return [sock.getsockname() for sock in self._server.sockets]
+
+    async def stop(self, grace: float) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self.stopping = True
+        server.close()
+        for connection in list(self._connections):
+            connection.close_when_idle()
+        if self._connections:
+            self._all_closed.clear()
+            try:
+                await asyncio.wait_for(self._all_closed.wait(), grace)
+            except TimeoutError:
+                logger.warning(
+                    "%d webhook requests were still being answered at stop; their "
+                    "connections were closed",
+                    len(self._connections),
+                )
+        for connection in list(self._connections):
+            connection.abort()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        await server.wait_closed()
+
+    def _opened(self, connection: _Connection) -> None:
+        self._connections.add(connection)
+
+    def _closed(self, connection: _Connection) -> None:
+        self._connections.discard(connection)
+        if not self._connections:
+            self._all_closed.set()
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: parses, queues, answers in order."""
+
+    def __init__(self, server: HttpServer) -> None:
+        self._server = server
+        self._app = server.app
+        self._loop = asyncio.get_running_loop()
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._remote: str | None = None
+        # The request being read, its URL, head size and body parts so far.
+        self._request: Request | None = None
+        self._url = b""
+        self._head_size = 0
+        self._parts: list[bytes] = []
+        self._body_size = 0
+        self._refused = False  # a refusal is queued: nothing more is read
+        self._lingering = -1  # bytes dropped since the last answer was sent (-1: not yet)
+        # What is read and waiting its turn: requests to handle, or refusals to send.
+        self._queue: collections.deque[Request | Response] = collections.deque()
+        self._busy = False  # a handler is running
+        self._upgrade: Request | None = None  # an upgrade request whose body is being read
+        # When the server's sweep closes this connection (loop time; None while answering):
+        # a deadline, not a timer per request, which would cost more than the parsing.
+        self.deadline: float | None = None
+
+    # -- transport events ---------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self._remote = str(peer[0]) if isinstance(peer, tuple) and peer else None
+        self._server._opened(self)
+        self.deadline = self._loop.time() + KEEP_ALIVE
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.deadline = None
+        self._queue.clear()
+        self._server._closed(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self._upgrade is not None:
+            self._upgrade_body(data)
+            return
+        if self._lingering >= 0:
+            self._lingering += len(data)
+            if self._lingering > LINGER_BYTES and self._transport is not None:
+                self._transport.close()
+            return
+        if self._refused:
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            self._upgrade_requested(data[upgrade.args[0] :])
+        except httptools.HttpParserError:
+            if not self._refused:
+                self._refuse(plain(400, "The request is not valid HTTP/1.1."))
+        self._next()
+
+    def eof_received(self) -> bool:
+        # The client sent all it will; answer what was read, then close (False).
+        if self._lingering >= 0 or (not self._busy and not self._queue):
+            return False
+        self._refused = True
+        return True
+
+    # -- parser callbacks ---------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._request = Request(remote=self._remote)
+        self._url = b""
+        self._head_size = 0
+        self._parts = []
+        self._body_size = 0
+        if not self._busy and not self._queue:
+            self.deadline = self._loop.time() + REQUEST_TIMEOUT
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._head_size += len(url)
+        if self._head_size > MAX_HEAD:
+            self._refuse(plain(414, "The request's URL is too long."))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        request = self._request
+        if request is None or self._refused:
+            return
+        self._head_size += len(name) + len(value) + 4
+        if self._head_size > MAX_HEAD or len(request.headers) >= MAX_HEADERS:
+            self._refuse(plain(431, "The request's headers are too large."))
+            return
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        known = request.headers.get(key)
+        request.headers[key] = text if known is None else f"{known}, {text}"
+
+    def on_headers_complete(self) -> None:
+        request = self._request
+        if request is None or self._refused:
+            return
+        parser = self._parser
+        request.method = parser.get_method().decode("ascii", "replace")
+        request.keep_alive = bool(parser.should_keep_alive())
+        try:
+            url = httptools.parse_url(self._url)
+        except httptools.HttpParserInvalidURLError:
+            self._refuse(plain(400, "The request's URL cannot be read."))
+            return
+        path = url.path.decode("latin-1") if url.path else "/"
+        request.path = unquote(path, errors="replace") if "%" in path else path
+        request.query = url.query.decode("latin-1") if url.query else ""
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            request.content_length = int(declared)  # llhttp has checked it is a number
+        refusal = self._app.check_head(request)
+        if refusal is not None:
+            self._refuse(refusal)
+            return
+        if (
+            request.headers.get("expect", "").lower() == "100-continue"
+            and not self._busy
+            and not self._queue
+            and self._transport is not None
+        ):
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        request = self._request
+        if request is None or self._refused:
+            return
+        self._body_size += len(body)
+        if self._body_size > self._server.max_body:
+            self._refuse(self._app.body_too_large(request))
+            return
+        self._parts.append(body)
+
+    def on_message_complete(self) -> None:
+        request, self._request = self._request, None
+        if request is None or self._refused:
+            return
+        parts = self._parts
+        request.body = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._parts = []
+        self._queue.append(request)
+        if self._transport is not None:
+            self._transport.pause_reading()  # the next request waits until this is answered
+
+    # -- an upgrade request -------------------------------------------------------------
+
+    def _upgrade_requested(self, rest: bytes) -> None:
+        """llhttp stopped after the head of a request asking to upgrade (``Upgrade: h2c``,
+        ``websocket``): what follows it is taken as the other protocol, its body included.
+        The upgrade is declined as HTTP allows (answered in HTTP/1.1): the body of a
+        declared length is read here, the request answered, then the connection closes."""
+        request = self._queue.pop() if self._queue else None
+        if not isinstance(request, Request):  # refused meanwhile
+            if request is not None:
+                self._queue.append(request)
+            self._refused = True
+            return
+        request.keep_alive = False
+        if request.content_length is None and "transfer-encoding" in request.headers:
+            self._refuse(plain(400, "A chunked body with an upgrade is not read here."))
+            return
+        if (request.content_length or 0) > self._server.max_body:
+            self._refuse(self._app.body_too_large(request))
+            return
+        self._upgrade = request
+        if not self._upgrade_body(rest) and self._transport is not None:
+            self._transport.resume_reading()  # the rest of the body
+
+    def _upgrade_body(self, data: bytes) -> bool:
+        """Take ``data`` into the upgrade request's body; whether the body is whole."""
+        request = self._upgrade
+        assert request is not None
+        wanted = (request.content_length or 0) - len(request.body)
+        request.body += data[:wanted]
+        if len(request.body) < (request.content_length or 0):
+            return False
+        self._upgrade = None
+        self._refused = True  # nothing after it is HTTP
+        self._queue.append(request)
+        self._next()
+        return True
+
+    # -- answering ----------------------------------------------------------------------
+
+    def _refuse(self, response: Response) -> None:
+        """Answer ``response`` in its turn and close (the rest of the request is not read)."""
+        response.close = True
+        self._refused = True
+        self._request = None
+        self._queue.append(response)
+
+    def _next(self) -> None:
+        """Start on the next thing queued, if nothing is being answered."""
+        if self._busy or not self._queue or self._transport is None:
+            return
+        item = self._queue.popleft()
+        if isinstance(item, Response):  # a refusal: the request may not have been read whole
+            self._send(item, keep_alive=False, linger=True)
+            return
+        self._busy = True
+        self.deadline = None
+        self._loop.create_task(self._answer(item))
+
+    async def _answer(self, request: Request) -> None:
+        try:
+            response = await self._app.handle(request)
+        except Exception:
+            logger.exception("A webhook request could not be answered")
+            response = plain(500, "The receiver failed on this request.", close=True)
+        self._busy = False
+        keep_alive = (
+            request.keep_alive
+            and not response.close
+            and not self._server.stopping
+            # Refused with nothing queued: the client sent its last (EOF, or an upgrade).
+            and not (self._refused and not self._queue)
+        )
+        self._send(response, keep_alive=keep_alive)
+        if not keep_alive or self._transport is None or self._transport.is_closing():
+            return
+        if self._queue:
+            self._next()
+        else:
+            self.deadline = self._loop.time() + KEEP_ALIVE
+            self._transport.resume_reading()
+
+    def _send(self, response: Response, *, keep_alive: bool, linger: bool = False) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        lines = [
+            _STATUS_LINES.get(response.status) or f"HTTP/1.1 {response.status} \r\n".encode(),
+            b"Content-Type: %s\r\nContent-Length: %d\r\nDate: %s\r\n"
+            % (response.content_type.encode(), len(response.body), _http_date()),
+        ]
+        lines.extend(f"{name}: {value}\r\n".encode("latin-1") for name, value in response.headers)
+        if not keep_alive:
+            lines.append(b"Connection: close\r\n")
+        lines.append(b"\r\n")
+        lines.append(response.body)
+        transport.write(b"".join(lines))
+        if keep_alive:
+            return
+        if not linger or not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()  # then read and drop what still comes, for a while
+        self._lingering = 0
+        self._refused = True
+        self._queue.clear()
+        self.deadline = self._loop.time() + LINGER
+        transport.resume_reading()
+
+    def close_when_idle(self) -> None:
+        """At stop: close now if nothing is being answered, else once it is."""
+        if not self._busy and self._transport is not None:
+            self._transport.close()
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def timed_out(self) -> None:
+        """Its deadline passed (the server's sweep)."""
+        self.deadline = None
+        if self._transport is None or self._busy:
+            return
+        if self._lingering >= 0:
+            self._transport.close()
+        elif self._request is not None:  # a request started and did not finish in time
+            self._refuse(plain(408, "The request took too long to arrive."))
+            self._next()
+        else:  # idle between requests
+            self._transport.close()
+
+
+_STATUS_LINES = {
+    int(status): f"HTTP/1.1 {int(status)} {status.phrase}\r\n".encode() for status in HTTPStatus
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _date_of(second: int) -> bytes:
+    return formatdate(second, usegmt=True).encode()
+
+
+def _http_date() -> bytes:
+    """The Date header's value (formatted once a second)."""
+    return _date_of(int(time.time()))
+
+
+__all__ = ["HttpApp", "HttpServer", "Request", "Response", "plain"]
