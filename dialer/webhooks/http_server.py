@@ -321,8 +321,10 @@ class _Connection(asyncio.Protocol):
         request.body = parts[0] if len(parts) == 1 else b"".join(parts)
         self._parts = []
         self._queue.append(request)
-        if self._transport is not None:
-            self._transport.pause_reading()  # the next request waits until this is answered
+        if (self._busy or len(self._queue) > 1) and self._transport is not None:
+            # Pipelined: the requests behind wait until this is answered, unread. (A client
+            # that waits for each answer never sends meanwhile: no pause, two syscalls less.)
+            self._transport.pause_reading()
 
     # -- an upgrade request -------------------------------------------------------------
 
@@ -404,7 +406,8 @@ class _Connection(asyncio.Protocol):
             self._next()
         else:
             self.deadline = self._loop.time() + KEEP_ALIVE
-            self._transport.resume_reading()
+            if not self._transport.is_reading():
+                self._transport.resume_reading()
 
     def _send(self, response: Response, *, keep_alive: bool, linger: bool = False) -> None:
         transport = self._transport

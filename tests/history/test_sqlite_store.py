@@ -159,6 +159,46 @@ async def test_a_cancelled_writer_still_stores_its_row(tmp_path: Path) -> None:
     again.close()
 
 
+def batch_sizes(store: SqliteHistory, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every batch the writer writes from now on."""
+    sizes: list[int] = []
+    write = store._write
+
+    def counted(batch: list[sqlite_store._Job]) -> object:
+        sizes.append(len(batch))
+        return write(batch)
+
+    monkeypatch.setattr(store, "_write", counted)
+    return sizes
+
+
+async def test_writes_from_many_callers_wait_for_each_other(
+    store: SqliteHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_store, "_GROUP_WINDOW", 1.0)  # longer than the test needs
+    sizes = batch_sizes(store, monkeypatch)
+    await asyncio.gather(store.insert(call("g1")), store.insert(call("g2")))
+    assert sizes == [2]
+    # Several callers at once, arriving one after another within the window: one batch.
+    later = []
+    for n in range(3, 7):
+        later.append(asyncio.ensure_future(store.insert(call(f"g{n}"))))
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*later)
+    assert sizes == [2, 4]
+    assert store.count() == 6
+
+
+async def test_a_write_that_comes_alone_does_not_wait(
+    store: SqliteHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_store, "_GROUP_WINDOW", 600.0)  # waiting would hang the test
+    sizes = batch_sizes(store, monkeypatch)
+    for n in range(3):  # one caller, one write after another (calls placed by hand)
+        await asyncio.wait_for(store.insert(call(f"a{n}")), 10)
+    assert sizes == [1, 1, 1]
+
+
 async def test_one_failing_write_spoils_nothing_else_in_its_batch(store: SqliteHistory) -> None:
     await store.insert(call("dup"))
     results = await asyncio.gather(
