@@ -3,7 +3,8 @@
 It starts Qt (offscreen unless ``QT_QPA_PLATFORM`` says otherwise) and shows a window with
 the app's icon, finds the OS keyring backend, builds the TLS context the providers use, and
 places one real call through :class:`~dialer.core.service.CallService` on the built-in
-provider simulator over loopback, on the same Qt-driven asyncio loop the window runs.
+provider simulator over loopback, on the same Qt-driven asyncio loop the window runs, whose
+report comes back through the webhook receiver.
 
 Each check prints one line, ``NAME: ok (...)`` or ``NAME: FAILED: <sentence>``; the exit code
 is 0 only when all passed. Everything it writes goes to a throw-away ``DIALER_HOME``; it
@@ -230,14 +231,21 @@ async def _place_call(home: Path) -> str:
     from dialer.simulator.model import SimulatorConfig
     from dialer.simulator.profile import demo_accounts, demo_secrets
     from dialer.simulator.server import ProviderSimulator
+    from dialer.webhooks.receiver import WebhookReceiver
+    from dialer.webhooks.settings import new_path_token
 
     async with ProviderSimulator(SimulatorConfig()) as sim:
         accounts = demo_accounts(sim)
         account = next(a for a in accounts.list() if a.provider is ProviderKind.C2C_V2)
         history = SqliteHistory(home / "calls.sqlite3")
         # The simulator's published demo credentials, in memory: the OS keyring is not touched.
-        service = CallService(accounts, demo_secrets(sim), history)
+        secrets = demo_secrets(sim)
+        service = CallService(accounts, secrets, history)
+        # The call's report comes back through the webhook receiver, as in the app (its HTTP
+        # server is one more thing a frozen build could have lost).
+        receiver = WebhookReceiver(history, accounts, secrets, path_token=new_path_token())
         try:
+            sim.config.default_webhook_url = await receiver.start()
             async with asyncio.timeout(CALL_TIMEOUT):
                 record = await service.place_call(SELF_TEST_NUMBER, account=account.name)
             if record.status is not CallStatus.ACCEPTED or not record.provider_ref:
@@ -246,13 +254,39 @@ async def _place_call(home: Path) -> str:
             stored = history.get(record.id)
             if stored is None or stored.provider_ref != record.provider_ref:
                 raise CheckFailed("the call was accepted but not found in the history file")
+            await _reported(history, record.id)
         finally:
+            await receiver.stop()
             await service.aclose()
             history.close()
         return (
             f"{account.provider} call to {record.customer} accepted by the built-in simulator "
-            f"at {sim.base_url}, {sim_call.state} there, stored in the history"
+            f"at {sim.base_url}, {sim_call.state} there, stored in the history, its report "
+            "received by the webhook receiver"
         )
+
+
+async def _reported(history: Any, call_id: str) -> None:
+    """Wait until the call's report has been stored (the simulator pushes it as the call
+    ends)."""
+    done = asyncio.Event()
+
+    def listener(record: Any) -> None:
+        if record.id == call_id and record.is_final:
+            done.set()
+
+    history.listeners.append(listener)
+    try:
+        current = history.get(call_id)
+        if current is None or not current.is_final:
+            async with asyncio.timeout(CALL_TIMEOUT):
+                await done.wait()
+    except TimeoutError:
+        raise CheckFailed(
+            f"the call's report did not reach the webhook receiver in {CALL_TIMEOUT:.0f} s"
+        ) from None
+    finally:
+        history.listeners.remove(listener)
 
 
 def _check_call(home: Path, app: Any) -> str:

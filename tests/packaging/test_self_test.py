@@ -62,6 +62,7 @@ def test_self_test_passes_with_a_keyring(tmp_path: Path) -> None:
     assert checks["tls"].startswith("ok (the OS trust store (truststore")
     assert checks["call"].startswith("ok (c2c-v2 call to +918867135000 accepted by the built-in")
     assert "completed there, stored in the history" in checks["call"]
+    assert checks["call"].endswith("its report received by the webhook receiver)")
     assert result.stdout.splitlines()[-1].startswith("self-test passed: 5 checks in ")
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "home").exists()  # everything went to a throw-away folder
