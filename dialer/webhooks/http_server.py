@@ -15,9 +15,15 @@ What it does, and bounds:
 - Bodies by Content-Length or chunked, at most ``max_body`` bytes: a declared length over it
   is refused before the body is read, a body that grows over it as soon as it does; neither
   is held beyond the limit. ``Expect: 100-continue`` is answered once the head is accepted.
-- At most ``MAX_HEAD`` bytes of request line and headers (414 or 431 past it), a request
-  read whole within ``REQUEST_TIMEOUT`` (408: a client that trickles bytes holds nothing for
-  long) and an idle connection kept ``KEEP_ALIVE`` seconds.
+- At most ``MAX_HEAD`` bytes of request line and headers (414 or 431 past it, counted as
+  bytes arrive: httptools holds an unfinished header until its end), a request read whole
+  within ``REQUEST_TIMEOUT`` (408: a client that trickles bytes holds nothing for long) and
+  an idle connection kept ``KEEP_ALIVE`` seconds. A chunked body's trailers are read and
+  dropped (the head was checked without them).
+- A client that does not read its answers gets no more of them (reading stops while the
+  transport's write buffer is full) and is dropped after ``REQUEST_TIMEOUT``; a close that
+  cannot send is aborted after ``LINGER``. An answer with a header that cannot be written
+  as it is (a line break, a NUL, beyond Latin-1) becomes a 500 and the connection closes.
 - Anything llhttp cannot parse gets 400 and the connection closes; so does a request that
   is refused before its body was read (the rest of it is never read). An upgrade request
   (``Upgrade: h2c``, ``websocket``) is answered in HTTP/1.1, and the connection closes.
@@ -37,6 +43,7 @@ import asyncio
 import collections
 import functools
 import logging
+import re
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -59,6 +66,9 @@ SWEEP_EVERY = 1.0  # how often connections are checked against those two
 # closing does not reset the connection before the client has read the answer.
 LINGER = 2.0
 LINGER_BYTES = 4 * 1024 * 1024
+# The most bytes one request may take on the wire beyond its head and body: chunk framing
+# and trailers. (A head is bounded as it arrives, before httptools has a whole header.)
+FRAMING_ALLOWANCE = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -137,6 +147,11 @@ class HttpServer:
                     connection.timed_out()
 
     @property
+    def connections(self) -> int:
+        """How many client connections are open."""
+        return len(self._connections)
+
+    @property
     def addresses(self) -> list[Any]:
         if self._server is None:
             return []
@@ -197,6 +212,14 @@ class _Connection(asyncio.Protocol):
         self._queue: collections.deque[Request | Response] = collections.deque()
         self._busy = False  # a handler is running
         self._upgrade: Request | None = None  # an upgrade request whose body is being read
+        self._task: asyncio.Task[None] | None = None  # the handler running
+        # Bytes received for the request being read, counted from the read after the one it
+        # began in (so an upper bound less at most one read): httptools holds an unfinished
+        # header's value, or a trailer, until its end, so the limits are kept here as bytes
+        # arrive, not only on whole headers.
+        self._fed = 0
+        self._in_head = False  # its request line and headers are being read
+        self._write_paused = False  # the client is not reading its answers
         # When the server's sweep closes this connection (loop time; None while answering):
         # a deadline, not a timer per request, which would cost more than the parsing.
         self.deadline: float | None = None
@@ -210,6 +233,8 @@ class _Connection(asyncio.Protocol):
         self._remote = str(peer[0]) if isinstance(peer, tuple) and peer else None
         self._server._opened(self)
         self.deadline = self._loop.time() + KEEP_ALIVE
+        if self._server.stopping:  # accepted in the same turn as the stop
+            self._close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.deadline = None
@@ -222,11 +247,21 @@ class _Connection(asyncio.Protocol):
             return
         if self._lingering >= 0:
             self._lingering += len(data)
-            if self._lingering > LINGER_BYTES and self._transport is not None:
-                self._transport.close()
+            if self._lingering > LINGER_BYTES:
+                self._close()
             return
         if self._refused:
             return
+        if self._request is not None:
+            self._fed += len(data)
+            if self._in_head and self._fed > MAX_HEAD:
+                self._refuse(plain(431, "The request's headers are too large."))
+                self._next()
+                return
+            if self._fed > MAX_HEAD + self._server.max_body + FRAMING_ALLOWANCE:
+                self._refuse(self._app.body_too_large(self._request))
+                self._next()
+                return
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -251,6 +286,8 @@ class _Connection(asyncio.Protocol):
         self._head_size = 0
         self._parts = []
         self._body_size = 0
+        self._fed = 0
+        self._in_head = True
         if not self._busy and not self._queue:
             self.deadline = self._loop.time() + REQUEST_TIMEOUT
 
@@ -262,8 +299,8 @@ class _Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         request = self._request
-        if request is None or self._refused:
-            return
+        if request is None or self._refused or not self._in_head:
+            return  # a chunked body's trailer: not a header the head was checked with
         self._head_size += len(name) + len(value) + 4
         if self._head_size > MAX_HEAD or len(request.headers) >= MAX_HEADERS:
             self._refuse(plain(431, "The request's headers are too large."))
@@ -277,6 +314,7 @@ class _Connection(asyncio.Protocol):
         request = self._request
         if request is None or self._refused:
             return
+        self._in_head = False
         parser = self._parser
         request.method = parser.get_method().decode("ascii", "replace")
         request.keep_alive = bool(parser.should_keep_alive())
@@ -297,6 +335,7 @@ class _Connection(asyncio.Protocol):
             return
         if (
             request.headers.get("expect", "").lower() == "100-continue"
+            and parser.get_http_version() == "1.1"
             and not self._busy
             and not self._queue
             and self._transport is not None
@@ -375,7 +414,7 @@ class _Connection(asyncio.Protocol):
 
     def _next(self) -> None:
         """Start on the next thing queued, if nothing is being answered."""
-        if self._busy or not self._queue or self._transport is None:
+        if self._busy or self._write_paused or not self._queue or self._transport is None:
             return
         item = self._queue.popleft()
         if isinstance(item, Response):  # a refusal: the request may not have been read whole
@@ -383,7 +422,7 @@ class _Connection(asyncio.Protocol):
             return
         self._busy = True
         self.deadline = None
-        self._loop.create_task(self._answer(item))
+        self._task = self._loop.create_task(self._answer(item))
 
     async def _answer(self, request: Request) -> None:
         try:
@@ -399,35 +438,37 @@ class _Connection(asyncio.Protocol):
             # Refused with nothing queued: the client sent its last (EOF, or an upgrade).
             and not (self._refused and not self._queue)
         )
-        self._send(response, keep_alive=keep_alive)
+        self._send(response, keep_alive=keep_alive, head=request.method == "HEAD")
+        self._task = None
         if not keep_alive or self._transport is None or self._transport.is_closing():
             return
+        if self._write_paused:
+            return  # resume_writing goes on (pause_writing set the deadline)
         if self._queue:
             self._next()
         else:
-            self.deadline = self._loop.time() + KEEP_ALIVE
+            begun = self._request is not None  # the next request is on its way
+            self.deadline = self._loop.time() + (REQUEST_TIMEOUT if begun else KEEP_ALIVE)
             if not self._transport.is_reading():
                 self._transport.resume_reading()
 
-    def _send(self, response: Response, *, keep_alive: bool, linger: bool = False) -> None:
+    def _send(
+        self, response: Response, *, keep_alive: bool, linger: bool = False, head: bool = False
+    ) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        lines = [
-            _STATUS_LINES.get(response.status) or f"HTTP/1.1 {response.status} \r\n".encode(),
-            b"Content-Type: %s\r\nContent-Length: %d\r\nDate: %s\r\n"
-            % (response.content_type.encode(), len(response.body), _http_date()),
-        ]
-        lines.extend(f"{name}: {value}\r\n".encode("latin-1") for name, value in response.headers)
-        if not keep_alive:
-            lines.append(b"Connection: close\r\n")
-        lines.append(b"\r\n")
-        lines.append(response.body)
-        transport.write(b"".join(lines))
+        try:
+            data = _rendered(response, keep_alive=keep_alive, head=head)
+        except ValueError:
+            logger.exception("A webhook answer could not be written")
+            data = _rendered(_FAILED, keep_alive=False, head=head)
+            keep_alive = False
+        transport.write(data)
         if keep_alive:
             return
         if not linger or not transport.can_write_eof():
-            transport.close()
+            self._close()
             return
         transport.write_eof()  # then read and drop what still comes, for a while
         self._lingering = 0
@@ -436,28 +477,81 @@ class _Connection(asyncio.Protocol):
         self.deadline = self._loop.time() + LINGER
         transport.resume_reading()
 
-    def close_when_idle(self) -> None:
-        """At stop: close now if nothing is being answered, else once it is."""
-        if not self._busy and self._transport is not None:
+    def _close(self) -> None:
+        """Close once what is written is sent; abort if the client does not take it."""
+        if self._transport is not None:
             self._transport.close()
+            self.deadline = self._loop.time() + LINGER
+
+    def close_when_idle(self) -> None:
+        """At stop: close now if nothing is being read or answered, else once it is."""
+        if not self._busy and not self._queue and self._request is None:
+            self._close()
 
     def abort(self) -> None:
         if self._transport is not None:
             self._transport.abort()
 
+    def pause_writing(self) -> None:
+        # The client does not read its answers: answer nothing more, read nothing more, and
+        # drop it if it still reads nothing for a while.
+        self._write_paused = True
+        if self._transport is not None:
+            self._transport.pause_reading()
+        if not self._busy:
+            self.deadline = self._loop.time() + REQUEST_TIMEOUT
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        if self._transport is None or self._transport.is_closing():
+            return
+        if self._queue:
+            self._next()
+        elif not self._busy:
+            self.deadline = self._loop.time() + KEEP_ALIVE
+            self._transport.resume_reading()
+
     def timed_out(self) -> None:
         """Its deadline passed (the server's sweep)."""
         self.deadline = None
-        if self._transport is None or self._busy:
+        transport = self._transport
+        if transport is None or self._busy:
             return
-        if self._lingering >= 0:
-            self._transport.close()
+        if transport.is_closing() or self._write_paused:
+            transport.abort()  # a close that could not send, or a client that reads nothing
+        elif self._lingering >= 0:
+            transport.close()
         elif self._request is not None:  # a request started and did not finish in time
             self._refuse(plain(408, "The request took too long to arrive."))
             self._next()
         else:  # idle between requests
-            self._transport.close()
+            self._close()
 
+
+def _rendered(response: Response, *, keep_alive: bool, head: bool) -> bytes:
+    """The answer as written; ValueError for a header that cannot be written as it is (a
+    line break, a NUL, a character outside Latin-1)."""
+    fields = [("Content-Type", response.content_type), *response.headers]
+    for name, value in fields:
+        if _UNSAFE.search(name) or _UNSAFE.search(value) or not name:
+            raise ValueError(f"the answer's header {name!r} cannot be written")
+    lines = [
+        _STATUS_LINES.get(response.status) or f"HTTP/1.1 {response.status} \r\n".encode(),
+        b"Content-Length: %d\r\nDate: %s\r\n" % (len(response.body), _http_date()),
+    ]
+    lines.extend(f"{name}: {value}\r\n".encode("latin-1") for name, value in fields)
+    if not keep_alive:
+        lines.append(b"Connection: close\r\n")
+    lines.append(b"\r\n")
+    if not head:  # a HEAD request's answer is the head alone
+        lines.append(response.body)
+    return b"".join(lines)
+
+
+# What a header name or value may not hold: line breaks and NUL (they would end the header
+# or the head), and anything outside Latin-1 (no encoding of the bytes is agreed).
+_UNSAFE = re.compile(r"[\r\n\0]|[^\x00-\xff]")
+_FAILED = plain(500, "The receiver failed on this request.", close=True)
 
 _STATUS_LINES = {
     int(status): f"HTTP/1.1 {int(status)} {status.phrase}\r\n".encode() for status in HTTPStatus

@@ -50,7 +50,7 @@ class RecordingApp:
         self.finished.append(request)
         return Response(
             200,
-            request.body,
+            b"hi" if request.method == "HEAD" else request.body,
             "application/octet-stream",
             headers=(("X-Path", request.path), ("X-Query", request.query)),
         )
@@ -362,3 +362,116 @@ async def test_stop_gives_up_on_a_handler_after_the_grace(server: HttpServer, co
     await eventually(lambda: bool(app.handled))
     await asyncio.wait_for(server.stop(0.2), 5)
     assert await client.closed()
+
+
+# -- what a review found --------------------------------------------------------------------
+
+
+async def test_a_header_that_never_ends_is_cut_off_as_it_grows(connect, app) -> None:
+    client = await connect()
+    await client.send(b"POST /h HTTP/1.1\r\nX-Endless: ")
+    for _ in range(4 * http_server.MAX_HEAD // 1024):
+        await client.send(b"a" * 1024)  # httptools holds the value until it ends: it never does
+    status, headers, _ = await client.response()
+    assert (status, headers["connection"]) == (431, "close")
+    assert await client.closed()
+    assert app.handled == []
+
+
+async def test_trailers_are_not_taken_as_headers(connect, app) -> None:
+    client = await connect()
+    await client.send(
+        b"POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2\r\nok\r\n0\r\nAuthorization: Bearer sneaked-in\r\nHost: evil\r\n\r\n"
+    )
+    assert (await client.response())[::2] == (200, b"ok")
+    assert app.handled[0].headers == {"host": "t", "transfer-encoding": "chunked"}
+
+
+async def test_a_client_that_reads_no_answers_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(http_server, "REQUEST_TIMEOUT", 0.5)
+    monkeypatch.setattr(http_server, "SWEEP_EVERY", 0.05)
+    app = RecordingApp()
+    server = HttpServer(app, max_body=100_000)
+    await server.start("127.0.0.1", 0)
+    sock = socket.socket()
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(server.addresses[0][:2])
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        request = post("/echo", b"x" * 60_000)
+        sent = 0
+        for _ in range(500):  # 30 MB of answers asked for, none read
+            try:
+                await asyncio.wait_for(loop.sock_sendall(sock, request), 1)
+            except (TimeoutError, OSError):
+                break  # the server stopped reading (its answers are not taken), or dropped it
+            sent += 1
+        assert sent < 500
+        handled = len(app.handled)
+        assert handled < sent  # it answers no more than the client takes
+        await eventually(lambda: server.connections == 0)  # then drops it
+        assert len(app.handled) == handled
+    finally:
+        sock.close()
+        await server.stop(1.0)
+
+
+class HeaderEchoApp(RecordingApp):
+    async def handle(self, request: Request) -> Response:
+        return Response(200, b"", headers=(("X-Path", request.path),))
+
+
+@pytest.mark.parametrize(
+    "path", ["/a%0D%0ASet-Cookie:%20x=1", "/nul%00byte", "/%E2%82%AC"], ids=["crlf", "nul", "euro"]
+)
+async def test_an_answer_that_cannot_be_written_is_a_500(path: str) -> None:
+    server = HttpServer(HeaderEchoApp(), max_body=MAX_BODY)
+    await server.start("127.0.0.1", 0)
+    try:
+        client = Client(*await asyncio.open_connection(*server.addresses[0][:2]))
+        await client.send(post(path, b""))
+        status, headers, body = await client.response()
+        assert (status, headers["connection"]) == (500, "close")
+        assert "set-cookie" not in headers and "x-path" not in headers
+        assert body == b"The receiver failed on this request.\n"
+        assert await client.closed()
+        client.close()
+    finally:
+        await server.stop(1.0)
+
+
+async def test_head_is_answered_without_a_body(connect) -> None:
+    client = await connect()
+    await client.send(b"HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n")
+    head = await asyncio.wait_for(client.reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 200 ") and b"Content-Length: 2\r\n" in head
+    await client.send(post("/next", b"framing intact"))  # no stray body before this answer
+    assert (await client.response())[::2] == (200, b"framing intact")
+
+
+async def test_no_100_continue_for_http_1_0(connect) -> None:
+    client = await connect()
+    await client.send(b"POST /old HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(client.reader.read(1), 0.3)
+    await client.send(b"abc")
+    assert (await client.response())[::2] == (200, b"abc")
+
+
+async def test_stop_lets_a_request_being_read_arrive_and_be_answered(
+    server: HttpServer, connect
+) -> None:
+    client = await connect()
+    whole = post("/upload", b"u" * 800)
+    await client.send(whole[:-400])
+    await asyncio.sleep(0.05)
+    stopping = asyncio.create_task(server.stop(5.0))
+    await asyncio.sleep(0.05)
+    await client.send(whole[-400:])
+    status, headers, body = await client.response()
+    assert (status, len(body), headers["connection"]) == (200, 800, "close")
+    await asyncio.wait_for(stopping, 5)
