@@ -11,6 +11,7 @@ GUI thread by the window where they could be slow.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -95,3 +96,27 @@ class HistoryStore(Protocol):
     def reports(self, call_id: str) -> list[StoredReport]: ...
 
     def close(self) -> None: ...
+
+
+async def final_record(history: HistoryStore, call_id: str, timeout: float) -> CallRecord:
+    """The call once it is final (its outcome stored); TimeoutError if it is not within
+    ``timeout`` seconds, KeyError if there is no such call. Listens rather than polls."""
+    done = asyncio.Event()
+
+    def listener(record: CallRecord) -> None:
+        if record.id == call_id and record.is_final:
+            done.set()
+
+    history.listeners.append(listener)
+    try:
+        current = history.get(call_id)
+        if current is None:
+            raise KeyError(call_id)
+        if not current.is_final:
+            async with asyncio.timeout(timeout):
+                await done.wait()
+    finally:
+        history.listeners.remove(listener)
+    record = history.get(call_id)
+    assert record is not None  # calls are never deleted
+    return record

@@ -269,24 +269,14 @@ async def _place_call(home: Path) -> str:
 async def _reported(history: Any, call_id: str) -> None:
     """Wait until the call's report has been stored (the simulator pushes it as the call
     ends)."""
-    done = asyncio.Event()
+    from dialer.history.store import final_record
 
-    def listener(record: Any) -> None:
-        if record.id == call_id and record.is_final:
-            done.set()
-
-    history.listeners.append(listener)
     try:
-        current = history.get(call_id)
-        if current is None or not current.is_final:
-            async with asyncio.timeout(CALL_TIMEOUT):
-                await done.wait()
+        await final_record(history, call_id, CALL_TIMEOUT)
     except TimeoutError:
         raise CheckFailed(
             f"the call's report did not reach the webhook receiver in {CALL_TIMEOUT:.0f} s"
         ) from None
-    finally:
-        history.listeners.remove(listener)
 
 
 def _check_call(home: Path, app: Any) -> str:

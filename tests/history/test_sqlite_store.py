@@ -26,6 +26,7 @@ from dialer.history import (
     sqlite_store,
 )
 from dialer.history.sqlite_store import MIGRATIONS, SCHEMA_VERSION, SqliteHistory, sort_value
+from dialer.history.store import final_record
 
 
 def call(id: str, **fields: object) -> CallRecord:
@@ -765,3 +766,18 @@ async def test_the_log_is_checkpointed_while_the_store_is_open(tmp_path: Path) -
         assert seen == 301
     finally:
         store.close()
+
+
+async def test_final_record_waits_for_the_outcome(store: SqliteHistory) -> None:
+    with pytest.raises(KeyError):
+        await final_record(store, "nobody", 1)
+    placed = await store.insert(call("w1", status=CallStatus.ACCEPTED))
+    with pytest.raises(TimeoutError):
+        await final_record(store, "w1", 0.05)  # still open
+    waiting = asyncio.ensure_future(final_record(store, "w1", 10))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    await store.amend(placed, status=CallStatus.BUSY)
+    assert (await waiting).status is CallStatus.BUSY
+    assert (await final_record(store, "w1", 0)).status is CallStatus.BUSY  # final already
+    assert store.listeners == []  # each wait took its listener away

@@ -25,6 +25,7 @@ from dialer.core.secrets import MemorySecretStore
 from dialer.core.service import CallService, StaticAccounts
 from dialer.history import CallOrigin, CallRecord, HistoryQuery
 from dialer.history.sqlite_store import SqliteHistory
+from dialer.history.store import final_record
 from dialer.simulator import Outcome, ProviderSimulator, SimulatorConfig
 from dialer.simulator.profile import demo_accounts, demo_secrets
 from dialer.webhooks import receiver as receiver_module
@@ -450,23 +451,7 @@ async def sim() -> AsyncIterator[ProviderSimulator]:
 
 async def wait_final(history: SqliteHistory, call_id: str) -> CallRecord:
     """The call once a report closed it (the listener hears every committed change)."""
-    done = asyncio.Event()
-
-    def listener(record: CallRecord) -> None:
-        if record.id == call_id and record.is_final:
-            done.set()
-
-    history.listeners.append(listener)
-    try:
-        current = history.get(call_id)
-        if current is None or not current.is_final:
-            async with asyncio.timeout(10):
-                await done.wait()
-    finally:
-        history.listeners.remove(listener)
-    record = history.get(call_id)
-    assert record is not None
-    return record
+    return await final_record(history, call_id, 10)
 
 
 async def test_simulated_calls_end_with_the_reported_outcome(
