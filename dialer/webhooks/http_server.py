@@ -429,7 +429,7 @@ class _Connection(asyncio.Protocol):
             response = await self._app.handle(request)
         except Exception:
             logger.exception("A webhook request could not be answered")
-            response = plain(500, "The receiver failed on this request.", close=True)
+            response = _FAILED
         self._busy = False
         keep_alive = (
             request.keep_alive

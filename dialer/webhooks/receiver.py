@@ -145,7 +145,7 @@ class WebhookReceiver:
             await thread.run(self._stop_here())
 
     async def _start_here(self) -> str:
-        # No access log: it would write the secret path to the log file.
+        # The server keeps no access log (it would write the secret path to the log file).
         server = HttpServer(self, max_body=MAX_BODY)
         try:
             await server.start(self.host, self.port)
