@@ -28,11 +28,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.table import Row
+from dialer.app.demo import demo_accounts, demo_secrets
+from dialer.app.service import CallService
 from dialer.core.accounts import ProviderKind
-from dialer.core.service import CallService
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.simulator import ProviderSimulator, SimulatorAddress, SimulatorConfig
-from dialer.simulator.profile import demo_accounts, demo_secrets
 
 CUSTOMER = "+91 88671 35000"
 P50_TARGET_MS, P99_TARGET_MS = 2.0, 10.0

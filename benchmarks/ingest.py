@@ -89,9 +89,8 @@ async def serve_bare_handler() -> Any:
 
 def bench_receiver(history: Any, *, serve_on: Any) -> Any:
     """The webhook receiver as the benchmarks run it: one C2C v2 account, no secrets."""
-    from dialer.core.accounts import Account, ProviderKind
+    from dialer.core.accounts import Account, ProviderKind, StaticAccounts
     from dialer.core.secrets import MemorySecretStore
-    from dialer.core.service import StaticAccounts
     from dialer.webhooks.receiver import WebhookReceiver
 
     account = Account(

@@ -21,8 +21,8 @@ OUT = Path(__file__).resolve().parent / "screenshot.png"
 async def render(out: Path) -> None:
     from PySide6.QtTest import QTest
 
+    from dialer.app.demo import open_demo_profile
     from dialer.core.paths import AppPaths
-    from dialer.simulator.profile import open_demo_profile
     from dialer.ui.main_window import MainWindow
 
     with tempfile.TemporaryDirectory() as home:

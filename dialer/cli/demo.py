@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from dialer.app.service import CallService
 from dialer.core.paths import AppPaths
-from dialer.core.service import CallService
 from dialer.history.sqlite_store import SqliteHistory
 
 DEMO_CUSTOMER = "+91 88671 35000"
@@ -18,8 +18,8 @@ RING_SECONDS, TALK_SECONDS = 1.0, 2.0  # slow enough to watch, quick enough to w
 
 
 async def run(paths: AppPaths) -> int:
+    from dialer.app.demo import demo_accounts, demo_secrets
     from dialer.simulator import ProviderSimulator, SimulatorConfig
-    from dialer.simulator.profile import demo_accounts, demo_secrets
 
     demo_paths = paths.demo_profile().ensure()
     async with ProviderSimulator(

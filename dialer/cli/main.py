@@ -266,9 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _call(args: argparse.Namespace, paths: Any) -> int:
+    from dialer.app.service import CallService
     from dialer.core.accounts import AccountStore
     from dialer.core.secrets import KeyringSecretStore
-    from dialer.core.service import CallService
     from dialer.history import HistoryQuery
     from dialer.history.sqlite_store import SqliteHistory
 

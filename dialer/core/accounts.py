@@ -10,7 +10,7 @@ import ipaddress
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from dialer.core.errors import ConfigError, InvalidInput
@@ -66,6 +66,54 @@ class Account:
     def webhook_secret_key(self) -> str:
         """The keyring user name of the secret a C2C v2 webhook must present, if set."""
         return f"account:{self.name}:webhook"
+
+
+class AccountSource(Protocol):
+    """Where accounts come from: the TOML file (AccountStore) or memory (demo, tests)."""
+
+    def get(self, name: str | None = None) -> Account: ...
+    def list(self) -> list[Account]: ...
+    def add(self, account: Account, *, make_default: bool = False) -> None: ...
+    def update(self, account: Account) -> None: ...
+    def remove(self, name: str) -> Account: ...
+
+
+class StaticAccounts:
+    """Accounts held in memory (the demo profile, tests)."""
+
+    def __init__(self, accounts: list[Account], default: str | None = None):
+        self._accounts = {a.name: a for a in accounts}
+        self._default = default or (accounts[0].name if accounts else None)
+
+    def get(self, name: str | None = None) -> Account:
+        key = name or self._default
+        if key is None or key not in self._accounts:
+            raise ConfigError(f"No account named '{name}'" if name else "No account configured")
+        return self._accounts[key]
+
+    def list(self) -> list[Account]:
+        return list(self._accounts.values())
+
+    def add(self, account: Account, *, make_default: bool = False) -> None:
+        if account.name in self._accounts:
+            raise ConfigError(f"An account named '{account.name}' already exists")
+        self._accounts[account.name] = account
+        if make_default or self._default is None:
+            self._default = account.name
+
+    def update(self, account: Account) -> None:
+        if account.name not in self._accounts:
+            raise ConfigError(f"No account named '{account.name}'")
+        self._accounts[account.name] = account
+
+    def remove(self, name: str) -> Account:
+        try:
+            account = self._accounts.pop(name)
+        except KeyError:
+            raise ConfigError(f"No account named '{name}'") from None
+        if self._default == name:
+            self._default = next(iter(self._accounts), None)
+        return account
 
 
 def is_loopback_host(host: str) -> bool:
@@ -209,8 +257,10 @@ class AccountStore:
 
 __all__ = [
     "Account",
+    "AccountSource",
     "AccountStore",
     "ProviderKind",
+    "StaticAccounts",
     "check_base_url",
     "is_loopback_host",
 ]

@@ -46,9 +46,9 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from dialer.core.accounts import Account, ProviderKind
+from dialer.core.accounts import Account, AccountSource, ProviderKind
 from dialer.core.calls import CallStatus
 from dialer.core.errors import CallRejected, ConfigError, DialerError
 from dialer.history.provider_reports import (
@@ -68,10 +68,19 @@ from dialer.history.records import (
 )
 
 if TYPE_CHECKING:
-    from dialer.core.service import CallService
     from dialer.history.store import HistoryStore, PageKey
+    from dialer.providers.base import Provider
     from dialer.providers.click2call_v1 import V1Report
     from dialer.providers.kazoo import KazooProvider
+
+
+class ProviderSource(Protocol):
+    """Where the tracker gets accounts and their providers (the app's CallService)."""
+
+    accounts: AccountSource
+
+    async def provider_for(self, account: Account) -> Provider: ...
+
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +179,7 @@ class CallTracker:
     def __init__(
         self,
         history: HistoryStore,
-        service: CallService,
+        service: ProviderSource,
         *,
         max_concurrent: int = 8,
         timings: TrackingTimings | None = None,

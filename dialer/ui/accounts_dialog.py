@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from dialer.app.profile import Profile
 from dialer.core.accounts import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
@@ -48,7 +49,6 @@ from dialer.core.accounts import (
 )
 from dialer.core.errors import ConfigError, DialerError, InvalidInput
 from dialer.core.numbers import NumberFormat, parse_contact, validate_region
-from dialer.core.profile import Profile
 from dialer.core.redact import register_secret, scrub
 from dialer.core.secrets import delete_secret, get_secret, set_secret
 from dialer.ui.dialogs import (

@@ -110,17 +110,17 @@ async def main(
     paths: AppPaths | None = None,
     instance: SingleInstance | None = None,
 ) -> int:
+    from dialer.app.profile import open_user_profile
     from dialer.core.desktop_settings import load_desktop_settings
     from dialer.core.errors import DialerError
     from dialer.core.logs import setup_logging
-    from dialer.core.profile import open_user_profile
     from dialer.ui.desktop import DesktopIntegration
     from dialer.ui.main_window import MainWindow
 
     paths = paths or AppPaths.default()
     setup_logging(paths.log_dir)
     if demo:
-        from dialer.simulator.profile import open_demo_profile
+        from dialer.app.demo import open_demo_profile
 
         profile = await open_demo_profile(paths)
     else:

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dialer.app.profile import Profile
 from dialer.core.contacts import (
     DEFAULT_LABEL,
     Contact,
@@ -60,7 +61,6 @@ from dialer.core.contacts import (
 )
 from dialer.core.errors import DialerError, InvalidNumber
 from dialer.core.numbers import PhoneNumber, parse_number, region_name
-from dialer.core.profile import Profile
 from dialer.ui.contacts_model import display_number
 from dialer.ui.dialogs import confirm, run_dialog
 from dialer.ui.theme import show_level

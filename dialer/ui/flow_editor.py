@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dialer.app.profile import Profile
 from dialer.core.accounts import Account, ProviderKind
 from dialer.core.contacts import Contact
 from dialer.core.errors import DialerError, InvalidInput
@@ -67,7 +68,6 @@ from dialer.core.flows import (
     render_prompt,
     resolve_variables,
 )
-from dialer.core.profile import Profile
 from dialer.providers import provider_class
 from dialer.ui.dialogs import confirm, run_dialog
 from dialer.ui.tasks import TaskManager

@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dialer.app.profile import Profile
 from dialer.core.contacts import Contact
 from dialer.core.errors import InvalidInput
 from dialer.core.flows import resolve_variables
 from dialer.core.links import dial_text
 from dialer.core.numbers import SipAddress, parse_contact
-from dialer.core.profile import Profile
 from dialer.history import CallRecord
 from dialer.history.dispositions import DispositionList
 from dialer.providers.base import Bridge, BridgeKind

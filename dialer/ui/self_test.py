@@ -2,7 +2,7 @@
 
 It starts Qt (offscreen unless ``QT_QPA_PLATFORM`` says otherwise) and shows a window with
 the app's icon, finds the OS keyring backend, builds the TLS context the providers use, and
-places one real call through :class:`~dialer.core.service.CallService` on the built-in
+places one real call through :class:`~dialer.app.service.CallService` on the built-in
 provider simulator over loopback, on the same Qt-driven asyncio loop the window runs, whose
 report comes back through the webhook receiver.
 
@@ -224,12 +224,12 @@ def _check_tls() -> str:
 
 
 async def _place_call(home: Path) -> str:
+    from dialer.app.demo import demo_accounts, demo_secrets
+    from dialer.app.service import CallService
     from dialer.core.accounts import ProviderKind
     from dialer.core.calls import CallStatus
-    from dialer.core.service import CallService
     from dialer.history.sqlite_store import SqliteHistory
     from dialer.simulator.model import SimulatorConfig
-    from dialer.simulator.profile import demo_accounts, demo_secrets
     from dialer.simulator.server import ProviderSimulator
     from dialer.webhooks.receiver import WebhookReceiver
     from dialer.webhooks.settings import new_path_token

@@ -50,11 +50,10 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
-from dialer.core.accounts import Account, ProviderKind
+from dialer.core.accounts import Account, AccountSource, ProviderKind
 from dialer.core.errors import ConfigError, DialerError
 from dialer.core.redact import register_secret
 from dialer.core.secrets import SecretStore, get_secret
-from dialer.core.service import AccountSource
 from dialer.core.threads import LoopThread
 from dialer.history.store import HistoryStore
 from dialer.webhooks.callback import (

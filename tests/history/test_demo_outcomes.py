@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from dialer.app.demo import open_demo_profile
 from dialer.core.accounts import ProviderKind
 from dialer.core.calls import CallStatus
 from dialer.core.paths import AppPaths
-from dialer.simulator.profile import open_demo_profile
 
 
 @pytest.fixture

@@ -15,10 +15,11 @@ from typing import Any, TypeVar
 import pytest
 from aiohttp import web
 
-from dialer.core.accounts import Account, ProviderKind
+from dialer.app.demo import demo_secrets
+from dialer.app.service import CallService
+from dialer.core.accounts import Account, ProviderKind, StaticAccounts
 from dialer.core.calls import CallStatus
 from dialer.core.secrets import MemorySecretStore
-from dialer.core.service import CallService, StaticAccounts
 from dialer.history import CallOrigin, CallRecord, HistoryQuery
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.history.tracking import (
@@ -28,7 +29,6 @@ from dialer.history.tracking import (
     TrackingTimings,
 )
 from dialer.simulator import Fault, Outcome, ProviderSimulator, SimulatorConfig
-from dialer.simulator.profile import demo_secrets
 from tests.providers.conftest import sim_account
 
 V1 = ProviderKind.CLICK2CALL_V1

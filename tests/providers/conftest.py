@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from dialer.core.accounts import Account, ProviderKind
+from dialer.app.demo import demo_accounts, demo_secrets
+from dialer.app.service import CallService
+from dialer.core.accounts import Account, ProviderKind, StaticAccounts
 from dialer.core.secrets import MemorySecretStore
-from dialer.core.service import CallService, StaticAccounts
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.simulator import ProviderSimulator, SimulatorConfig
-from dialer.simulator.profile import demo_accounts, demo_secrets
 
 ALL_KINDS = list(ProviderKind)
 

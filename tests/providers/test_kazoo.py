@@ -18,7 +18,7 @@ BASE = f"/v2/accounts/{ACCOUNT}/clicktocall"
 
 
 async def provider_of(service: object) -> KazooProvider:
-    from dialer.core.service import CallService
+    from dialer.app.service import CallService
 
     assert isinstance(service, CallService)
     provider = await service.provider_for(service.accounts.get())

@@ -80,8 +80,8 @@ def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[
 
 @pytest.fixture
 async def demo_profile(qapp: Any, dialer_home: Path) -> AsyncIterator[Any]:
+    from dialer.app.demo import open_demo_profile
     from dialer.core.paths import AppPaths
-    from dialer.simulator.profile import open_demo_profile
 
     profile = await open_demo_profile(AppPaths.default(), ring_seconds=0.05, talk_seconds=0.05)
     yield profile

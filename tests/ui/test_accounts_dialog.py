@@ -19,13 +19,12 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBox, QWidget
 from shiboken6 import isValid
 
-from dialer.core.accounts import Account, AccountStore, ProviderKind
+from dialer.app.profile import Profile, open_user_profile
+from dialer.core.accounts import Account, AccountStore, ProviderKind, StaticAccounts
 from dialer.core.flows import demo_flows
 from dialer.core.numbers import NumberFormat
 from dialer.core.paths import AppPaths
-from dialer.core.profile import Profile, open_user_profile
 from dialer.core.secrets import NO_KEYRING_HELP, KeyringSecretStore, MemorySecretStore
-from dialer.core.service import StaticAccounts
 from dialer.simulator import Fault
 from dialer.ui.accounts_dialog import (
     DEMO_NOTE,

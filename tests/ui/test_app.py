@@ -44,9 +44,9 @@ async def test_main_owns_shutdown(dialer_home: Path, qapp: Any) -> None:
 
 
 async def test_no_keyring_explains_and_the_app_still_runs(dialer_home: Path, qapp: Any) -> None:
+    from dialer.app.profile import open_user_profile
     from dialer.core.accounts import Account, AccountStore, ProviderKind
     from dialer.core.paths import AppPaths
-    from dialer.core.profile import open_user_profile
     from dialer.ui.main_window import MainWindow
 
     paths = AppPaths.default().ensure()

@@ -22,11 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dialer.core.accounts import ProviderKind
+from dialer.core.accounts import ProviderKind, StaticAccounts
 from dialer.core.contacts import Contact
 from dialer.core.errors import ConfigError
 from dialer.core.flows import FlowStore, MissingVariables, VariableBinding, resolve_variables
-from dialer.core.service import StaticAccounts
 from dialer.ui.flow_editor import FlowEditorDialog, VariablesModel, edit_flows
 from tests.ui.conftest import until
 

@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from dialer.core.accounts import Account, ProviderKind
+from dialer.core.accounts import Account, ProviderKind, StaticAccounts
 from dialer.core.secrets import MemorySecretStore
-from dialer.core.service import StaticAccounts
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.webhooks.receiver import WebhookReceiver
 

@@ -18,16 +18,16 @@ import aiohttp
 import httpx
 import pytest
 
-from dialer.core.accounts import ProviderKind
+from dialer.app.demo import demo_accounts, demo_secrets
+from dialer.app.service import CallService
+from dialer.core.accounts import ProviderKind, StaticAccounts
 from dialer.core.calls import CallStatus
 from dialer.core.errors import ConfigError, SecretStoreError
 from dialer.core.secrets import MemorySecretStore
-from dialer.core.service import CallService, StaticAccounts
 from dialer.history import CallOrigin, CallRecord, HistoryQuery
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.history.store import final_record
 from dialer.simulator import Outcome, ProviderSimulator, SimulatorConfig
-from dialer.simulator.profile import demo_accounts, demo_secrets
 from dialer.webhooks import receiver as receiver_module
 from dialer.webhooks.receiver import MAX_BODY, WebhookReceiver
 from tests.simulator.conftest import eventually

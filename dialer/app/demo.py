@@ -11,12 +11,12 @@ import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
-from dialer.core.accounts import Account, ProviderKind
+from dialer.app.profile import Profile
+from dialer.app.service import CallService
+from dialer.core.accounts import Account, ProviderKind, StaticAccounts
 from dialer.core.calls import CallStatus
 from dialer.core.paths import AppPaths
-from dialer.core.profile import Profile
 from dialer.core.secrets import MemorySecretStore
-from dialer.core.service import CallService, StaticAccounts
 from dialer.history import CallRecord
 from dialer.history.tracking import TrackingTimings
 from dialer.simulator.model import SimulatorConfig
@@ -93,9 +93,9 @@ async def open_demo_profile(
 ) -> Profile:
     """The demo: an in-process simulator, one account per provider with in-memory secrets,
     sample contacts and flows, all in a data folder of its own (never the user's)."""
+    from dialer.app.profile import assemble
     from dialer.core.contacts import demo_contacts
     from dialer.core.flows import demo_flows
-    from dialer.core.profile import assemble
     from dialer.simulator.server import ProviderSimulator
 
     sim = ProviderSimulator(SimulatorConfig(ring_seconds=ring_seconds, talk_seconds=talk_seconds))

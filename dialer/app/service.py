@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from dialer.core.accounts import Account
+from dialer.core.accounts import Account, AccountSource
 from dialer.core.calls import CallRequest, CallStatus, Flow
 from dialer.core.errors import ConfigError, DialerError, InvalidInput
 from dialer.core.numbers import Contact, parse_contact
@@ -26,54 +26,6 @@ if TYPE_CHECKING:
     from dialer.providers.base import Provider
 
 _BRIDGE_SEPARATORS = re.compile(r"[\s\-.()]")
-
-
-class AccountSource(Protocol):
-    """Where accounts come from: the TOML file (AccountStore) or memory (demo, tests)."""
-
-    def get(self, name: str | None = None) -> Account: ...
-    def list(self) -> list[Account]: ...
-    def add(self, account: Account, *, make_default: bool = False) -> None: ...
-    def update(self, account: Account) -> None: ...
-    def remove(self, name: str) -> Account: ...
-
-
-class StaticAccounts:
-    """Accounts held in memory (the demo profile, tests)."""
-
-    def __init__(self, accounts: list[Account], default: str | None = None):
-        self._accounts = {a.name: a for a in accounts}
-        self._default = default or (accounts[0].name if accounts else None)
-
-    def get(self, name: str | None = None) -> Account:
-        key = name or self._default
-        if key is None or key not in self._accounts:
-            raise ConfigError(f"No account named '{name}'" if name else "No account configured")
-        return self._accounts[key]
-
-    def list(self) -> list[Account]:
-        return list(self._accounts.values())
-
-    def add(self, account: Account, *, make_default: bool = False) -> None:
-        if account.name in self._accounts:
-            raise ConfigError(f"An account named '{account.name}' already exists")
-        self._accounts[account.name] = account
-        if make_default or self._default is None:
-            self._default = account.name
-
-    def update(self, account: Account) -> None:
-        if account.name not in self._accounts:
-            raise ConfigError(f"No account named '{account.name}'")
-        self._accounts[account.name] = account
-
-    def remove(self, name: str) -> Account:
-        try:
-            account = self._accounts.pop(name)
-        except KeyError:
-            raise ConfigError(f"No account named '{name}'") from None
-        if self._default == name:
-            self._default = next(iter(self._accounts), None)
-        return account
 
 
 class CallService:

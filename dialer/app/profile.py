@@ -12,12 +12,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialer.app.service import CallService
+from dialer.core.accounts import AccountSource
 from dialer.core.contacts import ContactStore
 from dialer.core.errors import DialerError
 from dialer.core.flows import FlowStore
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import KeyringSecretStore, SecretStore
-from dialer.core.service import AccountSource, CallService
 from dialer.history.sqlite_store import SqliteHistory
 
 logger = logging.getLogger(__name__)
