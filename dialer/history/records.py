@@ -16,6 +16,9 @@ from typing import Any
 
 from dialer.core.calls import CallStatus
 
+# Parsed reports are a core type (providers build them); the history re-exports it.
+from dialer.core.reports import ProviderReport as ProviderReport  # noqa: PLC0414 (re-export)
+
 # Where a call's life ends. A call in any other status is still open: a tracker may yet
 # learn its outcome, and a report that arrives is matched against it.
 FINAL_STATUSES = frozenset(
@@ -132,39 +135,6 @@ class StoredReport:
     received_at: float
     source: str  # "webhook" or "poll"
     body: str
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderReport:
-    """What one provider report says about one call, parsed; ``body`` is the report as
-    received (kept verbatim in the history, unknown fields included).
-
-    Matching (see :meth:`HistoryStore.ingest`) tries ``call_id`` (our own reference, echoed
-    back as C2C v2 ``mid`` or v1 ``uniqueid``), then ``provider_ref``, then the bridge and the
-    two legs' numbers against the newest open call of the same provider.
-    """
-
-    provider: str  # a ProviderKind value
-    source: str  # "webhook" or "poll"
-    body: str
-    status: CallStatus
-    account: str | None = None
-    call_id: str | None = None
-    provider_ref: str | None = None
-    bridge: str | None = None
-    agent: str | None = None  # the first leg as reported ("from")
-    customer: str | None = None  # the second leg as reported ("to"), or a flow ("flow:220")
-    answered: bool | None = None
-    started_at: float | None = None
-    ended_at: float | None = None
-    reported_at: float | None = None
-    agent_seconds: int | None = None
-    talk_seconds: int | None = None
-    billed_seconds: int | None = None
-    charge: float | None = None
-    recording_url: str | None = None
-    hangup_by: str | None = None
-    cause: str = ""
 
 
 class SortKey(StrEnum):

@@ -42,21 +42,15 @@ import contextlib
 import heapq
 import itertools
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from dialer.core.accounts import Account, AccountSource, ProviderKind
+from dialer.core.accounts import Account, AccountSource
 from dialer.core.calls import CallStatus
 from dialer.core.errors import CallRejected, ConfigError, DialerError
-from dialer.history.provider_reports import (
-    ReportParseError,
-    kazoo_history_report,
-    kazoo_item_time,
-    v1_report,
-)
+from dialer.core.reports import ReportParseError
 from dialer.history.records import (
     FINAL_STATUSES,
     CallOrigin,
@@ -66,12 +60,19 @@ from dialer.history.records import (
     SortKey,
     digits_of,
 )
+from dialer.providers import provider_spec
+from dialer.providers.spec import (
+    HistoryReports,
+    NoReports,
+    PolledRead,
+    PolledReports,
+    Reporting,
+    WebhookReports,
+)
 
 if TYPE_CHECKING:
     from dialer.history.store import HistoryStore, PageKey
     from dialer.providers.base import Provider
-    from dialer.providers.click2call_v1 import V1Report
-    from dialer.providers.kazoo import KazooProvider
 
 
 class ProviderSource(Protocol):
@@ -91,16 +92,6 @@ _SOURCE = "app"
 
 _OPEN = tuple(status for status in CallStatus if status not in FINAL_STATUSES)
 _SCAN_PAGE = 500
-
-_CLICKTOCALL_IN_URL = re.compile(r"/clicktocall/([^/?#]+)/connect")
-
-DIGIDONAR_NO_REPORT = (
-    "DigiDonar does not report call outcomes: whether this call was answered is not known"
-)
-NO_WEBHOOK = (
-    "No outcome will arrive: the account has no webhook_id. Set one and register the "
-    "webhook receiver's URL in the provider's panel to get call reports"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +129,10 @@ class _Job:
     interval: float = 0.0  # the current backoff; 0 before the first wait
     running: bool = False
     hurry: bool = False  # asked to run soon while it was running
-    last_row: V1Report | None = None  # v1: what the previous read returned
+    last_read: PolledRead | None = None  # polled: what the previous read returned
     failing: bool = False  # the last read failed (logged once, not on every retry)
 
-    def failed(self, what: str, error: DialerError) -> None:
+    def failed(self, what: str, error: Exception) -> None:
         level = logging.DEBUG if self.failing else logging.WARNING
         self.failing = True
         logger.log(level, "%s: %s (retrying with backoff)", what, error)
@@ -160,14 +151,17 @@ class _Job:
 
 
 @dataclass(eq=False)
-class _KazooWatch:
+class _HistoryWatch:
+    """One account whose outcomes come from a per-bridge history (Kazoo's clicktocalls)."""
+
     account: str
+    reports: HistoryReports
     job: _Job
     known: set[str] = field(default_factory=set)  # open calls of the account being matched
     seen: dict[str, float] = field(default_factory=dict)  # item body -> when first ingested
     swept_to: float | None = None  # the history up to here was read for every clicktocall
     next_sweep: float = 0.0  # wall time
-    extensions: dict[str, str] = field(default_factory=dict)  # clicktocall id -> extension
+    agents: dict[str, str] = field(default_factory=dict)  # source id -> the agent's number
 
 
 class CallTracker:
@@ -192,7 +186,7 @@ class CallTracker:
         self.timings = timings or TrackingTimings()
         self._slots = asyncio.Semaphore(max_concurrent)
         self._jobs: dict[str, _Job] = {}
-        self._kazoo: dict[str, _KazooWatch] = {}
+        self._histories: dict[str, _HistoryWatch] = {}
         self._heap: list[tuple[float, int, _Job]] = []
         self._order = itertools.count()
         self._wake = asyncio.Event()
@@ -233,7 +227,7 @@ class CallTracker:
     def is_tracking(self, call_id: str) -> bool:
         """Whether the tracker is currently looking for this call's outcome."""
         return f"call:{call_id}" in self._jobs or any(
-            call_id in watch.known for watch in self._kazoo.values()
+            call_id in watch.known for watch in self._histories.values()
         )
 
     def rescan(self) -> None:
@@ -254,7 +248,7 @@ class CallTracker:
         self._scanned_to = started
         for record in open_calls:
             self._consider(record)
-        self._watch_kazoo_accounts()
+        self._watch_history_accounts()
 
     async def _rescan_recent(self) -> None:
         """Open calls created since the last scan, a page at a time: calls another process
@@ -280,18 +274,19 @@ class CallTracker:
             else:
                 self._consider(placing)
         self._scanned_to = started
-        self._watch_kazoo_accounts()
+        self._watch_history_accounts()
 
-    def _watch_kazoo_accounts(self) -> None:
+    def _watch_history_accounts(self) -> None:
         if self.timings.kazoo_sweep_interval is not None and not self._closed:
             try:
                 accounts = self.service.accounts.list()
             except ConfigError as exc:
-                logger.warning("Cannot read the accounts to sweep Kazoo history: %s", exc)
+                logger.warning("Cannot read the accounts to sweep their history: %s", exc)
                 return
             for account in accounts:
-                if account.provider is ProviderKind.KAZOO:
-                    self._kazoo_watch(account.name)
+                reports = _reporting(account.provider)
+                if isinstance(reports, HistoryReports):
+                    self._history_watch(account.name, reports)
 
     # -- the queue ----------------------------------------------------------------------
 
@@ -407,8 +402,9 @@ class CallTracker:
             self._placing.add(record.id)  # looked at again by the rescans
             return  # the service is still waiting for the provider's answer
         self._placing.discard(record.id)
-        if record.provider == ProviderKind.KAZOO:
-            watch = self._kazoo_watch(record.account, self.timings.first_poll)
+        reports = _reporting(record.provider)
+        if isinstance(reports, HistoryReports):
+            watch = self._history_watch(record.account, reports, self.timings.first_poll)
             if record.id not in watch.known:
                 watch.known.add(record.id)
                 watch.job.interval = 0.0
@@ -417,15 +413,18 @@ class CallTracker:
         key = f"call:{record.id}"
         if key in self._jobs:
             return
-        first = self.timings.first_poll if record.provider == ProviderKind.CLICK2CALL_V1 else 0.0
+        waits = isinstance(reports, PolledReports) and reports.first_read_waits
+        first = self.timings.first_poll if waits else 0.0
         self._add(_Job(key, lambda job: self._track_call(job, record.id)), first)
 
-    def _kazoo_watch(self, account: str, delay: float = 0.0) -> _KazooWatch:
-        watch = self._kazoo.get(account)
+    def _history_watch(
+        self, account: str, reports: HistoryReports, delay: float = 0.0
+    ) -> _HistoryWatch:
+        watch = self._histories.get(account)
         if watch is None:
-            job = _Job(f"kazoo:{account}", lambda job: self._poll_kazoo(account))
-            watch = _KazooWatch(account, job)
-            self._kazoo[account] = watch
+            job = _Job(f"history:{account}", lambda job: self._poll_history(account))
+            watch = _HistoryWatch(account, reports, job)
+            self._histories[account] = watch
         if self._jobs.get(watch.job.key) is not watch.job:
             watch.job.interval = 0.0
             self._add(watch.job, delay)
@@ -473,14 +472,15 @@ class CallTracker:
         if str(account.provider) != record.provider:
             await self._conclude(call_id, CallStatus.NO_REPORT, _moved(account))
             return None
-        if account.provider is ProviderKind.CLICK2CALL_V1:
-            return await self._poll_v1(job, record, account)
-        if account.provider is ProviderKind.DIGIDONAR:
-            await self._conclude(call_id, CallStatus.NO_REPORT, DIGIDONAR_NO_REPORT)
+        reports = _reporting(account.provider)
+        if isinstance(reports, PolledReports):
+            return await self._poll(job, record, account, reports)
+        if isinstance(reports, NoReports):
+            await self._conclude(call_id, CallStatus.NO_REPORT, reports.sentence)
             return None
-        if account.provider is ProviderKind.C2C_V2:
-            if not account.option("webhook_id"):
-                await self._conclude(call_id, CallStatus.NO_REPORT, NO_WEBHOOK)
+        if isinstance(reports, WebhookReports):
+            if reports.option and not account.option(reports.option):
+                await self._conclude(call_id, CallStatus.NO_REPORT, reports.missing)
                 return None
             remaining = record.created_at + self.timings.webhook_deadline - time.time()
             if remaining > 0:
@@ -492,38 +492,36 @@ class CallTracker:
                 "that the webhook receiver is reachable from the provider",
             )
             return None
-        return None  # Kazoo calls are watched per account
+        if reports is None:
+            await self._conclude(call_id, CallStatus.NO_REPORT, _unknown(record.provider))
+        return None  # calls read from a history are watched per account
 
-    async def _poll_v1(self, job: _Job, record: CallRecord, account: Account) -> float | None:
-        from dialer.providers.click2call_v1 import Click2CallV1Provider
-
+    async def _poll(
+        self, job: _Job, record: CallRecord, account: Account, reports: PolledReports
+    ) -> float | None:
         timings = self.timings
         failure = ""
-        row: V1Report | None = None
+        read: PolledRead | None = None
         stable = False
         try:
             provider = await self.service.provider_for(account)
-            assert isinstance(provider, Click2CallV1Provider)
-            if record.provider_ref:
-                row = await provider.report(call_id=record.provider_ref)
-            else:  # the call was interrupted before the provider's id was stored
-                row = await provider.report(unique_id=record.id)
-        except DialerError as exc:
+            read = await reports.read(provider, record)
+        except (DialerError, ReportParseError) as exc:
             failure = str(exc)
-            job.failed(f"Click2Call v1 report for call {record.id}", exc)
+            job.failed(f"{_label(record.provider)} report for call {record.id}", exc)
         else:
             job.succeeded()
-            previous, job.last_row = job.last_row, row
-            stable = row is not None and previous is not None and _same_row(previous, row)
+            previous, job.last_read = job.last_read, read
+            stable = read is not None and previous is not None and previous.key == read.key
         age = time.time() - record.created_at
-        settle = self._v1_zero_settle(record)
-        if row is not None and stable and (_nonzero(row) or age >= settle):
-            await self._ingest_v1(record, row)
+        settle = self._settle_age(record, reports)
+        if read is not None and stable and (read.conclusive or age >= settle):
+            await self.history.ingest(read.report)
             return None
         if age >= timings.v1_deadline:
-            last = row or job.last_row
+            last = read or job.last_read
             if last is not None:  # the best the provider said, though it kept changing
-                await self._ingest_v1(record, last)
+                await self.history.ingest(last.report)
                 return None
             message = f"No report from the provider within {_minutes(timings.v1_deadline)}"
             if failure:
@@ -531,64 +529,46 @@ class CallTracker:
             await self._conclude(record.id, CallStatus.NO_REPORT, message)
             return None
         left = timings.v1_deadline - age
-        if row is not None and not stable:
+        if read is not None and not stable:
             return min(timings.confirm_delay, left)
         wait = job.next_interval(timings)
-        if row is not None:  # a stable zero row, waiting until the call cannot be running
+        if read is not None:  # a stable inconclusive read, waiting until the call cannot run
             wait = min(wait, max(settle - age, 0.0))
         return min(wait, left)
 
-    def _v1_zero_settle(self, record: CallRecord) -> float:
-        fields = record.request.get("fields")
-        cap = fields.get("duration") if isinstance(fields, Mapping) else None
-        try:
-            limit = float(cap) if cap is not None else None
-        except (TypeError, ValueError):
-            limit = None
+    def _settle_age(self, record: CallRecord, reports: PolledReports) -> float:
+        """How old a call must be before an inconclusive read is taken as its outcome."""
         settle = self.timings.v1_zero_settle
-        if limit is not None and limit > 0:
-            settle = min(settle, limit + self.timings.v1_ring_allowance)
+        longest = reports.longest_call(record)
+        if longest is not None:
+            settle = min(settle, longest + self.timings.v1_ring_allowance)
         return settle
 
-    async def _ingest_v1(self, record: CallRecord, row: V1Report) -> None:
-        try:
-            report = v1_report(
-                row,
-                account=record.account,
-                call_id=record.id,
-                provider_ref=record.provider_ref,
-                reported_at=time.time(),
-            )
-        except ReportParseError as exc:
-            logger.warning("Click2Call v1 report for call %s: %s", record.id, exc)
-            return
-        await self.history.ingest(report)
+    # -- accounts read from a history (Kazoo) ----------------------------------------------
 
-    # -- Kazoo accounts ------------------------------------------------------------------
-
-    async def _poll_kazoo(self, name: str) -> float | None:
-        from dialer.providers.kazoo import KazooProvider as Kazoo
-
-        watch = self._kazoo[name]
+    async def _poll_history(self, name: str) -> float | None:
+        watch = self._histories[name]
         job = watch.job
         timings = self.timings
         now = time.time()
         open_calls = [
             record
-            for record in self.history.open_calls(provider=str(ProviderKind.KAZOO))
-            if record.account == name and record.origin is CallOrigin.APP
+            for record in self.history.open_calls()
+            if record.account == name
+            and record.origin is CallOrigin.APP
+            and _reporting(record.provider) is watch.reports
         ]
         watch.known = {record.id for record in open_calls}
         try:
             account = self._account(name)
         except ConfigError as exc:
-            logger.warning("Tracking Kazoo account %s: %s", name, exc)
+            logger.warning("Tracking account %s: %s", name, exc)
             return job.next_interval(timings)
-        if account is None or account.provider is not ProviderKind.KAZOO:
+        if account is None or _reporting(account.provider) is not watch.reports:
             for record in open_calls:
                 note = _gone(name) if account is None else _moved(account)
                 await self._conclude(record.id, CallStatus.NO_REPORT, note)
-            del self._kazoo[name]
+            del self._histories[name]
             return None
         sweep_every = timings.kazoo_sweep_interval
         sweeping = sweep_every is not None and now >= watch.next_sweep
@@ -596,25 +576,24 @@ class CallTracker:
             return None if sweep_every is None else max(watch.next_sweep - now, 0.0)
         try:
             provider = await self.service.provider_for(account)
-            assert isinstance(provider, Kazoo)
-            items = await self._read_kazoo_history(watch, provider, open_calls, sweeping, now)
+            items = await self._read_history(watch, provider, open_calls, sweeping, now)
         except DialerError as exc:
-            job.failed(f"Kazoo history for account {name}", exc)
+            job.failed(f"{_label(account.provider)} history for account {name}", exc)
             if sweeping and sweep_every is not None:
                 watch.next_sweep = now + sweep_every  # a failed sweep waits for the next one
-            still_open = await self._expire_kazoo(open_calls, set(), now)
+            still_open = await self._expire_history(account, open_calls, set(), now)
             watch.known = {record.id for record in still_open}
             if still_open or sweep_every is None:
                 return job.next_interval(timings)
             return max(watch.next_sweep - now, 0.0)
         job.succeeded()
-        matched = _match_kazoo(open_calls, items, timings.kazoo_match_window)
-        await self._ingest_kazoo(watch, matched, now)
+        matched = _match_history(watch.reports, open_calls, items, timings.kazoo_match_window)
+        await self._ingest_history(watch, matched, now)
         if sweeping and sweep_every is not None:
             watch.swept_to = now
             watch.next_sweep = now + sweep_every
         done = {record.id for record, _, _ in matched if record is not None}
-        still_open = await self._expire_kazoo(open_calls, done, now)
+        still_open = await self._expire_history(account, open_calls, done, now)
         forget = now - (timings.kazoo_lookback + timings.kazoo_deadline + 2 * HOUR)
         watch.seen = {body: at for body, at in watch.seen.items() if at >= forget}
         watch.known = {record.id for record in still_open}
@@ -623,25 +602,25 @@ class CallTracker:
         job.interval = 0.0
         return None if sweep_every is None else max(watch.next_sweep - now, 0.0)
 
-    async def _ingest_kazoo(
+    async def _ingest_history(
         self,
-        watch: _KazooWatch,
+        watch: _HistoryWatch,
         matched: list[tuple[CallRecord | None, str, Mapping[str, Any]]],
         now: float,
     ) -> None:
         """Ingest every item not ingested before: with its call, or as a call from outside."""
         reports: list[ProviderReport] = []
-        for record, c2c_id, item in matched:
+        for record, source, item in matched:
             try:
-                report = kazoo_history_report(
+                report = watch.reports.parse(
                     item,
                     account=watch.account,
-                    clicktocall_id=c2c_id,
-                    extension=watch.extensions.get(c2c_id),
+                    source=source,
+                    agent=watch.agents.get(source),
                     call_id=record.id if record is not None else None,
                 )
             except ReportParseError as exc:
-                logger.warning("Kazoo history of clicktocall %s: %s", c2c_id, exc)
+                logger.warning("History %s of account %s: %s", source, watch.account, exc)
                 continue
             if report.body not in watch.seen:
                 reports.append(report)
@@ -652,42 +631,41 @@ class CallTracker:
             for report in batch:
                 watch.seen[report.body] = now
 
-    async def _read_kazoo_history(
+    async def _read_history(
         self,
-        watch: _KazooWatch,
-        provider: KazooProvider,
+        watch: _HistoryWatch,
+        provider: Provider,
         open_calls: list[CallRecord],
         sweeping: bool,
         now: float,
     ) -> list[tuple[str, Mapping[str, Any]]]:
-        """The history items of the clicktocalls to read, each with its clicktocall id."""
+        """The items of the histories to read, each with its source's id."""
+        reports = watch.reports
         window = self.timings.kazoo_match_window
-        clicktocalls = {c2c for c2c in map(_clicktocall_of, open_calls) if c2c is not None}
-        if sweeping or any(_clicktocall_of(record) is None for record in open_calls):
-            for item in await provider.list_clicktocalls():
-                c2c_id = str(item.get("id") or "")
-                if c2c_id:
-                    clicktocalls.add(c2c_id)
-                    if item.get("extension"):
-                        watch.extensions[c2c_id] = str(item["extension"])
+        sources = {source for source in map(reports.source_of, open_calls) if source}
+        if sweeping or any(reports.source_of(record) is None for record in open_calls):
+            for source, agent in await reports.sources(provider):
+                sources.add(source)
+                if agent:
+                    watch.agents[source] = agent
         starts = [record.created_at - window for record in open_calls]
         if sweeping:
             swept_to = watch.swept_to or now - self.timings.kazoo_lookback
             starts.append(swept_to - window)
         since = min(starts)
         items: list[tuple[str, Mapping[str, Any]]] = []
-        for c2c_id in sorted(clicktocalls):
+        for source in sorted(sources):
             try:
-                history = await provider.history(c2c_id, since=since)
+                history = await reports.read(provider, source, since=since)
             except CallRejected as exc:
-                # One clicktocall deleted or refused must not hide the others' history.
-                logger.warning("Kazoo history of clicktocall %s: %s", c2c_id, exc)
+                # One source deleted or refused must not hide the others' history.
+                logger.warning("History %s of account %s: %s", source, watch.account, exc)
                 continue
-            items.extend((c2c_id, item) for item in history)
+            items.extend((source, item) for item in history)
         return items
 
-    async def _expire_kazoo(
-        self, open_calls: list[CallRecord], done: set[str], now: float
+    async def _expire_history(
+        self, account: Account, open_calls: list[CallRecord], done: set[str], now: float
     ) -> list[CallRecord]:
         """Mark calls past the deadline NO_REPORT; the calls still open."""
         deadline = self.timings.kazoo_deadline
@@ -699,7 +677,7 @@ class CallTracker:
                 await self._conclude(
                     record.id,
                     CallStatus.NO_REPORT,
-                    f"No history item from Kazoo within {_minutes(deadline)}",
+                    f"No history item from {_label(account.provider)} within {_minutes(deadline)}",
                 )
             else:
                 still_open.append(record)
@@ -707,6 +685,25 @@ class CallTracker:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _reporting(kind: str) -> Reporting | None:
+    """How a provider's outcomes are learned; None for a kind nobody declares any more."""
+    try:
+        return provider_spec(kind).reports
+    except ConfigError:
+        return None
+
+
+def _label(kind: str) -> str:
+    try:
+        return provider_spec(kind).label
+    except ConfigError:
+        return kind
+
+
+def _unknown(kind: str) -> str:
+    return f"This dialer no longer knows the provider '{kind}', so the outcome cannot be fetched"
 
 
 def _gone(account: str) -> str:
@@ -720,26 +717,6 @@ def _moved(account: Account) -> str:
     )
 
 
-def _same_row(a: V1Report, b: V1Report) -> bool:
-    return (a.id, a.first_leg_seconds, a.second_leg_seconds, a.credit) == (
-        b.id,
-        b.first_leg_seconds,
-        b.second_leg_seconds,
-        b.credit,
-    )
-
-
-def _nonzero(row: V1Report) -> bool:
-    return row.first_leg_seconds > 0 or row.second_leg_seconds > 0
-
-
-def _clicktocall_of(record: CallRecord) -> str | None:
-    """The clicktocall a Kazoo call went through: its id is in the connect URL we sent."""
-    url = record.request.get("url")
-    found = _CLICKTOCALL_IN_URL.search(url) if isinstance(url, str) else None
-    return found.group(1) if found else None
-
-
 def _same_contact(contact: str, customer: str) -> bool:
     if contact.lower().startswith("sip") or customer.lower().startswith("sip"):
         return contact.strip().lower() == customer.strip().lower()
@@ -748,45 +725,46 @@ def _same_contact(contact: str, customer: str) -> bool:
     return len(shorter) >= 6 and longer.endswith(shorter)
 
 
-def _match_kazoo(
+def _match_history(
+    reports: HistoryReports,
     open_calls: list[CallRecord],
     items: list[tuple[str, Mapping[str, Any]]],
     window: float,
 ) -> list[tuple[CallRecord | None, str, Mapping[str, Any]]]:
-    """Pair history items with open calls: by leg call id first, then by contact and time
-    (error items carry no call id), each call at most once. Unpaired items come back with
+    """Pair history items with open calls: by leg id first, then by contact and time
+    (error items carry no leg id), each call at most once. Unpaired items come back with
     None: calls placed outside the app, or calls already finished here."""
     by_leg = {record.provider_ref: record for record in open_calls if record.provider_ref}
     taken: set[str] = set()
     paired: list[tuple[CallRecord | None, str, Mapping[str, Any]]] = []
     pending: list[tuple[str, Mapping[str, Any]]] = []
-    for c2c_id, item in items:
-        leg = item.get("call_id")
-        record = by_leg.get(leg) if isinstance(leg, str) else None
+    for source, item in items:
+        leg = reports.item_leg(item)
+        record = by_leg.get(leg) if leg is not None else None
         if record is not None and record.id not in taken:
             taken.add(record.id)
-            paired.append((record, c2c_id, item))
+            paired.append((record, source, item))
         else:
-            pending.append((c2c_id, item))
-    for c2c_id, item in pending:
-        at = kazoo_item_time(item)
-        contact = item.get("contact")
-        leg = item.get("call_id")
+            pending.append((source, item))
+    for source, item in pending:
+        at = reports.item_time(item)
+        contact = reports.item_contact(item)
+        leg = reports.item_leg(item)
         best: CallRecord | None = None
-        if at is not None and isinstance(contact, str | int) and not isinstance(contact, bool):
+        if at is not None and contact is not None:
             best_gap = window
             for record in open_calls:
                 if record.id in taken:
                     continue
                 if leg and record.provider_ref:
                     continue  # both have leg ids and they differ
-                through = _clicktocall_of(record)
-                if through is not None and through != c2c_id:
+                through = reports.source_of(record)
+                if through is not None and through != source:
                     continue
                 gap = abs(at - record.created_at)
-                if gap <= best_gap and _same_contact(str(contact), record.customer):
+                if gap <= best_gap and _same_contact(contact, record.customer):
                     best, best_gap = record, gap
         if best is not None:
             taken.add(best.id)
-        paired.append((best, c2c_id, item))
+        paired.append((best, source, item))
     return paired

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dialer.core.accounts import Account, ProviderKind
+from dialer.core.accounts import Account
 from dialer.core.calls import CallRequest, CallResult
 from dialer.core.errors import (
     AuthenticationRefused,
@@ -42,21 +42,14 @@ class BridgeKind(StrEnum):
     NONE = "none"
 
 
-class ReportKind(StrEnum):
-    WEBHOOK = "webhook"  # the provider pushes a call report
-    POLL = "poll"  # we ask for a report by id
-    HISTORY = "history"  # we read a per-bridge history
-    NONE = "none"  # nothing documented: the initiation result is all we get
-
-
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What a provider can do. Options outside these are refused with a reason."""
+    """What a provider can do. Options outside these are refused with a reason. (How its
+    outcomes are learned is part of its declaration: :mod:`dialer.providers.spec`.)"""
 
     default_number_format: NumberFormat
     bridge: BridgeKind
     bridge_required: bool
-    reports: ReportKind
     flows: bool = False
     record: bool = False
     max_length: bool = False
@@ -126,7 +119,7 @@ def unsupported_reason(caps: Capabilities, label: str, option: str) -> str | Non
 class Provider(ABC):
     """One account's connection to one click-to-call service."""
 
-    kind: ClassVar[ProviderKind]
+    kind: ClassVar[str]
     label: ClassVar[str]
     capabilities: ClassVar[Capabilities]
 

@@ -14,7 +14,13 @@ from dialer.core.calls import CallMode, CallRequest, CallResult
 from dialer.core.errors import CallRejected
 from dialer.core.numbers import NumberFormat
 from dialer.core.redact import excerpt
-from dialer.providers.base import BridgeKind, Capabilities, PreparedCall, Provider, ReportKind
+from dialer.providers.base import BridgeKind, Capabilities, PreparedCall, Provider
+from dialer.providers.spec import (
+    AccountField,
+    ProviderSpec,
+    SecretDeclaration,
+    WebhookReports,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +34,6 @@ class C2CV2Provider(Provider):
         default_number_format=NumberFormat.DIGITS,
         bridge=BridgeKind.DID,
         bridge_required=True,
-        reports=ReportKind.WEBHOOK,
         flows=True,
         record=True,
         max_length=True,
@@ -140,3 +145,28 @@ def _field_errors(data: dict[str, Any]) -> str:
         if text not in message:  # Laravel often repeats the first error as the message
             parts.append(f"{name}: {excerpt(text, 80)}")
     return " (" + "; ".join(parts) + ")" if parts else ""
+
+
+SPEC = ProviderSpec(
+    kind=ProviderKind.C2C_V2,
+    label=C2CV2Provider.label,
+    provider=C2CV2Provider,
+    secret=SecretDeclaration("API token"),
+    fields=(
+        AccountField("webhook_id", "Webhook id", "C2C v2: webhook for call reports"),
+        AccountField(
+            "webhook_secret",
+            "Webhook secret",
+            "optional: the secret set on the webhook in the panel",
+            secret=True,
+            keyring_name="webhook",
+        ),
+    ),
+    bridges="Bridge DIDs",
+    # Outcomes arrive at the webhook receiver (dialer/webhooks/).
+    reports=WebhookReports(
+        option="webhook_id",
+        missing="No outcome will arrive: the account has no webhook_id. Set one and register "
+        "the webhook receiver's URL in the provider's panel to get call reports",
+    ),
+)

@@ -8,19 +8,32 @@ out of URLs, proxy logs and browser histories.
 from __future__ import annotations
 
 import logging
+import math
 import re
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dialer.core.accounts import ProviderKind
-from dialer.core.calls import CallRequest, CallResult
+from dialer.core.calls import CallRequest, CallResult, CallStatus
 from dialer.core.errors import CallRejected, InvalidInput
 from dialer.core.numbers import NumberFormat
 from dialer.core.redact import excerpt
-from dialer.providers.base import BridgeKind, Capabilities, PreparedCall, Provider, ReportKind
+from dialer.core.reports import ProviderReport, ReportParseError
+from dialer.providers.base import BridgeKind, Capabilities, PreparedCall, Provider
+from dialer.providers.spec import (
+    AccountField,
+    PolledRead,
+    PolledReports,
+    ProviderSpec,
+    SecretDeclaration,
+    TrackedCall,
+)
 
 logger = logging.getLogger(__name__)
 
 _CALL_ID = re.compile(r"\d+")
+SOURCE = "poll"  # how the history names a report the tracker fetched
 _AUTH_WORDS = re.compile(r"(?i)\b(uid|pin|auth|login|unauthori[sz]ed|credential)")
 
 
@@ -66,7 +79,6 @@ class Click2CallV1Provider(Provider):
         default_number_format=NumberFormat.DIGITS,
         bridge=BridgeKind.NONE,
         bridge_required=False,
-        reports=ReportKind.POLL,
         max_length=True,
         holdfile=True,
     )
@@ -148,3 +160,118 @@ class Click2CallV1Provider(Provider):
     async def test_connection(self) -> str:
         await self.report(call_id="0")
         return f"{self.label} accepted the uid and PIN"
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+def v1_report(
+    report: V1Report,
+    *,
+    account: str | None = None,
+    call_id: str | None = None,
+    provider_ref: str | None = None,
+    reported_at: float | None = None,
+) -> ProviderReport:
+    """What a ``report-click2call.php`` row says about a call whose durations are final.
+
+    The document (seed 002): "In case any number is not answered/busy/invalid/not reachable
+    then duration will be 0". A conversation happened when the second number's leg has a
+    duration; the first leg may have one without it (the agent answered, the customer did
+    not). Whether a row is final is the tracker's decision, not this function's.
+    """
+    first, second = report.first_leg_seconds, report.second_leg_seconds
+    if first < 0 or second < 0:
+        raise ReportParseError(f"negative duration in a Click2Call v1 report: {first},{second}")
+    answered = second > 0
+    return ProviderReport(
+        provider=str(ProviderKind.CLICK2CALL_V1),
+        source=SOURCE,
+        body=report.text or f"{report.id},{first},{second},{report.credit}",
+        status=CallStatus.COMPLETED if answered else CallStatus.NO_ANSWER,
+        account=account,
+        call_id=call_id,
+        provider_ref=provider_ref,
+        answered=answered,
+        reported_at=reported_at,
+        agent_seconds=first,
+        talk_seconds=second,
+        charge=_credit(report.credit),
+    )
+
+
+def parse_v1_report_text(
+    text: str,
+    *,
+    account: str | None = None,
+    call_id: str | None = None,
+    provider_ref: str | None = None,
+    reported_at: float | None = None,
+) -> ProviderReport | None:
+    """A report body as received; None when it has no row yet."""
+    try:
+        row = parse_v1_report(text)
+    except ValueError:
+        raise ReportParseError("not a Click2Call v1 report (id,dur1,dur2,credit)") from None
+    if row is None:
+        return None
+    return v1_report(
+        row, account=account, call_id=call_id, provider_ref=provider_ref, reported_at=reported_at
+    )
+
+
+def _credit(text: str) -> float | None:
+    """The credit used, when it is a number; the body keeps it as sent either way."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class Click2CallV1Reports(PolledReports):
+    """``report-click2call.php`` read by the provider's call id (by our ``uniqueid`` when the
+    call never got one). A row of zero durations ("not answered/busy/invalid/not reachable",
+    seed 002) is not conclusive: a server may write it when the call starts and fill in the
+    durations when it ends, so it counts only once the call cannot still be running."""
+
+    async def read(self, provider: Provider, call: TrackedCall) -> PolledRead | None:
+        assert isinstance(provider, Click2CallV1Provider)
+        if call.provider_ref:
+            row = await provider.report(call_id=call.provider_ref)
+        else:  # the call was interrupted before the provider's id was stored
+            row = await provider.report(unique_id=call.id)
+        if row is None:
+            return None
+        report = v1_report(
+            row,
+            account=call.account,
+            call_id=call.id,
+            provider_ref=call.provider_ref,
+            reported_at=time.time(),
+        )
+        key = (row.id, row.first_leg_seconds, row.second_leg_seconds, row.credit)
+        conclusive = row.first_leg_seconds > 0 or row.second_leg_seconds > 0
+        return PolledRead(report, key, conclusive)
+
+    def longest_call(self, call: TrackedCall) -> float | None:
+        fields = call.request.get("fields")
+        cap = fields.get("duration") if isinstance(fields, Mapping) else None
+        try:
+            limit = float(cap) if cap is not None else None
+        except (TypeError, ValueError):
+            return None
+        return limit if limit is not None and limit > 0 else None
+
+
+SPEC = ProviderSpec(
+    kind=ProviderKind.CLICK2CALL_V1,
+    label=Click2CallV1Provider.label,
+    provider=Click2CallV1Provider,
+    secret=SecretDeclaration("API PIN"),
+    fields=(
+        AccountField("uid", "uid", "Click2Call v1: the API uid", required=True),
+        AccountField("holdfile", "Hold file", "Click2Call v1: default sound file id"),
+    ),
+    reports=Click2CallV1Reports(),
+)

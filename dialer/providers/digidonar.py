@@ -14,7 +14,12 @@ from dialer.core.calls import CallRequest, CallResult
 from dialer.core.errors import CallRejected
 from dialer.core.numbers import NumberFormat
 from dialer.core.redact import excerpt
-from dialer.providers.base import BridgeKind, Capabilities, PreparedCall, Provider, ReportKind
+from dialer.providers.base import BridgeKind, Capabilities, PreparedCall, Provider
+from dialer.providers.spec import (
+    NoReports,
+    ProviderSpec,
+    SecretDeclaration,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +31,6 @@ class DigiDonarProvider(Provider):
         default_number_format=NumberFormat.NATIONAL,
         bridge=BridgeKind.DID,
         bridge_required=True,
-        reports=ReportKind.NONE,
         max_length=True,
         customer_rings_first=True,
     )
@@ -76,3 +80,15 @@ class DigiDonarProvider(Provider):
             status_code=response.status_code,
             provider_message=message,
         )
+
+
+SPEC = ProviderSpec(
+    kind=ProviderKind.DIGIDONAR,
+    label=DigiDonarProvider.label,
+    provider=DigiDonarProvider,
+    secret=SecretDeclaration("Authcode"),
+    bridges="Desk phones",
+    reports=NoReports(
+        "DigiDonar does not report call outcomes: whether this call was answered is not known"
+    ),
+)

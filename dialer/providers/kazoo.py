@@ -9,24 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
+import math
+import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from dialer.core.accounts import ProviderKind
-from dialer.core.calls import CallRequest, CallResult
+from dialer.core.calls import CallRequest, CallResult, CallStatus
 from dialer.core.errors import CallRejected, InvalidInput
 from dialer.core.numbers import NumberFormat
 from dialer.core.redact import excerpt
+from dialer.core.reports import ProviderReport, ReportParseError
 from dialer.providers.base import (
     Bridge,
     BridgeKind,
     Capabilities,
     PreparedCall,
     Provider,
-    ReportKind,
+)
+from dialer.providers.spec import (
+    AccountField,
+    HistoryReports,
+    ProviderSpec,
+    SecretDeclaration,
+    TrackedCall,
 )
 
 logger = logging.getLogger(__name__)
@@ -53,7 +63,6 @@ class KazooProvider(Provider):
         default_number_format=NumberFormat.DIGITS,
         bridge=BridgeKind.CLICKTOCALL,
         bridge_required=False,
-        reports=ReportKind.HISTORY,
         sip_contacts=True,
     )
 
@@ -323,3 +332,210 @@ def _field_errors(data: Any) -> dict[str, str]:
                 errors[name] = excerpt(str(text or code), 120)
                 break
     return errors
+
+
+# -- reports --------------------------------------------------------------------------------
+
+# Hangup causes (Q.850 names as FreeSWITCH and Kazoo spell them, and the texts Kazoo's
+# clicktocall writes itself) that say more than "failed". Kazoo already counts
+# NORMAL_CLEARING, ORIGINATOR_CANCEL and SUCCESS as a ``success`` result.
+_KAZOO_CAUSES = {
+    "USER_BUSY": CallStatus.BUSY,
+    "NO_ANSWER": CallStatus.NO_ANSWER,
+    "NO_USER_RESPONSE": CallStatus.NO_ANSWER,
+    "ALLOTTED_TIMEOUT": CallStatus.NO_ANSWER,
+    "PROGRESS_TIMEOUT": CallStatus.NO_ANSWER,
+    "RECOVERY_ON_TIMER_EXPIRE": CallStatus.NO_ANSWER,
+    "SUBSCRIBER_ABSENT": CallStatus.NO_ANSWER,
+    "TIMED OUT": CallStatus.NO_ANSWER,  # the originate got no answer within its timeout
+    "ORIGINATOR_CANCEL": CallStatus.CANCELLED,
+    # Q.850 cause codes, in case a deployment reports numbers.
+    "17": CallStatus.BUSY,
+    "18": CallStatus.NO_ANSWER,
+    "19": CallStatus.NO_ANSWER,
+    "487": CallStatus.CANCELLED,
+}
+
+
+def kazoo_status(result: str, cause: str) -> CallStatus:
+    """The status of a history item: ``success`` completed; an error by its cause."""
+    if result.strip().lower() == "success":
+        return CallStatus.COMPLETED
+    return _KAZOO_CAUSES.get(cause.strip().upper(), CallStatus.FAILED)
+
+
+def kazoo_history_report(
+    item: Mapping[str, Any] | str,
+    *,
+    account: str | None = None,
+    clicktocall_id: str | None = None,
+    extension: str | None = None,
+    call_id: str | None = None,
+) -> ProviderReport:
+    """What one ``/clicktocall/{id}/history`` item says.
+
+    ``item`` is the object from the listing (or its JSON text): ``timestamp`` (Gregorian
+    seconds), ``contact`` (who was called), ``call_id`` (the leg to the contact, the
+    ``outbound_call_id`` connect answered), ``result`` (``success``/``error``) and ``cause``.
+    ``extension`` is the clicktocall's (the agent's phone), ``call_id`` our own reference when
+    the caller already knows which call the item is about.
+    """
+    if isinstance(item, str):
+        try:
+            item = json.loads(item)
+        except ValueError:
+            raise ReportParseError("a Kazoo history item that is not JSON") from None
+    if not isinstance(item, Mapping):
+        raise ReportParseError("a Kazoo history item that is not a JSON object")
+    result = item.get("result")
+    if not isinstance(result, str) or not result.strip():
+        raise ReportParseError("a Kazoo history item without a result")
+    contact = _text(item.get("contact")) if isinstance(item.get("contact"), str | int) else ""
+    if not contact:
+        raise ReportParseError("a Kazoo history item without a contact")
+    cause = _text(item.get("cause"))
+    status = kazoo_status(result, cause)
+    started = _unix_time(item.get("timestamp"))
+    leg = _text(item.get("call_id")) or None
+    try:
+        body = json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        raise ReportParseError("a Kazoo history item that is not plain JSON") from None
+    return ProviderReport(
+        provider=str(ProviderKind.KAZOO),
+        source="poll",
+        body=body,
+        status=status,
+        account=account,
+        call_id=call_id,
+        provider_ref=leg,
+        bridge=clicktocall_id,
+        agent=extension,
+        customer=contact,
+        answered=status is CallStatus.COMPLETED,
+        started_at=started,
+        reported_at=started,
+        cause=cause or result.strip(),
+    )
+
+
+def _text(value: object) -> str:
+    if value is None or isinstance(value, bool | dict | list):
+        return ""
+    try:
+        return str(value).strip()
+    except ValueError:  # an integer too long to print
+        return ""
+
+
+def kazoo_item_time(item: Mapping[str, Any]) -> float | None:
+    """When a history item's clicktocall was activated, as unix time (None if unknown)."""
+    return _unix_time(item.get("timestamp"))
+
+
+_LATEST_UNIX = 10**11  # beyond any real time: the item's timestamp is not one
+
+
+def _unix_time(value: object) -> float | None:
+    """Gregorian seconds as unix time; None when absent or not a plausible time."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 15:
+            return None
+        value = int(text)
+    if isinstance(value, int):
+        unix = value - GREGORIAN_UNIX_OFFSET
+        return float(unix) if 0 <= unix < _LATEST_UNIX else None
+    if isinstance(value, float) and math.isfinite(value):
+        unix_f = value - GREGORIAN_UNIX_OFFSET
+        return unix_f if 0 <= unix_f < _LATEST_UNIX else None
+    return None
+
+
+_CLICKTOCALL_IN_URL = re.compile(r"/clicktocall/([^/?#]+)/connect")
+
+
+class KazooReports(HistoryReports):
+    """Each clicktocall's ``/history``: items of ``contact``, ``timestamp`` (Gregorian
+    seconds) and ``call_id`` (the leg to the contact, which connect answered)."""
+
+    async def sources(self, provider: Provider) -> list[tuple[str, str | None]]:
+        assert isinstance(provider, KazooProvider)
+        found: list[tuple[str, str | None]] = []
+        for item in await provider.list_clicktocalls():
+            c2c_id = str(item.get("id") or "")
+            if c2c_id:
+                found.append((c2c_id, str(item["extension"]) if item.get("extension") else None))
+        return found
+
+    def source_of(self, call: TrackedCall) -> str | None:
+        """The clicktocall a call went through: its id is in the connect URL we sent."""
+        url = call.request.get("url")
+        found = _CLICKTOCALL_IN_URL.search(url) if isinstance(url, str) else None
+        return found.group(1) if found else None
+
+    async def read(
+        self, provider: Provider, source: str, *, since: float
+    ) -> list[Mapping[str, Any]]:
+        assert isinstance(provider, KazooProvider)
+        return list(await provider.history(source, since=since))
+
+    def item_time(self, item: Mapping[str, Any]) -> float | None:
+        return kazoo_item_time(item)
+
+    def item_leg(self, item: Mapping[str, Any]) -> str | None:
+        leg = item.get("call_id")
+        return leg if isinstance(leg, str) and leg else None
+
+    def item_contact(self, item: Mapping[str, Any]) -> str | None:
+        contact = item.get("contact")
+        if isinstance(contact, str | int) and not isinstance(contact, bool):
+            return str(contact)
+        return None
+
+    def parse(
+        self,
+        item: Mapping[str, Any],
+        *,
+        account: str,
+        source: str,
+        agent: str | None,
+        call_id: str | None,
+    ) -> ProviderReport:
+        return kazoo_history_report(
+            item, account=account, clicktocall_id=source, extension=agent, call_id=call_id
+        )
+
+
+SPEC = ProviderSpec(
+    kind=ProviderKind.KAZOO,
+    label=KazooProvider.label,
+    provider=KazooProvider,
+    secret=SecretDeclaration("API key", when_set=(("kazoo_user", "Password"),)),
+    fields=(
+        AccountField(
+            "kazoo_account", "Kazoo account id", "Kazoo: account id", required=True, metavar="ID"
+        ),
+        AccountField(
+            "kazoo_api",
+            "Kazoo API version",
+            "Kazoo: API version (v2)",
+            choices=("v2", "v1"),
+            choice_labels=("v2 (current Kazoo)", "v1 (older servers)"),
+        ),
+        AccountField(
+            "kazoo_user",
+            "Kazoo user",
+            "Kazoo: log in as this user (secret = password)",
+            needs="kazoo_account_name",
+        ),
+        AccountField(
+            "kazoo_account_name", "Kazoo account name", "Kazoo: account name for user login"
+        ),
+    ),
+    bridges="Clicktocalls",
+    sip_agent=True,
+    reports=KazooReports(),
+)

@@ -22,16 +22,17 @@ from dialer.core.calls import CallStatus
 from dialer.core.secrets import MemorySecretStore
 from dialer.history import CallOrigin, CallRecord, HistoryQuery
 from dialer.history.sqlite_store import SqliteHistory
-from dialer.history.tracking import (
-    DIGIDONAR_NO_REPORT,
-    NO_WEBHOOK,
-    CallTracker,
-    TrackingTimings,
-)
+from dialer.history.tracking import CallTracker, TrackingTimings
+from dialer.providers import c2c_v2, digidonar
+from dialer.providers.spec import NoReports, WebhookReports
 from dialer.simulator import Fault, Outcome, ProviderSimulator, SimulatorConfig
 from tests.providers.conftest import sim_account
 
 V1 = ProviderKind.CLICK2CALL_V1
+assert isinstance(digidonar.SPEC.reports, NoReports)
+DIGIDONAR_NO_REPORT = digidonar.SPEC.reports.sentence
+assert isinstance(c2c_v2.SPEC.reports, WebhookReports)
+NO_WEBHOOK = c2c_v2.SPEC.reports.missing
 KAZOO = ProviderKind.KAZOO
 T = TypeVar("T")
 CUSTOMER = "+91 88671 35000"

@@ -11,15 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dialer.core.calls import CallStatus
-from dialer.history.provider_reports import (
-    ReportParseError,
-    kazoo_history_report,
-    kazoo_status,
-    parse_v1_report_text,
-    v1_report,
-)
-from dialer.providers.click2call_v1 import V1Report
-from dialer.providers.kazoo import GREGORIAN_UNIX_OFFSET
+from dialer.core.reports import ReportParseError
+from dialer.providers.click2call_v1 import V1Report, parse_v1_report_text, v1_report
+from dialer.providers.kazoo import GREGORIAN_UNIX_OFFSET, kazoo_history_report, kazoo_status
 
 # -- Click2Call v1 ---------------------------------------------------------------------------
 
