@@ -66,7 +66,7 @@ def demo_accounts(sim: SimulatorEndpoint) -> StaticAccounts:
 
 def demo_secrets(sim: SimulatorEndpoint) -> MemorySecretStore:
     creds = sim.config.credentials
-    secret_for = {
+    secret_for: dict[str, str] = {
         ProviderKind.C2C_V2: creds.c2c_token,
         ProviderKind.CLICK2CALL_V1: creds.v1_pin,
         ProviderKind.KAZOO: creds.kazoo_api_key,

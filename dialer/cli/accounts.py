@@ -12,41 +12,15 @@ from dialer.core.accounts import (
     DEFAULT_READ_TIMEOUT,
     Account,
     AccountStore,
-    ProviderKind,
     check_base_url,
+    provider_kind,
 )
 from dialer.core.errors import ConfigError, InvalidInput
 from dialer.core.numbers import NumberFormat, parse_contact, validate_region
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import KeyringSecretStore
-
-SECRET_NAMES = {
-    ProviderKind.C2C_V2: "API token",
-    ProviderKind.CLICK2CALL_V1: "API PIN",
-    ProviderKind.KAZOO: "API key",
-    ProviderKind.DIGIDONAR: "authcode",
-}
-
-_OPTION_FLAGS = {
-    "webhook_id": "webhook_id",
-    "uid": "uid",
-    "holdfile": "holdfile",
-    "kazoo_account": "kazoo_account",
-    "kazoo_api": "kazoo_api",
-    "kazoo_user": "kazoo_user",
-    "kazoo_account_name": "kazoo_account_name",
-}
-
-# Which provider each provider-specific flag belongs to, to refuse a flag that would be ignored.
-_FLAG_PROVIDER = {
-    "webhook_id": ProviderKind.C2C_V2,
-    "uid": ProviderKind.CLICK2CALL_V1,
-    "holdfile": ProviderKind.CLICK2CALL_V1,
-    "kazoo_account": ProviderKind.KAZOO,
-    "kazoo_api": ProviderKind.KAZOO,
-    "kazoo_user": ProviderKind.KAZOO,
-    "kazoo_account_name": ProviderKind.KAZOO,
-}
+from dialer.providers import provider_spec, provider_specs
+from dialer.providers.spec import in_sentence
 
 
 def run(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -60,32 +34,28 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def account_from_args(args: argparse.Namespace) -> Account:
     """Validate the flags of ``account add`` into an :class:`Account` (no secret)."""
-    provider = ProviderKind(args.provider)
+    spec = provider_spec(args.provider)
+    provider = provider_kind(args.provider)
     if not args.name.strip() or any(c in args.name for c in "\r\n\t"):
         raise InvalidInput("The account name must be a non-empty single line")
     options: dict[str, str] = {}
-    for attr, key in _OPTION_FLAGS.items():
-        value = getattr(args, attr)
-        if value is None:
-            continue
-        owner = _FLAG_PROVIDER[attr]
-        if owner is not provider:
-            flag = "--" + attr.replace("_", "-")
-            raise InvalidInput(f"{flag} is a {owner} setting; this account is {provider}")
-        options[key] = value
-    if provider is ProviderKind.CLICK2CALL_V1 and "uid" not in options:
-        raise InvalidInput("A click2call-v1 account needs --uid")
-    if provider is ProviderKind.KAZOO:
-        if "kazoo_account" not in options:
-            raise InvalidInput("A kazoo account needs --kazoo-account (the account id)")
-        if "kazoo_user" in options and "kazoo_account_name" not in options:
-            raise InvalidInput("Kazoo user login (--kazoo-user) needs --kazoo-account-name")
+    for other in provider_specs():
+        for setting in other.option_fields:
+            value = getattr(args, setting.key, None)
+            if value is None:
+                continue
+            if other.kind != spec.kind and spec.field(setting.key) is None:
+                raise InvalidInput(
+                    f"{setting.flag} is a {other.kind} setting; this account is {provider}"
+                )
+            options[setting.key] = value
+    spec.check_options(options, flags=True)
     region = validate_region(args.region) if args.region else None
     url = check_base_url(args.url, allow_insecure_http=args.allow_insecure_http)
     agent = None
     if args.agent:
         # Stored as given but checked now, so a typo is caught when it is cheap to fix.
-        parse_contact(args.agent, region, allow_sip=provider is ProviderKind.KAZOO)
+        parse_contact(args.agent, region, allow_sip=spec.sip_agent)
         agent = args.agent.strip()
     for timeout in (args.connect_timeout, args.read_timeout):
         if timeout is not None and not 0 < timeout <= 300:
@@ -106,9 +76,7 @@ def account_from_args(args: argparse.Namespace) -> Account:
 
 
 def read_secret(account: Account) -> str:
-    what = SECRET_NAMES[account.provider]
-    if account.provider is ProviderKind.KAZOO and account.option("kazoo_user"):
-        what = "password"
+    what = in_sentence(provider_spec(account.provider).secret.label_for(account.options))
     if sys.stdin is None:
         raise InvalidInput(f"No {what} given: pipe it on standard input")
     if sys.stdin.isatty():

@@ -22,7 +22,6 @@ from dialer.core.errors import DialerError, InvalidInput
 
 logger = logging.getLogger(__name__)
 
-PROVIDERS = ("c2c-v2", "click2call-v1", "kazoo", "digidonar")
 EXIT_OK, EXIT_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 
 
@@ -66,6 +65,8 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from dialer.providers import provider_specs
+
     parser = argparse.ArgumentParser(
         prog="dialer",
         description="Click-to-call dialer: your phone rings, then the customer's.",
@@ -85,19 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
         "else prompted without echo, and stored only in the OS keyring.",
     )
     add.add_argument("name")
-    add.add_argument("--provider", required=True, choices=PROVIDERS)
+    add.add_argument("--provider", required=True, choices=[str(s.kind) for s in provider_specs()])
     add.add_argument("--url", required=True, help="the API base URL")
     add.add_argument("--region", help="default country for national numbers (ISO code: IN, GB)")
     add.add_argument("--agent", help="the agent's own phone number (rung first)")
     add.add_argument("--bridge", action="append", default=[], metavar="DID", help="repeatable")
     add.add_argument("--number-format", choices=("digits", "e164", "national"))
-    add.add_argument("--webhook-id", help="C2C v2: webhook for call reports")
-    add.add_argument("--uid", help="Click2Call v1: the API uid")
-    add.add_argument("--holdfile", help="Click2Call v1: default sound file id")
-    add.add_argument("--kazoo-account", metavar="ID", help="Kazoo: account id")
-    add.add_argument("--kazoo-api", choices=("v1", "v2"), help="Kazoo: API version (v2)")
-    add.add_argument("--kazoo-user", help="Kazoo: log in as this user (secret = password)")
-    add.add_argument("--kazoo-account-name", help="Kazoo: account name for user login")
+    # Each provider's own settings, as its declaration names them (dialer/providers/spec.py).
+    for spec in provider_specs():
+        for setting in spec.option_fields:
+            add.add_argument(
+                setting.flag,
+                dest=setting.key,
+                metavar=setting.metavar,
+                choices=setting.choices or None,
+                help=setting.help or f"{spec.label}: {setting.label}",
+            )
     add.add_argument("--connect-timeout", type=float, metavar="SECONDS")
     add.add_argument("--read-timeout", type=float, metavar="SECONDS")
     add.add_argument("--allow-insecure-http", action="store_true")

@@ -28,6 +28,16 @@ class ProviderKind(StrEnum):
     DIGIDONAR = "digidonar"
 
 
+def provider_kind(text: str) -> str:
+    """A provider kind as an account holds it: a built-in kind as its enum member (so that
+    ``account.provider is ProviderKind.KAZOO`` holds), any other declared kind as text.
+    Whether a kind is declared is the provider registry's to say, when the account is used."""
+    try:
+        return ProviderKind(text)
+    except ValueError:
+        return text
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     """One configured provider account. ``options`` holds provider-specific settings.
@@ -38,7 +48,7 @@ class Account:
     """
 
     name: str
-    provider: ProviderKind
+    provider: str  # a ProviderKind, or the kind of a provider registered as a plug-in
     url: str
     region: str | None = None
     number_format: NumberFormat | None = None  # None: the provider's default
@@ -164,7 +174,7 @@ def _account_from_toml(name: str, data: dict[str, Any]) -> Account:
     try:
         return Account(
             name=name,
-            provider=ProviderKind(data["provider"]),
+            provider=provider_kind(str(data["provider"])),
             url=str(data["url"]),
             region=data.get("region"),
             number_format=NumberFormat(data["number_format"]) if "number_format" in data else None,

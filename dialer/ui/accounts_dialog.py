@@ -43,14 +43,16 @@ from dialer.core.accounts import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
     Account,
-    ProviderKind,
     check_base_url,
     is_loopback_host,
+    provider_kind,
 )
 from dialer.core.errors import ConfigError, DialerError, InvalidInput
 from dialer.core.numbers import NumberFormat, parse_contact, validate_region
 from dialer.core.redact import register_secret, scrub
 from dialer.core.secrets import delete_secret, get_secret, set_secret
+from dialer.providers import provider_label, provider_spec, provider_specs
+from dialer.providers.spec import OptionError, ProviderSpec, in_sentence
 from dialer.ui.dialogs import (
     confirm,
     error_sentence,
@@ -63,46 +65,16 @@ from dialer.ui.tasks import TaskManager
 
 logger = logging.getLogger(__name__)
 
-PROVIDER_LABELS: dict[ProviderKind, str] = {
-    ProviderKind.C2C_V2: "C2C v2",
-    ProviderKind.CLICK2CALL_V1: "Click2Call v1",
-    ProviderKind.KAZOO: "Kazoo",
-    ProviderKind.DIGIDONAR: "DigiDonar",
-}
 
-SECRET_LABELS: dict[ProviderKind, str] = {
-    ProviderKind.C2C_V2: "API token",
-    ProviderKind.CLICK2CALL_V1: "API PIN",
-    ProviderKind.KAZOO: "API key",
-    ProviderKind.DIGIDONAR: "Authcode",
-}
+def _specs() -> dict[str, ProviderSpec]:
+    """Every provider's declaration by kind, in the registry's order."""
+    return {str(spec.kind): spec for spec in provider_specs()}
 
-# The provider-specific settings each provider takes (``Account.options`` keys).
-PROVIDER_OPTIONS: dict[ProviderKind, tuple[str, ...]] = {
-    ProviderKind.C2C_V2: ("webhook_id",),
-    ProviderKind.CLICK2CALL_V1: ("uid", "holdfile"),
-    ProviderKind.KAZOO: ("kazoo_account", "kazoo_api", "kazoo_user", "kazoo_account_name"),
-    ProviderKind.DIGIDONAR: (),
-}
-_OPTION_OWNER = {key: kind for kind, keys in PROVIDER_OPTIONS.items() for key in keys}
-_OPTION_LABELS = {
-    "webhook_id": "Webhook id",
-    "uid": "uid",
-    "holdfile": "Hold file",
-    "kazoo_account": "Kazoo account id",
-    "kazoo_api": "Kazoo API version",
-    "kazoo_user": "Kazoo user",
-    "kazoo_account_name": "Kazoo account name",
-}
-KAZOO_APIS = ("v2", "v1")
 
-# What the bridges field holds for each provider; None: the provider takes no bridge.
-_BRIDGE_LABELS: dict[ProviderKind, str | None] = {
-    ProviderKind.C2C_V2: "Bridge DIDs",
-    ProviderKind.CLICK2CALL_V1: None,
-    ProviderKind.KAZOO: "Clicktocalls",
-    ProviderKind.DIGIDONAR: "Desk phones",
-}
+def _owner_of(key: str) -> ProviderSpec | None:
+    """The provider that declares a setting; None for a key no provider knows."""
+    return next((spec for spec in provider_specs() if spec.field(key) is not None), None)
+
 
 INSECURE_HTTP_NOTE = (
     "Plain http:// sends the secret unencrypted (some of these services put it in the "
@@ -131,7 +103,7 @@ class AccountFields:
     """What the form holds, as typed: the input of :func:`account_from_fields`."""
 
     name: str
-    provider: ProviderKind
+    provider: str
     url: str
     region: str = ""
     agent: str = ""
@@ -144,16 +116,9 @@ class AccountFields:
     demo: bool = False
 
 
-def secret_label(provider: ProviderKind, options: Mapping[str, str] | None = None) -> str:
-    """What the account's secret is called: a Kazoo user login takes a password."""
-    if provider is ProviderKind.KAZOO and (options or {}).get("kazoo_user", "").strip():
-        return "Password"
-    return SECRET_LABELS[provider]
-
-
-def _in_sentence(label: str) -> str:
-    """``Authcode`` -> ``authcode`` but ``API PIN`` stays."""
-    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+def secret_label(provider: str, options: Mapping[str, str] | None = None) -> str:
+    """What the account's secret is called (a Kazoo user login takes a password)."""
+    return provider_spec(provider).secret.label_for(options)
 
 
 def account_from_fields(fields: AccountFields) -> Account:
@@ -163,7 +128,8 @@ def account_from_fields(fields: AccountFields) -> Account:
     field to fix.
     """
     provider = fields.provider
-    label = PROVIDER_LABELS[provider]
+    spec = provider_spec(provider)
+    label = spec.label
     name = fields.name.strip()
     if not name or any(c in fields.name for c in "\r\n\t"):
         raise FieldError("name", "Give the account a name, on a single line")
@@ -172,25 +138,18 @@ def account_from_fields(fields: AccountFields) -> Account:
         value = raw.strip()
         if not value:
             continue
-        owner = _OPTION_OWNER.get(key)
-        if owner is not None and owner is not provider:
+        owner = _owner_of(key)
+        if owner is not None and spec.field(key) is None:
+            setting = owner.field(key)
+            assert setting is not None
             raise FieldError(
-                key,
-                f"{_OPTION_LABELS[key]} is a {PROVIDER_LABELS[owner]} setting; "
-                f"this account is {label}",
+                key, f"{setting.label} is a {owner.label} setting; this account is {label}"
             )
         options[key] = value  # keys no provider knows (a newer version's) are kept as they are
-    if provider is ProviderKind.CLICK2CALL_V1 and "uid" not in options:
-        raise FieldError("uid", "A Click2Call v1 account needs its uid")
-    if provider is ProviderKind.KAZOO:
-        if "kazoo_account" not in options:
-            raise FieldError("kazoo_account", "A Kazoo account needs its Kazoo account id")
-        if options.get("kazoo_api", KAZOO_APIS[0]) not in KAZOO_APIS:
-            raise FieldError("kazoo_api", "The Kazoo API version must be v2 or v1")
-        if "kazoo_user" in options and "kazoo_account_name" not in options:
-            raise FieldError(
-                "kazoo_account_name", "A Kazoo user login needs the Kazoo account name too"
-            )
+    try:
+        spec.check_options(options, flags=False)
+    except OptionError as exc:
+        raise FieldError(exc.key, str(exc)) from None
     url = _checked_url(fields.url.strip(), fields.allow_insecure_http, provider, options)
     region = None
     if fields.region.strip():
@@ -202,7 +161,7 @@ def account_from_fields(fields: AccountFields) -> Account:
     if fields.agent.strip():
         # Stored as typed but checked now, so that a typo is caught when it is cheap to fix.
         try:
-            parse_contact(fields.agent, region, allow_sip=provider is ProviderKind.KAZOO)
+            parse_contact(fields.agent, region, allow_sip=spec.sip_agent)
         except InvalidInput as exc:
             raise FieldError("agent", f"Agent number: {exc}") from None
         agent = fields.agent.strip()
@@ -230,7 +189,7 @@ def account_from_fields(fields: AccountFields) -> Account:
 
 
 def _checked_url(
-    url: str, allow_insecure_http: bool, provider: ProviderKind, options: Mapping[str, str]
+    url: str, allow_insecure_http: bool, provider: str, options: Mapping[str, str]
 ) -> str:
     if not url:
         raise FieldError("url", "Enter the provider's base URL (https://...)")
@@ -243,7 +202,7 @@ def _checked_url(
             and not is_loopback_host(host)
             and not allow_insecure_http
         ):
-            what = _in_sentence(secret_label(provider, options))
+            what = in_sentence(secret_label(provider, options))
             raise FieldError(
                 "url",
                 f"Refusing plain http:// to {host}: the {what} would cross the network "
@@ -327,12 +286,12 @@ class ConnectionTester(QWidget):
         from dialer.providers import provider_class
 
         self._busy(True)
-        say(self.result, f"Testing the connection to {PROVIDER_LABELS[account.provider]}…", "info")
+        say(self.result, f"Testing the connection to {provider_label(account.provider)}…", "info")
         provider = None
         try:
             secret = typed_secret or await get_secret(self.profile.secrets, account.secret_key)
             if not secret:
-                what = _in_sentence(secret_label(account.provider, account.options))
+                what = in_sentence(secret_label(account.provider, account.options))
                 raise ConfigError(f"No {what} is stored for '{account.name}'; type it first")
             register_secret(secret)  # masked in any log line or error text from here on
             provider = provider_class(account.provider)(account, secret)
@@ -409,15 +368,11 @@ class AccountForm(QDialog):
         self.name_edit = self._line("Account name", "e.g. Sales C2C")
         self.provider_box = QComboBox()
         self.provider_box.setAccessibleName("Provider")
-        for kind, label in PROVIDER_LABELS.items():
-            self.provider_box.addItem(label, str(kind))
+        for kind, spec in _specs().items():
+            self.provider_box.addItem(spec.label, kind)
         self.url_edit = self._line("Base URL", "https://…")
         self.secret_edit = self._line("Secret")
         self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.webhook_secret_edit = self._line(
-            "Webhook secret", "optional: the secret set on the webhook in the panel"
-        )
-        self.webhook_secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.region_edit = self._line("Region", "ISO country code, e.g. IN")
         self.region_edit.setMaxLength(8)
         self.agent_edit = self._line("Agent number", "Your own phone, e.g. +91 98765 43210")
@@ -431,18 +386,7 @@ class AccountForm(QDialog):
         self.format_box.addItem("Digits with country code (918867135000)", "digits")
         self.format_box.addItem("E.164 (+918867135000)", "e164")
         self.format_box.addItem("National (8867135000)", "national")
-        self.option_edits: dict[str, QLineEdit] = {
-            "webhook_id": self._line("Webhook id", "optional"),
-            "uid": self._line("uid", "required"),
-            "holdfile": self._line("Hold file", "optional"),
-            "kazoo_account": self._line("Kazoo account id", "required"),
-            "kazoo_user": self._line("Kazoo user", "optional: log in as a user"),
-            "kazoo_account_name": self._line("Kazoo account name", "with a user login"),
-        }
-        self.kazoo_api_box = QComboBox()
-        self.kazoo_api_box.setAccessibleName("Kazoo API version")
-        self.kazoo_api_box.addItem("v2 (current Kazoo)", "v2")
-        self.kazoo_api_box.addItem("v1 (older servers)", "v1")
+        self._build_provider_rows()
         self.connect_spin = self._seconds("Connect timeout")
         self.read_spin = self._seconds("Read timeout")
         self.insecure_box = QCheckBox("Allow plain http:// to a remote server (insecure)")
@@ -456,6 +400,35 @@ class AccountForm(QDialog):
         self.error_label = message_label("Problem")
         self._build_layout()
 
+    def _build_provider_rows(self) -> None:
+        # Every provider's own settings, built from its declaration; only the chosen
+        # provider's rows are shown. A setting with choices is a box, a secret is masked.
+        self.option_edits: dict[str, QLineEdit] = {}
+        self.option_boxes: dict[str, QComboBox] = {}
+        self.secret_edits: dict[str, QLineEdit] = {}
+        self.provider_rows: list[tuple[ProviderSpec, QWidget]] = []
+        for spec in _specs().values():
+            for setting in spec.fields:
+                widget: QWidget
+                if setting.choices:
+                    box = QComboBox()
+                    box.setAccessibleName(setting.label)
+                    labels = setting.choice_labels or setting.choices
+                    for value, text in zip(setting.choices, labels, strict=True):
+                        box.addItem(text, value)
+                    self.option_boxes[setting.key] = box
+                    widget = box
+                else:
+                    hint = "required" if setting.required else setting.help or "optional"
+                    edit = self._line(setting.label, hint)
+                    if setting.secret:
+                        edit.setEchoMode(QLineEdit.EchoMode.Password)
+                        self.secret_edits[setting.key] = edit
+                    else:
+                        self.option_edits[setting.key] = edit
+                    widget = edit
+                self.provider_rows.append((spec, widget))
+
     def _build_layout(self) -> None:
         form = QFormLayout()
         self.form = form
@@ -463,12 +436,8 @@ class AccountForm(QDialog):
         self._row("&Provider", self.provider_box, form)
         self._row("Base &URL", self.url_edit, form)
         self.secret_label = self._row("Secret", self.secret_edit, form)
-        for key in ("webhook_id", "uid", "holdfile", "kazoo_account"):
-            self._row(_OPTION_LABELS[key], self.option_edits[key], form)
-        self._row("Webhook secret", self.webhook_secret_edit, form)
-        self._row("Kazoo API", self.kazoo_api_box, form)
-        self._row("Kazoo user", self.option_edits["kazoo_user"], form)
-        self._row("Kazoo account name", self.option_edits["kazoo_account_name"], form)
+        for _, widget in self.provider_rows:
+            self._row(widget.accessibleName(), widget, form)
         self._row("&Region", self.region_edit, form)
         self._row("&Agent number", self.agent_edit, form)
         self.bridges_label = self._row("Bridges / DIDs", self.bridges_edit, form)
@@ -511,17 +480,18 @@ class AccountForm(QDialog):
             "provider": self.provider_box,
             "url": self.url_edit,
             "secret": self.secret_edit,
-            "webhook_secret": self.webhook_secret_edit,
             "region": self.region_edit,
             "agent": self.agent_edit,
             "bridges": self.bridges_edit,
-            "kazoo_api": self.kazoo_api_box,
             "connect_timeout": self.connect_spin,
             "read_timeout": self.read_spin,
             **self.option_edits,
+            **self.option_boxes,
+            **self.secret_edits,
         }
         self.provider_box.currentIndexChanged.connect(self._provider_changed)
-        self.option_edits["kazoo_user"].textChanged.connect(self._update_secret_label)
+        for edit in self.option_edits.values():  # a login option may rename the secret
+            edit.textChanged.connect(self._update_secret_label)
 
     def _fill(self, account: Account | None) -> None:
         self.connect_spin.setValue(DEFAULT_CONNECT_TIMEOUT)
@@ -542,30 +512,27 @@ class AccountForm(QDialog):
         self.format_box.setCurrentIndex(max(0, self.format_box.findData(fmt)))
         for key, edit in self.option_edits.items():
             edit.setText(account.options.get(key, ""))
-        api = self.kazoo_api_box.findData(account.options.get("kazoo_api", KAZOO_APIS[0]))
-        self.kazoo_api_box.setCurrentIndex(max(0, api))
+        for key, box in self.option_boxes.items():
+            box.setCurrentIndex(max(0, box.findData(account.options.get(key))))
         self.connect_spin.setValue(account.connect_timeout)
         self.read_spin.setValue(account.read_timeout)
         self.insecure_box.setChecked(account.allow_insecure_http)
 
-    def provider(self) -> ProviderKind:
-        return ProviderKind(self.provider_box.currentData())
+    def provider(self) -> str:
+        return provider_kind(str(self.provider_box.currentData()))
 
     def _provider_changed(self) -> None:
         """Show the rows the chosen provider takes, hide the others."""
-        from dialer.providers import provider_class
-
         kind = self.provider()
-        for key, edit in self.option_edits.items():
-            self.form.setRowVisible(edit, _OPTION_OWNER[key] is kind)
-        self.form.setRowVisible(self.kazoo_api_box, kind is ProviderKind.KAZOO)
-        self.form.setRowVisible(self.webhook_secret_edit, kind is ProviderKind.C2C_V2)
-        bridges = _BRIDGE_LABELS[kind]
+        spec = provider_spec(kind)
+        for owner, widget in self.provider_rows:
+            self.form.setRowVisible(widget, owner is spec)
+        bridges = spec.bridges
         self.form.setRowVisible(self.bridges_edit, bridges is not None)
         if bridges is not None:
             self.bridges_label.setText(f"{bridges}\n(one per line)")
             self.bridges_edit.setAccessibleName(f"{bridges}, one per line")
-        default = provider_class(kind).capabilities.default_number_format
+        default = spec.capabilities.default_number_format
         self.format_box.setItemText(0, f"Provider default ({default})")
         self._update_secret_label()
 
@@ -576,23 +543,21 @@ class AccountForm(QDialog):
         self.secret_edit.setAccessibleName(label)
         keep = self.original is not None and self.original.provider is kind
         self.secret_edit.setPlaceholderText(
-            f"Leave empty to keep the stored {_in_sentence(label)}" if keep else "required"
+            f"Leave empty to keep the stored {in_sentence(label)}" if keep else "required"
         )
 
     # -- values ---------------------------------------------------------------------------
 
-    def _options(self, kind: ProviderKind) -> dict[str, str]:
-        options = {
-            key: edit.text()
-            for key, edit in self.option_edits.items()
-            if _OPTION_OWNER[key] is kind
-        }
-        if kind is ProviderKind.KAZOO:
-            options["kazoo_api"] = str(self.kazoo_api_box.currentData())
+    def _options(self, kind: str) -> dict[str, str]:
+        spec = provider_spec(kind)
+        options: dict[str, str] = {}
+        for setting in spec.option_fields:
+            if setting.key in self.option_boxes:
+                options[setting.key] = str(self.option_boxes[setting.key].currentData())
+            else:
+                options[setting.key] = self.option_edits[setting.key].text()
         if self.original is not None:  # settings no provider knows (a newer version's) stay
-            options.update(
-                {k: v for k, v in self.original.options.items() if k not in _OPTION_OWNER}
-            )
+            options.update({k: v for k, v in self.original.options.items() if _owner_of(k) is None})
         return options
 
     def fields(self) -> AccountFields:
@@ -604,7 +569,7 @@ class AccountForm(QDialog):
             url=self.url_edit.text(),
             region=self.region_edit.text(),
             agent=self.agent_edit.text(),
-            bridges=self.bridges_edit.toPlainText() if _BRIDGE_LABELS[kind] else "",
+            bridges=self.bridges_edit.toPlainText() if provider_spec(kind).bridges else "",
             number_format=NumberFormat(fmt) if fmt else None,
             options=self._options(kind),
             allow_insecure_http=self.insecure_box.isChecked(),
@@ -624,7 +589,7 @@ class AccountForm(QDialog):
             account = account_from_fields(self.fields())
             secret = self.typed_secret()
             if not secret and self.original is None:
-                what = _in_sentence(secret_label(account.provider, account.options))
+                what = in_sentence(secret_label(account.provider, account.options))
                 raise FieldError("secret", f"Type the {what} to test the connection")
         except FieldError as exc:
             self._focus(exc.field)  # the tester shows the sentence
@@ -654,14 +619,15 @@ class AccountForm(QDialog):
             self.save_button.setEnabled(True)
         self.saved = account
         self.secret_edit.clear()
-        self.webhook_secret_edit.clear()
+        for edit in self.secret_edits.values():
+            edit.clear()
         self.accept()
         return True
 
     async def _store(self, account: Account, secret: str) -> None:
         profile = self.profile
         original = self.original
-        what = _in_sentence(secret_label(account.provider, account.options))
+        what = in_sentence(secret_label(account.provider, account.options))
         if original is None:
             if any(a.name == account.name for a in profile.accounts.list()):
                 raise FieldError("name", f"An account named '{account.name}' already exists")
@@ -670,8 +636,8 @@ class AccountForm(QDialog):
         elif account.provider is not original.provider and not secret:
             raise FieldError(
                 "secret",
-                f"Type the {PROVIDER_LABELS[account.provider]} {what}: the stored secret "
-                f"belongs to {PROVIDER_LABELS[original.provider]}",
+                f"Type the {provider_label(account.provider)} {what}: the stored secret "
+                f"belongs to {provider_label(original.provider)}",
             )
         previous: str | None = None
         if secret:
@@ -688,10 +654,13 @@ class AccountForm(QDialog):
             if secret:
                 await self._restore_secret(account.secret_key, previous)
             raise
-        webhook_secret = self.webhook_secret_edit.text().strip()
-        if webhook_secret and account.provider is ProviderKind.C2C_V2:
-            # Reports for this account must then carry "Authorization: Bearer <secret>".
-            await set_secret(profile.secrets, account.webhook_secret_key, webhook_secret)
+        for setting in provider_spec(account.provider).secret_fields:
+            # E.g. C2C v2's webhook secret: reports for this account must then carry
+            # "Authorization: Bearer <secret>".
+            value = self.secret_edits[setting.key].text().strip()
+            if value:
+                key = f"{account.secret_key}:{setting.keyring_name or setting.key}"
+                await set_secret(profile.secrets, key, value)
         # The service keeps a provider per account, built with the old settings and secret,
         # and the receiver caches webhook secrets.
         await profile.service.forget(account.name)
@@ -808,7 +777,7 @@ class AccountsDialog(QDialog):
         current = select or self.selected_name()
         self.account_list.clear()
         for account in self.profile.accounts.list():
-            label = PROVIDER_LABELS[account.provider]
+            label = provider_label(account.provider)
             item = QListWidgetItem(f"{account.name}  —  {label}  —  {account.url}")
             item.setData(Qt.ItemDataRole.UserRole, account.name)
             self.account_list.addItem(item)
@@ -905,7 +874,7 @@ class AccountsDialog(QDialog):
         if account is None:
             say(self.status, "Choose an account to remove")
             return False
-        what = _in_sentence(secret_label(account.provider, account.options))
+        what = in_sentence(secret_label(account.provider, account.options))
         question = (
             f"Remove the account '{account.name}'? Its stored {what} and its IVR flows "
             "are deleted too."

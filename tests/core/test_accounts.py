@@ -63,7 +63,7 @@ def test_duplicate_name_refused(tmp_path: Path) -> None:
 
 def test_malformed_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "accounts.toml"
-    path.write_text("[accounts.a]\nprovider = 'nope'\nurl = 'x'\n")
+    path.write_text("[accounts.a]\nprovider = 'kazoo'\n")  # no url
     with pytest.raises(ConfigError, match="malformed"):
         AccountStore(path).list()
     path.write_text("not = [toml")
@@ -116,3 +116,14 @@ def test_platformdirs_when_no_dialer_home(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("DIALER_HOME")
     paths = AppPaths.default()
     assert "dialer" in str(paths.config_dir).lower()
+
+
+def test_a_kind_nobody_declares_is_refused_when_used(tmp_path: Path) -> None:
+    # The file may name a plug-in's provider; which kinds exist is the registry's to say.
+    from dialer.providers import provider_spec
+
+    path = tmp_path / "accounts.toml"
+    path.write_text("[accounts.a]\nprovider = 'nope'\nurl = 'https://x.example/'\n")
+    [account] = AccountStore(path).list()
+    with pytest.raises(ConfigError, match="'nope' is not a provider this dialer knows"):
+        provider_spec(account.provider)

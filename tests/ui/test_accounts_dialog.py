@@ -295,7 +295,7 @@ async def test_kazoo_secret_is_an_api_key_without_a_user_login(
     assert form.secret_label.text() == "API key"
     fill(form, {"name": "K", "url": "https://k.example.com", "secret": "key-1"})
     fill(form, {"kazoo_account": "acc1"})
-    form.kazoo_api_box.setCurrentIndex(form.kazoo_api_box.findData("v1"))
+    form.option_boxes["kazoo_api"].setCurrentIndex(form.option_boxes["kazoo_api"].findData("v1"))
     QTest.keyClick(form.url_edit, Qt.Key.Key_Return)  # Enter saves
     await form.tasks.wait_idle()
     assert gone(form)
