@@ -735,10 +735,22 @@ class SqliteHistory:
         self._upkeep: asyncio.TimerHandle | None = None
         self._last_write = 0.0
 
+    # -- change listeners (see HistoryStore) -------------------------------------------
+
+    def add_listener(self, listener: HistoryListener) -> None:
+        self.listeners.append(listener)
+
+    def remove_listener(self, listener: HistoryListener) -> None:
+        with contextlib.suppress(ValueError):
+            self.listeners.remove(listener)
+
     def call_listeners_on(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        """Tell the listeners on ``loop``, whoever wrote (None: on the writing caller's
-        loop, the default)."""
         self._listener_loop = loop
+
+    @property
+    def serving_thread(self) -> LoopThread:
+        """The writer thread (see :attr:`writer_thread`)."""
+        return self.writer_thread
 
     # -- writes -------------------------------------------------------------------------
 
