@@ -1,5 +1,10 @@
 """The history on a SQLite file in the data folder (WAL, versioned migrations).
 
+This module is storage only: what a report or a change does (which call it matches,
+whether it is a redelivery, what it changes, each call's share of the totals) is decided by
+:mod:`dialer.history.rules`, which every backend shares; here is how it is fetched and
+written.
+
 One writer thread owns every change: the coroutines queue a job and await it; the thread
 runs everything queued so far in one transaction (group commit; should one job fail, the
 batch is run again with each job in a savepoint, so one failure spoils nothing else) and

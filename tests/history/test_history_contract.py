@@ -13,7 +13,7 @@ import pytest
 
 from dialer.core.calls import CallStatus
 from dialer.core.paths import AppPaths
-from dialer.history import CallOrigin, HistoryQuery, HistoryStore, SortKey
+from dialer.history import CallOrigin, CallRecord, HistoryQuery, HistoryStore, SortKey
 from dialer.history.factory import open_history
 from tests.history.test_sqlite_store import call, filled, report
 
@@ -195,3 +195,41 @@ async def test_a_conclusion_made_only_if_open_never_overrides_a_stored_outcome(
     assert store.get("race").status is CallStatus.COMPLETED  # type: ignore[union-attr]
     forced = await store.amend(record, status=CallStatus.NO_REPORT)
     assert forced.status is CallStatus.NO_REPORT  # without the flag a final status may replace
+
+
+async def test_a_removed_listener_hears_nothing_more(store: HistoryStore) -> None:
+    heard: list[str] = []
+
+    def told(record: CallRecord) -> None:
+        heard.append(record.id)
+
+    store.add_listener(told)
+    await store.insert(call("l1"))
+    store.remove_listener(told)
+    store.remove_listener(told)  # one no longer listening is ignored
+    await store.insert(call("l2"))
+    assert heard == ["l1"]
+
+
+async def test_listeners_are_told_on_the_loop_they_asked_for(store: HistoryStore) -> None:
+    loop = asyncio.get_running_loop()
+    serving = store.serving_thread
+    expected = 3 if serving is not None else 2
+    heard: list[asyncio.AbstractEventLoop] = []
+    all_told = asyncio.Event()
+
+    def told(_record: CallRecord) -> None:
+        heard.append(asyncio.get_running_loop())
+        if len(heard) == expected:
+            all_told.set()
+
+    store.add_listener(told)
+    store.call_listeners_on(loop)
+    if serving is not None:  # a write made on the backend's own loop is told here too
+        await serving.run(store.insert(call("s1")))
+    placed = await store.insert(call("s2"))
+    await store.amend(placed, status=CallStatus.ACCEPTED)
+    # The serving loop's caller may resume before this loop is told: wait until all are.
+    async with asyncio.timeout(10):
+        await all_told.wait()
+    assert heard == [loop] * expected
