@@ -254,7 +254,14 @@ async def test_a_server_on_the_writer_loop_writes_and_listeners_hear_on_their_ow
     the window writes from its own; listeners are told on the window's loop either way."""
     here = threading.get_ident()
     heard: list[tuple[str, int]] = []
-    store.listeners.append(lambda r: heard.append((r.id, threading.get_ident())))
+    all_told = asyncio.Event()
+
+    def told(record: CallRecord) -> None:
+        heard.append((record.id, threading.get_ident()))
+        if len(heard) == 40:
+            all_told.set()
+
+    store.add_listener(told)
     store.call_listeners_on(asyncio.get_running_loop())
 
     async def on_writer_loop(n: int) -> threading.Thread:
@@ -266,7 +273,8 @@ async def test_a_server_on_the_writer_loop_writes_and_listeners_hear_on_their_ow
         *(store.insert(call(f"m{n:02}")) for n in range(20)),
     )
     assert {thread.name for thread in written[:20]} == {"dialer-history"}  # type: ignore[union-attr]
-    await asyncio.sleep(0.05)  # the writer loop's callers may resume before ours is told
+    async with asyncio.timeout(10):  # the writer loop's callers may resume before ours is told
+        await all_told.wait()
     assert sorted(id for id, _ in heard) == sorted(
         [f"w{n:02}" for n in range(20)] + [f"m{n:02}" for n in range(20)]
     )
