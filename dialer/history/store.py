@@ -52,8 +52,8 @@ class HistoryStore(Protocol):
 
     def call_listeners_on(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Tell the listeners on ``loop``, whoever wrote (a server on another loop, too);
-        None: on the writing caller's loop, the default. Changes listeners are told of
-        before a writer's await returns are those made on that loop."""
+        None: on the writing caller's loop, the default. A writer on that loop resumes only
+        once the listeners were told of its change; one on another loop may resume first."""
         ...
 
     @property
