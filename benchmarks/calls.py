@@ -31,7 +31,8 @@ from benchmarks.table import Row
 from dialer.app.demo import demo_accounts, demo_secrets
 from dialer.app.service import CallService
 from dialer.core.accounts import ProviderKind
-from dialer.history.sqlite_store import SqliteHistory
+from dialer.core.paths import AppPaths
+from dialer.history.factory import open_history
 from dialer.simulator import ProviderSimulator, SimulatorAddress, SimulatorConfig
 
 CUSTOMER = "+91 88671 35000"
@@ -142,7 +143,7 @@ async def run(*, quick: bool = False) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         async with ProviderSimulator(_quiet_config()) as sim:
             accounts = demo_accounts(sim)
-            history = SqliteHistory(Path(tmp) / "latency.sqlite3")
+            history = open_history(AppPaths.under(Path(tmp) / "latency").ensure())
             service = CallService(accounts, demo_secrets(sim), history)
             base = _percentile(await _baseline(sim, count), 50)
             rows.append(Row(f"raw httpx POST, p50 over {count} (baseline)", f"{base:.3f} ms"))
@@ -172,7 +173,7 @@ async def run(*, quick: bool = False) -> list[Row]:
                 "(baseline)", f"{floor:.2f} s wall",
             ))  # fmt: skip
             accounts = demo_accounts(remote)
-            history = SqliteHistory(Path(tmp) / "burst.sqlite3")
+            history = open_history(AppPaths.under(Path(tmp) / "burst").ensure())
             service = CallService(accounts, demo_secrets(remote), history)
             for account in accounts.list():
                 cold, failures = await _burst(service, account.name)  # fresh connection pools

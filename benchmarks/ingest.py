@@ -163,8 +163,8 @@ async def _measure(count: int, home: Path) -> list[Row]:
         delays.extend(now - t for t in waiting)
         waiting.clear()
 
-    history.listeners.append(stored)
-    history.listeners.append(panel.record_changed)
+    history.add_listener(stored)
+    history.add_listener(panel.record_changed)
     panel.model.liveApplied.connect(flushed)
     receiver = bench_receiver(history, serve_on=history.writer_thread)  # as the window runs it
     history.call_listeners_on(asyncio.get_running_loop())

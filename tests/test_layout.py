@@ -108,3 +108,16 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     commands = [line for block in blocks for line in block.splitlines() if line.strip()]
     assert len(commands) == 2, commands  # exactly two set-up commands
     assert commands[1] in ci
+
+
+def test_only_the_history_factory_names_a_history_backend() -> None:
+    """Everything outside the history depends on the HistoryStore protocol; a backend is
+    chosen in ``dialer/history/factory.py`` alone (the seam a PostgreSQL store joins at)."""
+    offenders = []
+    for path in (ROOT / "dialer").rglob("*.py"):
+        relative = path.relative_to(ROOT / "dialer").as_posix()
+        if relative.startswith("history/"):
+            continue
+        if re.search(r"dialer\.history\.sqlite_store|\bSqliteHistory\b", path.read_text()):
+            offenders.append(relative)
+    assert offenders == []

@@ -158,7 +158,7 @@ async def follow_simulated_calls(
         if record.provider_ref:
             call_for_ref[record.provider_ref] = record.id
 
-    service.listeners.append(accepted)
+    service.add_listener(accepted)
     try:
         while True:
             for sim_call in list(sim.calls.values()):
@@ -172,4 +172,4 @@ async def follow_simulated_calls(
                     await service.report_progress(call_id, status, source="simulator")
             await asyncio.sleep(interval)
     finally:
-        service.listeners.remove(accepted)
+        service.remove_listener(accepted)

@@ -19,7 +19,8 @@ from dialer.core.errors import DialerError
 from dialer.core.flows import FlowStore
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import KeyringSecretStore, SecretStore
-from dialer.history.sqlite_store import SqliteHistory
+from dialer.history.factory import open_history
+from dialer.history.store import HistoryStore
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class Profile:
     paths: AppPaths
     accounts: AccountSource
     secrets: SecretStore
-    history: SqliteHistory
+    history: HistoryStore
     contacts: ContactStore
     flows: FlowStore
     service: CallService
@@ -68,7 +69,7 @@ class Profile:
         from dialer.webhooks.receiver import WebhookReceiver
         from dialer.webhooks.settings import load_settings, path_token, receiver_url
 
-        # The window listens on this loop; the receiver writes from the history's writer
+        # The window listens on this loop; the receiver may serve from the history's own
         # thread (see WebhookReceiver's serve_on), so listeners must be told here.
         self.history.call_listeners_on(asyncio.get_running_loop())
         self.tracker = CallTracker(self.history, self.service, timings=timings)
@@ -84,7 +85,7 @@ class Profile:
                 path_token=token,
                 host=settings.host,
                 port=settings.port if receiver_port is None else receiver_port,
-                serve_on=self.history.writer_thread,
+                serve_on=self.history.serving_thread,
             )
             url = await receiver.start()
         except DialerError as exc:
@@ -100,7 +101,7 @@ def assemble(
     paths: AppPaths, accounts: AccountSource, secrets: SecretStore, *, demo: bool, label: str
 ) -> Profile:
     paths.ensure()
-    history = SqliteHistory(paths.calls_db)
+    history = open_history(paths)
     return Profile(
         paths=paths,
         accounts=accounts,

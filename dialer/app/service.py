@@ -44,10 +44,13 @@ class CallService:
         self._providers: dict[str, tuple[Account, Provider]] = {}
         self._provider_lock = asyncio.Lock()
 
-    @property
-    def listeners(self) -> list[HistoryListener]:
-        """Told of every stored change to a call, whoever made it (the history's listeners)."""
-        return self.history.listeners
+    def add_listener(self, listener: HistoryListener) -> None:
+        """Tell ``listener`` of every stored change to a call, whoever made it (the
+        history's change listeners)."""
+        self.history.add_listener(listener)
+
+    def remove_listener(self, listener: HistoryListener) -> None:
+        self.history.remove_listener(listener)
 
     async def provider_for(self, account: Account) -> Provider:
         """The account's provider, created once and kept (with its connection pool)."""

@@ -11,7 +11,7 @@ import time
 
 from dialer.app.service import CallService
 from dialer.core.paths import AppPaths
-from dialer.history.sqlite_store import SqliteHistory
+from dialer.history.factory import open_history
 
 DEMO_CUSTOMER = "+91 88671 35000"
 RING_SECONDS, TALK_SECONDS = 1.0, 2.0  # slow enough to watch, quick enough to wait for
@@ -26,7 +26,7 @@ async def run(paths: AppPaths) -> int:
         SimulatorConfig(ring_seconds=RING_SECONDS, talk_seconds=TALK_SECONDS)
     ) as sim:
         accounts = demo_accounts(sim)
-        history = SqliteHistory(demo_paths.calls_db)
+        history = open_history(demo_paths)
         service = CallService(accounts, demo_secrets(sim), history)
         print(f"Demo profile (simulated providers at {sim.base_url}; no real calls are made)")
         try:

@@ -112,11 +112,11 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     query = query_from_args(args)
     out = sys.stdout
     try:
-        if not paths.calls_db.exists():  # nothing placed yet: do not create the file to say so
-            return _write(args, iter(()), HistoryTotals(), out)
-        from dialer.history.sqlite_store import SqliteHistory
+        from dialer.history.factory import history_exists, open_history
 
-        history = SqliteHistory(paths.calls_db)
+        if not history_exists(paths):  # nothing placed yet: do not create it to say so
+            return _write(args, iter(()), HistoryTotals(), out)
+        history = open_history(paths)
         try:
             totals = history.totals(query) if not (args.csv or args.json) else HistoryTotals()
             return _write(args, history.iter_records(query), totals, out)

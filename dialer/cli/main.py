@@ -274,14 +274,14 @@ async def _call(args: argparse.Namespace, paths: Any) -> int:
     from dialer.core.accounts import AccountStore
     from dialer.core.secrets import KeyringSecretStore
     from dialer.history import HistoryQuery
-    from dialer.history.sqlite_store import SqliteHistory
+    from dialer.history.factory import open_history
 
     store = AccountStore(paths.accounts_file)
     account = store.get(args.account)
     variables = dict(args.var)
     if len(variables) != len(args.var):
         raise InvalidInput("A flow variable is given twice")
-    history = SqliteHistory(paths.ensure().calls_db)
+    history = open_history(paths.ensure())
     service = CallService(store, KeyringSecretStore(), history)
     try:
         record = await service.place_call(

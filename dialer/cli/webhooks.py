@@ -133,7 +133,7 @@ def _is_local(url: str) -> bool:
 
 
 async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore) -> int:
-    from dialer.history.sqlite_store import SqliteHistory
+    from dialer.history.factory import open_history
     from dialer.webhooks.receiver import WebhookReceiver
 
     settings = load_settings(paths)
@@ -142,7 +142,7 @@ async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore)
     token = await _token(secrets)
     accounts = AccountStore(paths.accounts_file)
     c2c = [a for a in accounts.list() if a.provider is ProviderKind.C2C_V2]
-    history = SqliteHistory(paths.ensure().calls_db)
+    history = open_history(paths.ensure())
     receiver = WebhookReceiver(history, accounts, secrets, path_token=token, host=host, port=port)
     try:
         await receiver.start()

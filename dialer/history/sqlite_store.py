@@ -1,5 +1,10 @@
 """The history on a SQLite file in the data folder (WAL, versioned migrations).
 
+This module is storage only: what a report or a change does (which call it matches,
+whether it is a redelivery, what it changes, each call's share of the totals) is decided by
+:mod:`dialer.history.rules`, which every backend shares; here is how it is fetched and
+written.
+
 One writer thread owns every change: the coroutines queue a job and await it; the thread
 runs everything queued so far in one transaction (group commit; should one job fail, the
 batch is run again with each job in a savepoint, so one failure spoils nothing else) and
@@ -34,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import json
 import logging
 import math
@@ -45,13 +49,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from dialer.core.calls import CallStatus, new_reference
+from dialer.core.calls import CallStatus
 from dialer.core.errors import ConfigError
 from dialer.core.sqlite import immediate_transaction, open_migrated, open_reader
 from dialer.core.threads import LoopThread
-from dialer.history import digit_totals
+from dialer.history import digit_totals, rules
 from dialer.history.records import (
     FINAL_STATUSES,
     CallOrigin,
@@ -144,13 +148,9 @@ CREATE TABLE reports (
 CREATE INDEX reports_by_call ON reports (call_id)
 """
 
-# The day a call's totals are kept under: whole days since the epoch (UTC), computed as
-# SQLite's CAST(created_at / 86400 AS INTEGER) does (the same division, truncated).
-_DAY = 86_400
-
-
-def _day(created_at: float) -> int:
-    return int(created_at / _DAY)
+# The day a call's totals are kept under (rules.day_of), computed as SQLite's
+# CAST(created_at / 86400 AS INTEGER) does (the same division, truncated).
+_DAY = rules.DAY_SECONDS
 
 
 # Schema 3: what a history of a million calls needs to stay fast (see the module docstring).
@@ -276,9 +276,6 @@ _BACKSTOP_PAGES = 20_000
 _UPKEEP_IDLE = 0.05
 _CHANGES_AT_MOST = 100_000
 
-# How many open calls of one provider a report's numbers are compared against.
-_MATCH_WINDOW = 50
-
 # How many matches a page query may collect and sort (about 50 ms at a million calls, rows
 # read at random); beyond that it walks the order's index instead, which then stops early
 # because matches are common: about limit * calls / matches rows are read.
@@ -307,14 +304,8 @@ _REQUEST, _STATUS, _ORIGIN, _ANSWERED = (
 )
 _encode_request = json.JSONEncoder(sort_keys=True).encode  # json.dumps(sort_keys=True), reused
 _decode_request = json.JSONDecoder().decode
-_FIELD_INDEX = {name: n for n, name in enumerate(_FIELDS)}
 _STATUS_OF = {str(status): status for status in CallStatus}
 _ORIGIN_OF = {str(origin): origin for origin in CallOrigin}
-
-
-def _numbers_of(record: CallRecord) -> str:
-    """The ``numbers`` column: the digits of the customer's and the agent's numbers."""
-    return f"{digits_of(record.customer)} {digits_of(record.agent)}"
 
 
 def _row(record: CallRecord) -> tuple[Any, ...]:
@@ -326,7 +317,7 @@ def _row(record: CallRecord) -> tuple[Any, ...]:
     if record.answered is not None:
         values[_ANSWERED] = int(record.answered)
     agent = digits_of(record.agent)
-    values.append(f"{digits_of(record.customer)} {agent}")  # as _numbers_of
+    values.append(f"{digits_of(record.customer)} {agent}")  # as rules.numbers_of
     values.append(digits_of(record.bridge))
     values.append(0 if record.is_final else 1)
     values.append(agent)
@@ -342,14 +333,6 @@ def _record(row: tuple[Any, ...]) -> CallRecord:
     values[_ORIGIN] = _ORIGIN_OF[values[_ORIGIN]]
     if values[_ANSWERED] is not None:
         values[_ANSWERED] = bool(values[_ANSWERED])
-    return CallRecord(*values)
-
-
-def _with(record: CallRecord, changes: Mapping[str, Any]) -> CallRecord:
-    """``dataclasses.replace`` for the writer's path: the fields by position, no checks."""
-    values = list(_field_values(record))
-    for name, value in changes.items():
-        values[_FIELD_INDEX[name]] = value
     return CallRecord(*values)
 
 
@@ -685,15 +668,6 @@ def _rolled_up_totals(
     return tuple(sums)
 
 
-def _numbers_match(reported: str | None, placed: str | None) -> bool:
-    """Two renderings of one number: the report may drop or add the country code."""
-    a, b = digits_of(reported), digits_of(placed)
-    if not a or not b:
-        return True  # nothing to compare: not evidence against
-    shorter, longer = sorted((a, b), key=len)
-    return len(shorter) >= 6 and longer.endswith(shorter)
-
-
 class SqliteHistory:
     """The :class:`~dialer.history.store.HistoryStore` on one SQLite file."""
 
@@ -735,10 +709,22 @@ class SqliteHistory:
         self._upkeep: asyncio.TimerHandle | None = None
         self._last_write = 0.0
 
+    # -- change listeners (see HistoryStore) -------------------------------------------
+
+    def add_listener(self, listener: HistoryListener) -> None:
+        self.listeners.append(listener)
+
+    def remove_listener(self, listener: HistoryListener) -> None:
+        with contextlib.suppress(ValueError):
+            self.listeners.remove(listener)
+
     def call_listeners_on(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        """Tell the listeners on ``loop``, whoever wrote (None: on the writing caller's
-        loop, the default)."""
         self._listener_loop = loop
+
+    @property
+    def serving_thread(self) -> LoopThread:
+        """The writer thread (see :attr:`writer_thread`)."""
+        return self.writer_thread
 
     # -- writes -------------------------------------------------------------------------
 
@@ -763,7 +749,7 @@ class SqliteHistory:
     ) -> CallRecord:
         def apply(tx: _Tx) -> CallRecord:
             stored = _get(tx.db, record.id)
-            if only_if_open and stored is not None and stored.is_final:
+            if stored is not None and rules.stands(stored, only_if_open=only_if_open):
                 return stored  # an outcome was stored meanwhile: it stands
             return _change(tx, stored or record, changes, source, detail, stored=stored is not None)
 
@@ -1150,16 +1136,17 @@ class _Tx:
 
     def count(self, record: CallRecord, sign: int) -> None:
         """Add (1) or take away (-1) ``record`` from the per-day totals."""
-        key = (_day(record.created_at), record.account, str(record.status))
-        _add_call(self.days.setdefault(key, [0, 0, 0, 0, 0.0]), record, sign)
+        rules.add_share(
+            self.days.setdefault(rules.day_key(record), rules.empty_share()), record, sign
+        )
 
     def count_digits(
         self, record: CallRecord, sign: int, call: int | None, numbers: str | None = None
     ) -> None:
         """Add (1) or take away (-1) ``record`` from the digit totals (``call``: its rowid,
         needed only while they are being built; ``numbers``: its numbers column, if known)."""
-        key = (call if self.building else None, numbers or _numbers_of(record))
-        _add_call(self.digits.setdefault(key, [0, 0, 0, 0, 0.0]), record, sign)
+        key = (call if self.building else None, numbers or rules.numbers_of(record))
+        rules.add_share(self.digits.setdefault(key, rules.empty_share()), record, sign)
 
     def absorb(self, job: _Tx) -> None:
         """Take on what a job that committed (in its savepoint) left to do."""
@@ -1196,18 +1183,9 @@ class _Tx:
         return written
 
 
-def _add_call(sums: list[Any], record: CallRecord, sign: int) -> None:
-    """Add ``record`` (1) to, or take it (-1) from, [calls, answered, talk, billed, charge]."""
-    sums[0] += sign
-    sums[1] += sign * int(record.answered or 0)
-    sums[2] += sign * (record.talk_seconds or 0)
-    sums[3] += sign * (record.billed_seconds or 0)
-    sums[4] += sign * (record.charge or 0.0)
-
-
 def _add_into(sums: dict[Any, list[Any]], changes: dict[Any, list[Any]]) -> None:
     for key, change in changes.items():
-        total = sums.setdefault(key, [0, 0, 0, 0, 0.0])
+        total = sums.setdefault(key, rules.empty_share())
         for n, value in enumerate(change):
             total[n] += value
 
@@ -1291,31 +1269,26 @@ def _change(
     *,
     stored: bool = True,
 ) -> CallRecord:
-    """Store ``current`` with ``changes`` (``stored``: ``current`` is the row as stored)."""
-    changes = dict(changes)
-    status = changes.get("status")
-    if status is not None and current.is_final and status not in FINAL_STATUSES:
-        # A late progress step (the service's "accepted" after the webhook's "completed")
-        # never reopens a finished call.
-        del changes["status"]
-    changed = {name for name, value in changes.items() if getattr(current, name) != value}
-    if not changed:
+    """Store ``current`` with ``changes`` as the rules apply them (``stored``: ``current``
+    is the row as stored)."""
+    applied = rules.applied_changes(current, changes, time.time())
+    if applied is None:
         return current
-    updated = _with(current, {**changes, "updated_at": time.time()})
+    updated, changed = applied
     if stored:
         # Only the columns that changed: SQLite then leaves alone every index (and trigger)
         # that does not read them, and the row keeps its rowid (the search index's key).
-        sql, columns = _update_of(frozenset(changed))
+        sql, columns = _update_of(changed)
         tx.db.execute(sql, (*_column_values(updated, columns), current.id))
-        if not changed.isdisjoint(_COUNTED):
+        if not changed.isdisjoint(rules.DAY_TOTALS_FIELDS):
             tx.count(current, -1)
             tx.count(updated, 1)
-        if not changed.isdisjoint(_DIGITS_COUNTED):
+        if not changed.isdisjoint(rules.DIGIT_TOTALS_FIELDS):
             call = None
             if tx.building:
                 (found,) = tx.db.execute("SELECT rowid FROM calls WHERE id = ?", (current.id,))
                 call = found[0]
-            numbers = _numbers_of(current)
+            numbers = rules.numbers_of(current)
             tx.count_digits(current, -1, call, numbers)
             renumbered = "customer" in changed or "agent" in changed
             tx.count_digits(updated, 1, call, None if renumbered else numbers)
@@ -1332,15 +1305,6 @@ def _change(
     return updated
 
 
-# The fields the per-day totals read, and the ones the digit totals read.
-_COUNTED = frozenset(
-    {"created_at", "account", "status", "answered", "talk_seconds", "billed_seconds", "charge"}
-)
-_DIGITS_COUNTED = frozenset(
-    {"customer", "agent", "answered", "talk_seconds", "billed_seconds", "charge"}
-)
-
-
 @functools.lru_cache(maxsize=256)
 def _update_of(changed: frozenset[str]) -> tuple[str, tuple[int, ...]]:
     """The UPDATE of the columns of ``changed`` fields (the derived ones with them, and
@@ -1354,22 +1318,10 @@ def _update_of(changed: frozenset[str]) -> tuple[str, tuple[int, ...]]:
     return f"UPDATE calls SET {assignments} WHERE id = ?", columns
 
 
-_OUTCOME_FIELDS = (
-    "answered",
-    "started_at",
-    "ended_at",
-    "agent_seconds",
-    "talk_seconds",
-    "billed_seconds",
-    "charge",
-    "recording_url",
-    "hangup_by",
-)
-
-
 def _ingest(tx: _Tx, report: ProviderReport) -> CallRecord:
+    """Store a report as the rules say (see HistoryStore.ingest): the SQL of it only."""
     db = tx.db
-    digest = hashlib.sha256(f"{report.provider}\n{report.body}".encode()).hexdigest()
+    digest = rules.report_digest(report)
     seen = db.execute("SELECT call_id FROM reports WHERE digest = ?", (digest,)).fetchone()
     if seen is not None:
         stored = _get(db, seen[0])
@@ -1377,35 +1329,13 @@ def _ingest(tx: _Tx, report: ProviderReport) -> CallRecord:
             return stored  # a repeated delivery: already applied once
     now = time.time()
     match = _match(db, report)
-    outcome = {name: getattr(report, name) for name in _OUTCOME_FIELDS}
-    outcome = {name: value for name, value in outcome.items() if value is not None}
-    if report.cause:
-        outcome["cause"] = report.cause
     if match is None:
-        flow = _flow_of(report)
-        record = CallRecord(
-            id=new_reference(),
-            account=report.account or "",
-            provider=report.provider,
-            customer=(report.agent if flow is not None else report.customer) or "",
-            agent=None if flow is not None else report.agent,
-            bridge=report.bridge,
-            flow_id=flow,
-            status=report.status,
-            provider_ref=report.provider_ref,
-            origin=CallOrigin.OUTSIDE,
-            created_at=report.started_at or report.reported_at or now,
-            updated_at=now,
-            **outcome,
-        )
+        record = rules.call_from_report(report, now)
         _insert_call(tx, record)
         _add_timeline(db, record.id, now, record.status, source=report.source, detail=report.cause)
     else:
-        if report.provider_ref and not match.provider_ref:
-            outcome["provider_ref"] = report.provider_ref
-        record = _change(
-            tx, match, {"status": report.status, **outcome}, report.source, report.cause
-        )
+        changes = rules.report_changes(report, match)
+        record = _change(tx, match, changes, report.source, report.cause)
     db.execute(
         "INSERT INTO reports (call_id, received_at, source, digest, body) VALUES (?, ?, ?, ?, ?)",
         (record.id, now, report.source, digest, report.body),
@@ -1414,9 +1344,10 @@ def _ingest(tx: _Tx, report: ProviderReport) -> CallRecord:
 
 
 def _match(db: sqlite3.Connection, report: ProviderReport) -> CallRecord | None:
+    """The call a report belongs to: each step of the rules' matching order looked up."""
     if report.call_id:
         found = _get(db, report.call_id)
-        if found is not None and found.provider == report.provider:
+        if found is not None and rules.named_call_matches(report, found):
             return found
     if report.provider_ref:
         row = db.execute(
@@ -1429,44 +1360,8 @@ def _match(db: sqlite3.Connection, report: ProviderReport) -> CallRecord | None:
     rows = db.execute(
         "SELECT id, account, bridge, flow_id, customer, agent FROM calls "
         "WHERE is_open = 1 AND provider = ? ORDER BY created_at DESC LIMIT ?",
-        (report.provider, _MATCH_WINDOW),
+        (report.provider, rules.MATCH_WINDOW),
     ).fetchall()
-    for row in rows:  # only the columns compared; the whole record of the one that matches
-        candidate = _Candidate(*row)
-        if report.account and candidate.account != report.account:
-            continue
-        if _same_call(report, candidate):
-            return _get(db, candidate.id)
-    return None
-
-
-class _Candidate(NamedTuple):
-    """What matching compares of an open call."""
-
-    id: str
-    account: str
-    bridge: str | None
-    flow_id: str | None
-    customer: str
-    agent: str | None
-
-
-def _flow_of(report: ProviderReport) -> str | None:
-    customer = report.customer or ""
-    return customer.removeprefix("flow:") if customer.startswith("flow:") else None
-
-
-def _same_call(report: ProviderReport, call: _Candidate) -> bool:
-    if report.bridge and call.bridge and digits_of(report.bridge) != digits_of(call.bridge):
-        return False
-    if not (report.customer or report.agent):
-        return False  # a report with no numbers matches nothing
-    flow = _flow_of(report)
-    if flow is not None:
-        # A flow call rings the customer ("from") into the flow ("to": "flow:220").
-        return call.flow_id == flow and _numbers_match(report.agent, call.customer)
-    if call.flow_id is not None:
-        return False
-    return _numbers_match(report.customer, call.customer) and _numbers_match(
-        report.agent, call.agent
-    )
+    # Only the columns compared; the whole record of the one that matches.
+    matched = rules.matching_call(report, map(rules.Candidate._make, rows))
+    return _get(db, matched) if matched is not None else None

@@ -1,8 +1,12 @@
-"""The history store's interface.
+"""The history store's interface: the seam every backend sits behind.
 
 :class:`~dialer.history.sqlite_store.SqliteHistory` implements it on a SQLite file in the
 data folder. A shared server store (a team of agents and their supervisor on one history)
-would implement the same methods; nothing above this interface knows which one it has.
+would implement the same methods; nothing above this interface knows which one it has:
+everything outside ``dialer.history`` gets its store from
+:func:`dialer.history.factory.open_history` and uses only what is declared here. The
+rules every backend follows (which call a report belongs to, what it changes, how totals
+are kept) are in :mod:`dialer.history.rules`, so a backend is storage only.
 
 Writes are coroutines that return once the change is durable (a webhook answers 200 only
 then); reads are plain methods that return at once from a local file, and are run off the
@@ -15,6 +19,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+from dialer.core.threads import LoopThread
 from dialer.history.records import (
     CallRecord,
     HistoryQuery,
@@ -24,8 +29,10 @@ from dialer.history.records import (
     TimelineEntry,
 )
 
-# Called on the event loop after every committed change, with the record as stored. The
-# window's history panel and the trackers listen; listeners must be quick.
+# Called after every committed change, with the record as stored (a deduplicated report
+# too: its call as it stands), on the loop named by `call_listeners_on` (by default the
+# writing caller's). The window's history panel and the trackers listen; listeners must be
+# quick.
 HistoryListener = Callable[[CallRecord], None]
 
 # Where a page ends: the sort column's value and the id of the last row shown.
@@ -33,7 +40,28 @@ PageKey = tuple[Any, str]
 
 
 class HistoryStore(Protocol):
-    listeners: list[HistoryListener]
+    # -- change listeners ----------------------------------------------------------------
+
+    def add_listener(self, listener: HistoryListener) -> None:
+        """Tell ``listener`` of every change committed from now on (see HistoryListener)."""
+        ...
+
+    def remove_listener(self, listener: HistoryListener) -> None:
+        """Stop telling ``listener``; one never added (or already removed) is ignored."""
+        ...
+
+    def call_listeners_on(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Tell the listeners on ``loop``, whoever wrote (a server on another loop, too);
+        None: on the writing caller's loop, the default. A writer on that loop resumes only
+        once the listeners were told of its change; one on another loop may resume first."""
+        ...
+
+    @property
+    def serving_thread(self) -> LoopThread | None:
+        """A thread whose event loop a server that writes on every request (the webhook
+        receiver) may serve from, so that its writes reach the store without a thread hop;
+        None when the backend has no such loop (the server then serves from its own)."""
+        ...
 
     # -- writes: durable when they return ------------------------------------------------
 
@@ -91,6 +119,10 @@ class HistoryStore(Protocol):
         """Calls whose outcome is not known yet, oldest first (trackers resume from these)."""
         ...
 
+    def count(self) -> int:
+        """How many calls the history holds."""
+        ...
+
     def timeline(self, call_id: str) -> list[TimelineEntry]: ...
 
     def reports(self, call_id: str) -> list[StoredReport]: ...
@@ -107,7 +139,7 @@ async def final_record(history: HistoryStore, call_id: str, timeout: float) -> C
         if record.id == call_id and record.is_final:
             done.set()
 
-    history.listeners.append(listener)
+    history.add_listener(listener)
     try:
         current = history.get(call_id)
         if current is None:
@@ -116,7 +148,7 @@ async def final_record(history: HistoryStore, call_id: str, timeout: float) -> C
             async with asyncio.timeout(timeout):
                 await done.wait()
     finally:
-        history.listeners.remove(listener)
+        history.remove_listener(listener)
     record = history.get(call_id)
     assert record is not None  # calls are never deleted
     return record

@@ -204,7 +204,7 @@ class CallTracker:
             return
         loop = asyncio.get_running_loop()
         self._loop = loop
-        self.history.listeners.append(self._on_change)
+        self.history.add_listener(self._on_change)
         self._spawn(self._dispatch(), "call-tracker")
         self.rescan()
         self._spawn(self._rescan_forever(), "call-tracker-rescan")
@@ -214,7 +214,7 @@ class CallTracker:
         a write already queued completes in the store."""
         self._closed = True
         with contextlib.suppress(ValueError):
-            self.history.listeners.remove(self._on_change)
+            self.history.remove_listener(self._on_change)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         profile = self.profile
         self.events = CallEvents(self)
         self.events.changed.connect(self.history_panel.record_changed)
-        profile.service.listeners.append(self.events.changed.emit)
+        profile.service.add_listener(self.events.changed.emit)
         self.messages.posted.connect(self._show_message)
         self.search_edit.textChanged.connect(lambda _: self._search_timer.start())
         self._search_timer.timeout.connect(
@@ -179,8 +179,7 @@ class MainWindow(QMainWindow):
         event.accept()
 
     async def shutdown(self) -> None:
-        if self.events.changed.emit in self.profile.service.listeners:
-            self.profile.service.listeners.remove(self.events.changed.emit)
+        self.profile.service.remove_listener(self.events.changed.emit)
         self.history_panel.close_panel()
         await self.tasks.cancel_all()
 

@@ -228,7 +228,8 @@ async def _place_call(home: Path) -> str:
     from dialer.app.service import CallService
     from dialer.core.accounts import ProviderKind
     from dialer.core.calls import CallStatus
-    from dialer.history.sqlite_store import SqliteHistory
+    from dialer.core.paths import AppPaths
+    from dialer.history.factory import open_history
     from dialer.simulator.model import SimulatorConfig
     from dialer.simulator.server import ProviderSimulator
     from dialer.webhooks.receiver import WebhookReceiver
@@ -237,7 +238,7 @@ async def _place_call(home: Path) -> str:
     async with ProviderSimulator(SimulatorConfig()) as sim:
         accounts = demo_accounts(sim)
         account = next(a for a in accounts.list() if a.provider is ProviderKind.C2C_V2)
-        history = SqliteHistory(home / "calls.sqlite3")
+        history = open_history(AppPaths.under(home).ensure())
         # The simulator's published demo credentials, in memory: the OS keyring is not touched.
         secrets = demo_secrets(sim)
         service = CallService(accounts, secrets, history)

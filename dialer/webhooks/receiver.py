@@ -90,10 +90,10 @@ class WebhookReceiver:
     segment (see :func:`dialer.webhooks.settings.path_token`). ``port`` 0 takes any free port.
 
     ``serve_on``: serve from that thread's event loop instead of the running one. The window
-    passes the history's writer thread (:attr:`SqliteHistory.writer_thread`): a burst of
-    reports then neither waits for the window's work nor slows it, and each report joins
-    the next write batch without a thread hop (the history tells its listeners on the
-    window's loop: :meth:`SqliteHistory.call_listeners_on`).
+    passes the history's serving thread (:attr:`HistoryStore.serving_thread`; the SQLite
+    store's writer thread): a burst of reports then neither waits for the window's work nor
+    slows it, and each report joins the next write batch without a thread hop (the history
+    tells its listeners on the window's loop: :meth:`HistoryStore.call_listeners_on`).
     """
 
     def __init__(

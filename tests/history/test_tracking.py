@@ -512,7 +512,7 @@ async def test_kazoo_calls_placed_elsewhere_become_outside_calls(
     # A new tracker (after a restart) knows nothing it ingested before; the store dedupes.
     await rig.trackers[0].aclose()
     stored: list[CallRecord] = []
-    history.listeners.append(stored.append)  # told of deduplicated ingests too
+    history.add_listener(stored.append)  # told of deduplicated ingests too
     rig.tracker(history, service, kazoo_sweep_interval=0.05)
     await eventually(lambda: len(stored) >= 2)
     assert history.count() == 2

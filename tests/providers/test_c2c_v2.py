@@ -168,7 +168,7 @@ async def test_listeners_see_placing_then_accepted(
 ) -> None:
     service = await make_service(KIND)
     seen: list[tuple[str, CallStatus]] = []
-    service.listeners.append(lambda record: seen.append((record.id, record.status)))
+    service.add_listener(lambda record: seen.append((record.id, record.status)))
     record = await service.place_call("+918867135000")
     assert seen == [(record.id, CallStatus.PLACING), (record.id, CallStatus.ACCEPTED)]
     stored = service.history.get(record.id)

@@ -113,14 +113,14 @@ async def open_panel(
         accounts=ACCOUNTS,
         page_size=page_size,
     )
-    history.listeners.append(panel.record_changed)
+    history.add_listener(panel.record_changed)
     panel.resize(1200, height)
     panel.show()
     try:
         await settle(panel)
         yield panel
     finally:
-        history.listeners.remove(panel.record_changed)
+        history.remove_listener(panel.record_changed)
         panel.close_panel()
         await tasks.cancel_all()
         panel.close()

@@ -521,7 +521,7 @@ async def test_a_simulated_report_matching_nothing_is_an_outside_call(
         call_id = answer.json()["callId"]
         await sim.wait_call_finished(call_id)
         stored_one = asyncio.Event()
-        history.listeners.append(lambda record: stored_one.set())
+        history.add_listener(lambda record: stored_one.set())
         if history.count() == 0:
             async with asyncio.timeout(10):
                 await stored_one.wait()

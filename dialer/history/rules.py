@@ -1,0 +1,262 @@
+"""The history's rules, the same for every backend: which call a provider report belongs to,
+when a report is one already stored, what a report or an amendment changes (a finished
+call is never reopened; a tracker's conclusion never overrides a stored report), and each
+call's share of the totals.
+
+A backend stores and fetches; it asks these functions what to store. They are pure (no
+I/O, no clock but the ``now`` they are given) and cheap: the writer calls them once per
+report, so they add no round trip and copy a record only where it changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
+from typing import Any, NamedTuple, Protocol
+
+from dialer.core.calls import new_reference
+from dialer.history.records import (
+    FINAL_STATUSES,
+    CallOrigin,
+    CallRecord,
+    ProviderReport,
+    digits_of,
+)
+
+# -- deduplication ---------------------------------------------------------------------
+
+
+def report_digest(report: ProviderReport) -> str:
+    """A report's identity: a redelivery of the same body from the same provider has the
+    same digest, and changes nothing once one with it is stored."""
+    return hashlib.sha256(f"{report.provider}\n{report.body}".encode()).hexdigest()
+
+
+# -- matching a report to its call ------------------------------------------------------
+
+# How many open calls of one provider (newest first) a report's numbers are compared
+# against, when neither its call id nor its provider reference names the call.
+MATCH_WINDOW = 50
+
+
+class MatchCandidate(Protocol):
+    """What matching compares of an open call (a backend may fetch only these columns)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def bridge(self) -> str | None: ...
+    @property
+    def flow_id(self) -> str | None: ...
+    @property
+    def customer(self) -> str: ...
+    @property
+    def agent(self) -> str | None: ...
+
+
+class Candidate(NamedTuple):
+    """A :class:`MatchCandidate` as a row: id, account, bridge, flow_id, customer, agent."""
+
+    id: str
+    account: str
+    bridge: str | None
+    flow_id: str | None
+    customer: str
+    agent: str | None
+
+
+# A report is matched in this order; the backend looks each step up and stops at the first
+# that finds the call:
+# 1. its call id (ours, echoed back), when that call is of the report's provider
+#    (`named_call_matches`);
+# 2. its provider reference: the newest call of that provider with that reference;
+# 3. the newest of the MATCH_WINDOW open calls of its provider that `matching_call` picks.
+
+
+def named_call_matches(report: ProviderReport, call: CallRecord) -> bool:
+    """Whether the call the report's call id names is the report's call (step 1)."""
+    return call.provider == report.provider
+
+
+def matching_call(report: ProviderReport, open_calls: Iterable[MatchCandidate]) -> str | None:
+    """The id of the first of ``open_calls`` (the provider's open calls, newest first) that
+    the report describes, or None (step 3)."""
+    for candidate in open_calls:
+        if report.account and candidate.account != report.account:
+            continue
+        if same_call(report, candidate):
+            return candidate.id
+    return None
+
+
+def flow_of(report: ProviderReport) -> str | None:
+    """The flow a report's call rang into ("to": "flow:220"), if it was a flow call."""
+    customer = report.customer or ""
+    return customer.removeprefix("flow:") if customer.startswith("flow:") else None
+
+
+def same_call(report: ProviderReport, call: MatchCandidate) -> bool:
+    """Whether the report's numbers and bridge describe ``call``."""
+    if report.bridge and call.bridge and digits_of(report.bridge) != digits_of(call.bridge):
+        return False
+    if not (report.customer or report.agent):
+        return False  # a report with no numbers matches nothing
+    flow = flow_of(report)
+    if flow is not None:
+        # A flow call rings the customer ("from") into the flow ("to": "flow:220").
+        return call.flow_id == flow and numbers_match(report.agent, call.customer)
+    if call.flow_id is not None:
+        return False
+    return numbers_match(report.customer, call.customer) and numbers_match(report.agent, call.agent)
+
+
+def numbers_match(reported: str | None, placed: str | None) -> bool:
+    """Two renderings of one number: the report may drop or add the country code."""
+    a, b = digits_of(reported), digits_of(placed)
+    if not a or not b:
+        return True  # nothing to compare: not evidence against
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= 6 and longer.endswith(shorter)
+
+
+# -- what a report changes --------------------------------------------------------------
+
+# The outcome fields a report carries; one it leaves out (None) keeps the stored value.
+OUTCOME_FIELDS = (
+    "answered",
+    "started_at",
+    "ended_at",
+    "agent_seconds",
+    "talk_seconds",
+    "billed_seconds",
+    "charge",
+    "recording_url",
+    "hangup_by",
+)
+
+
+def report_outcome(report: ProviderReport) -> dict[str, Any]:
+    """The fields a report sets on its call, whichever call that is (status aside)."""
+    outcome = {name: getattr(report, name) for name in OUTCOME_FIELDS}
+    outcome = {name: value for name, value in outcome.items() if value is not None}
+    if report.cause:
+        outcome["cause"] = report.cause
+    return outcome
+
+
+def report_changes(report: ProviderReport, call: CallRecord) -> dict[str, Any]:
+    """What a report changes on the call it matched (to be applied with
+    :func:`applied_changes`): its status and outcome, and its provider reference if the
+    call has none yet."""
+    outcome = report_outcome(report)
+    if report.provider_ref and not call.provider_ref:
+        outcome["provider_ref"] = report.provider_ref
+    return {"status": report.status, **outcome}
+
+
+def call_from_report(report: ProviderReport, now: float) -> CallRecord:
+    """The call a report that matches no call stands for: one placed outside the app."""
+    flow = flow_of(report)
+    return CallRecord(
+        id=new_reference(),
+        account=report.account or "",
+        provider=report.provider,
+        customer=(report.agent if flow is not None else report.customer) or "",
+        agent=None if flow is not None else report.agent,
+        bridge=report.bridge,
+        flow_id=flow,
+        status=report.status,
+        provider_ref=report.provider_ref,
+        origin=CallOrigin.OUTSIDE,
+        created_at=report.started_at or report.reported_at or now,
+        updated_at=now,
+        **report_outcome(report),
+    )
+
+
+def stands(stored: CallRecord, *, only_if_open: bool) -> bool:
+    """Whether an amendment must leave the stored call as it is: one made ``only_if_open``
+    (a tracker's conclusion) never overrides an outcome already stored (a provider's report
+    that came first)."""
+    return only_if_open and stored.is_final
+
+
+def applied_changes(
+    current: CallRecord, changes: Mapping[str, Any], now: float
+) -> tuple[CallRecord, frozenset[str]] | None:
+    """``current`` with ``changes`` and the names of the fields that really changed, or None
+    when nothing would. A finished call is never reopened: a late progress step (the
+    service's "accepted" after the webhook's "completed") keeps the final status."""
+    status = changes.get("status")
+    if status is not None and current.is_final and status not in FINAL_STATUSES:
+        changes = {name: value for name, value in changes.items() if name != "status"}
+    changed = frozenset(name for name, value in changes.items() if getattr(current, name) != value)
+    if not changed:
+        return None
+    return with_fields(current, {**changes, "updated_at": now}), changed
+
+
+_FIELDS = tuple(f.name for f in fields(CallRecord))
+_FIELD_INDEX = {name: n for n, name in enumerate(_FIELDS)}
+_field_values = operator.attrgetter(*_FIELDS)
+
+
+def with_fields(record: CallRecord, changes: Mapping[str, Any]) -> CallRecord:
+    """``dataclasses.replace`` for the writer's path: the fields by position, no checks."""
+    values = list(_field_values(record))
+    for name, value in changes.items():
+        values[_FIELD_INDEX[name]] = value
+    return CallRecord(*values)
+
+
+# -- totals -------------------------------------------------------------------------------
+
+# A call's share of the totals: [calls, answered, talk_seconds, billed_seconds, charge].
+# A backend keeps sums of these per day, account and status, and per numbers (the digit
+# totals); a change takes the old share away and adds the new one.
+Share = list[Any]
+
+# The fields the per-day totals read (their key and their sums), and the ones the digit
+# totals read: a change to none of them leaves those totals as they are.
+DAY_TOTALS_FIELDS = frozenset(
+    {"created_at", "account", "status", "answered", "talk_seconds", "billed_seconds", "charge"}
+)
+DIGIT_TOTALS_FIELDS = frozenset(
+    {"customer", "agent", "answered", "talk_seconds", "billed_seconds", "charge"}
+)
+
+# Totals are kept per whole day since the epoch (UTC).
+DAY_SECONDS = 86_400
+
+
+def day_of(created_at: float) -> int:
+    """The day a call's totals are kept under (truncated, as SQL's CAST of the division)."""
+    return int(created_at / DAY_SECONDS)
+
+
+def day_key(record: CallRecord) -> tuple[int, str, str]:
+    """Which per-day total a call counts in: (day, account, status)."""
+    return (day_of(record.created_at), record.account, str(record.status))
+
+
+def numbers_of(record: CallRecord) -> str:
+    """Which digit total a call counts in: the digits of the customer's and the agent's
+    numbers (a search's runs of digits are found in it)."""
+    return f"{digits_of(record.customer)} {digits_of(record.agent)}"
+
+
+def empty_share() -> Share:
+    return [0, 0, 0, 0, 0.0]
+
+
+def add_share(sums: Share, record: CallRecord, sign: int) -> None:
+    """Add ``record``'s share (sign 1) to, or take it (-1) from, ``sums``."""
+    sums[0] += sign
+    sums[1] += sign * int(record.answered or 0)
+    sums[2] += sign * (record.talk_seconds or 0)
+    sums[3] += sign * (record.billed_seconds or 0)
+    sums[4] += sign * (record.charge or 0.0)

@@ -1,0 +1,91 @@
+"""The history's rules on their own, without a store: what every backend asks them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dialer.core.calls import CallStatus
+from dialer.history import CallOrigin, rules
+from tests.history.test_sqlite_store import call, report
+
+
+def test_a_redelivery_has_the_digest_of_the_first_delivery() -> None:
+    first = report(call_id="c", reported_at=5.0)
+    assert rules.report_digest(first) == rules.report_digest(replace(first, source="poll"))
+    assert rules.report_digest(first) != rules.report_digest(replace(first, provider="kazoo"))
+    assert rules.report_digest(first) != rules.report_digest(replace(first, body="{}"))
+
+
+def test_numbers_match_with_or_without_the_country_code() -> None:
+    assert rules.numbers_match("918867135000", "+91 88671 35000")
+    assert rules.numbers_match("8867135000", "+918867135000")
+    assert not rules.numbers_match("12345", "912345")  # too short to tell
+    assert rules.numbers_match(None, "+918867135000")  # nothing to compare
+
+
+def test_the_first_matching_open_call_is_chosen() -> None:
+    candidates = [
+        rules.Candidate("other-account", "b", "918068280000", None, "+918867135000", None),
+        rules.Candidate("flow", "a", "918068280000", "220", "+918867135000", None),
+        rules.Candidate("newest", "a", "918068280000", None, "+918867135000", "+919876543210"),
+        rules.Candidate("older", "a", "918068280000", None, "+918867135000", "+919876543210"),
+    ]
+    assert rules.matching_call(report(account="a"), candidates) == "newest"
+    assert rules.matching_call(report(customer="flow:220", agent="918867135000"), candidates) == (
+        "flow"
+    )
+    assert rules.matching_call(report(customer=None, agent=None), candidates) is None
+    assert rules.matching_call(report(bridge="911111111111"), candidates) is None
+
+
+def test_a_report_sets_its_outcome_and_a_missing_reference() -> None:
+    placed = call("c", status=CallStatus.ACCEPTED)
+    changes = rules.report_changes(
+        report(talk_seconds=9, provider_ref="p1", cause="ANSWER"), placed
+    )
+    assert changes == {
+        "status": CallStatus.COMPLETED,
+        "talk_seconds": 9,
+        "cause": "ANSWER",
+        "provider_ref": "p1",
+    }
+    known = replace(placed, provider_ref="p0")
+    assert "provider_ref" not in rules.report_changes(report(provider_ref="p1"), known)
+
+
+def test_a_report_matching_nothing_is_a_call_placed_outside() -> None:
+    outside = rules.call_from_report(report(started_at=1234.0, account="a"), now=2000.0)
+    assert outside.origin is CallOrigin.OUTSIDE
+    assert (outside.created_at, outside.updated_at, outside.account) == (1234.0, 2000.0, "a")
+    flow = rules.call_from_report(report(customer="flow:220", agent="918867135000"), now=1.0)
+    assert (flow.flow_id, flow.customer, flow.agent) == ("220", "918867135000", None)
+
+
+def test_a_finished_call_is_never_reopened() -> None:
+    done = call("c", status=CallStatus.BUSY)
+    applied = rules.applied_changes(done, {"status": CallStatus.ACCEPTED, "provider_ref": "p"}, 9.0)
+    assert applied is not None
+    updated, changed = applied
+    assert (updated.status, updated.provider_ref, updated.updated_at) == (CallStatus.BUSY, "p", 9.0)
+    assert changed == {"provider_ref"}
+    assert rules.applied_changes(done, {"status": CallStatus.ACCEPTED}, 9.0) is None
+    final = rules.applied_changes(done, {"status": CallStatus.NO_REPORT}, 9.0)
+    assert final is not None and final[0].status is CallStatus.NO_REPORT
+
+
+def test_only_if_open_leaves_a_stored_outcome_standing() -> None:
+    assert rules.stands(call("c", status=CallStatus.COMPLETED), only_if_open=True)
+    assert not rules.stands(call("c", status=CallStatus.ACCEPTED), only_if_open=True)
+    assert not rules.stands(call("c", status=CallStatus.COMPLETED), only_if_open=False)
+
+
+def test_a_change_moves_a_call_s_share_of_the_totals() -> None:
+    before = call("c", status=CallStatus.ACCEPTED, created_at=86_400.0 * 3 + 5)
+    after = replace(before, status=CallStatus.COMPLETED, answered=True, talk_seconds=30, charge=1.5)
+    sums = rules.empty_share()
+    rules.add_share(sums, before, 1)
+    rules.add_share(sums, before, -1)
+    rules.add_share(sums, after, 1)
+    assert sums == [1, 1, 30, 0, 1.5]
+    assert rules.day_key(after) == (3, "a", "completed")
+    assert rules.numbers_of(after) == "918867135000 919876543210"
