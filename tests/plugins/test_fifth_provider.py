@@ -17,7 +17,7 @@ from dialer.core.accounts import Account, AccountStore, StaticAccounts
 from dialer.core.calls import CallStatus
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import MemorySecretStore
-from dialer.history.sqlite_store import SqliteHistory
+from dialer.history.factory import open_history
 from dialer.history.store import final_record
 from dialer.history.tracking import CallTracker, TrackingTimings
 from tests.plugins.fifth_provider import KIND, SPEC, RingRelayServer, ring_relay_server
@@ -88,7 +88,9 @@ async def test_its_calls_are_tracked_to_their_outcome(
         agent="+91 98765 43210",
         options={"line_id": "L7"},
     )
-    history = SqliteHistory(tmp_path / "calls.sqlite3")
+    paths = AppPaths.under(tmp_path / "profile")
+    paths.ensure()
+    history = open_history(paths)
     service = CallService(
         StaticAccounts([account]), MemorySecretStore({account.secret_key: relay.key}), history
     )
