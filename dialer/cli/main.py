@@ -64,9 +64,29 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _provider_flags(add: argparse.ArgumentParser) -> None:
+    """``--provider`` and each provider's own settings, as their declarations name them
+    (dialer/providers/spec.py)."""
     from dialer.providers import provider_specs
 
+    specs = provider_specs()
+    add.add_argument("--provider", required=True, choices=[str(spec.kind) for spec in specs])
+    for spec in specs:
+        for setting in spec.option_fields:
+            add.add_argument(
+                setting.flag,
+                dest=setting.key,
+                metavar=setting.metavar,
+                choices=setting.choices or None,
+                help=setting.help or f"{spec.label}: {setting.label}",
+            )
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line. ``argv``: the words it will parse; the providers' own flags
+    of ``account add`` (read from their declarations, which imports every provider module)
+    are added only when they can be used, so a launch that hands a number to the window
+    does not pay for them."""
     parser = argparse.ArgumentParser(
         prog="dialer",
         description="Click-to-call dialer: your phone rings, then the customer's.",
@@ -86,22 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         "else prompted without echo, and stored only in the OS keyring.",
     )
     add.add_argument("name")
-    add.add_argument("--provider", required=True, choices=[str(s.kind) for s in provider_specs()])
+    if argv is None or "account" in argv:
+        _provider_flags(add)
     add.add_argument("--url", required=True, help="the API base URL")
     add.add_argument("--region", help="default country for national numbers (ISO code: IN, GB)")
     add.add_argument("--agent", help="the agent's own phone number (rung first)")
     add.add_argument("--bridge", action="append", default=[], metavar="DID", help="repeatable")
     add.add_argument("--number-format", choices=("digits", "e164", "national"))
-    # Each provider's own settings, as its declaration names them (dialer/providers/spec.py).
-    for spec in provider_specs():
-        for setting in spec.option_fields:
-            add.add_argument(
-                setting.flag,
-                dest=setting.key,
-                metavar=setting.metavar,
-                choices=setting.choices or None,
-                help=setting.help or f"{spec.label}: {setting.label}",
-            )
     add.add_argument("--connect-timeout", type=float, metavar="SECONDS")
     add.add_argument("--read-timeout", type=float, metavar="SECONDS")
     add.add_argument("--allow-insecure-http", action="store_true")
@@ -196,8 +207,8 @@ def _forwarded(parser: argparse.ArgumentParser, args: argparse.Namespace, paths:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script. Returns the exit code (``python -m dialer`` raises SystemExit)."""
-    parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments)
     link = _dial_argument(arguments)
     if link is not None:
         arguments.remove(link)
