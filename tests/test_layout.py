@@ -91,7 +91,8 @@ def test_core_never_imports_qt() -> None:
 
 def test_core_imports_without_qt_loaded() -> None:
     code = (
-        "import sys, dialer.cli.main, dialer.app.service, dialer.app.profile, dialer.providers, dialer.simulator\n"
+        "import sys, dialer.cli.main, dialer.app.service, dialer.app.profile\n"
+        "import dialer.providers, dialer.simulator\n"
         "from dialer.providers import provider_class\n"
         "for kind in ('c2c-v2', 'click2call-v1', 'kazoo', 'digidonar'): provider_class(kind)\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'qasync'))]\n"

@@ -16,7 +16,15 @@ import keyring.backends.fail
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QWidget,
+)
 from shiboken6 import isValid
 
 from dialer.app.profile import Profile, open_user_profile
@@ -140,9 +148,10 @@ def fill(form: AccountForm, values: dict[str, str]) -> None:
     widgets = {**form.field_widgets}
     for key, value in values.items():
         widget = widgets[key]
-        if hasattr(widget, "setPlainText"):
+        if isinstance(widget, QPlainTextEdit):
             widget.setPlainText(value)
         else:
+            assert isinstance(widget, QLineEdit)
             widget.clear()
             QTest.keyClicks(widget, value)
 

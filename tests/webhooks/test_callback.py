@@ -197,7 +197,7 @@ JSON_VALUES = st.recursive(
 )
 KNOWN_FIELDS = [*callback(), "mid", "callId"]
 # Every known field, each with any JSON value (or absent): the type checks meet everything.
-SCALARS = (
+SCALARS: st.SearchStrategy[object] = (
     st.none()
     | st.booleans()
     | st.integers()

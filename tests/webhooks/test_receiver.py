@@ -486,8 +486,8 @@ async def test_simulated_calls_end_with_the_reported_outcome(
     assert done.status is CallStatus.COMPLETED and done.answered is True
     assert done.origin is CallOrigin.APP
     assert done.provider_ref == pushed[answered.id]["callId"]
-    assert done.talk_seconds == done.billed_seconds == int(pushed[answered.id]["billing"])
-    assert done.agent_seconds == int(pushed[answered.id]["duration"]) > 0
+    assert done.talk_seconds == done.billed_seconds == int(str(pushed[answered.id]["billing"]))
+    assert done.agent_seconds == int(str(pushed[answered.id]["duration"])) > 0
     assert done.cause == "COMPLETED/RECEIVED/ANSWER"
     assert done.started_at is not None and done.hangup_by in ("agent", "caller")
     assert (final[busy.id].status, final[busy.id].answered) == (CallStatus.BUSY, False)
