@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -35,6 +36,7 @@ from dialer.ui.history_model import (
     BILLED_COLUMN,
     CUSTOMER_COLUMN,
     DISPOSITION_COLUMN,
+    FLUSH_MS,
     NOTE_COLUMN,
     STATUS_COLUMN,
     TALK_COLUMN,
@@ -450,6 +452,12 @@ async def test_a_call_that_stops_matching_stays_until_the_next_refresh(
         await until(lambda: model.row_of("call-00050") == 0)
 
 
+def most_flushes_since(started: float) -> int:
+    """How many flushes of live changes can have happened since ``started`` (monotonic): one
+    per ``FLUSH_MS`` (a coarse Qt timer may fire up to 5% early), plus the first at once."""
+    return int((time.monotonic() - started) * 1000 / (0.95 * FLUSH_MS)) + 2
+
+
 async def test_a_burst_of_a_thousand_changes_is_a_few_model_updates(
     history: SqliteHistory, tmp_path: Path
 ) -> None:
@@ -462,12 +470,15 @@ async def test_a_burst_of_a_thousand_changes_is_a_few_model_updates(
             call(1000 + n, created_at=TODAY + 50_000 + n, status=CallStatus.ACCEPTED)
             for n in range(1000)
         ]
+        started = time.monotonic()
         await store_calls(history, burst)
         await until(lambda: model.row_of(burst[-1].id) == 0)
         await settle(panel)
         applied = model.flushes - flushes
         assert signals.resets == 0
-        assert 1 <= applied < 60  # ~50 ms apart: a burst is a handful of updates
+        # However long the burst took to store (a loaded machine decides), changes were
+        # applied at most once per flush interval: a burst is a handful of updates.
+        assert 1 <= applied <= most_flushes_since(started)
         assert len(signals.inserted) <= applied  # each flush inserts one contiguous block
         assert shown_ids(model)[:50] == [r.id for r in reversed(burst[-50:])]
         # Memory stays at what the user sees plus a few pages: the rest is read again.
@@ -478,11 +489,12 @@ async def test_a_burst_of_a_thousand_changes_is_a_few_model_updates(
         signals = Signals(model)
         flushes = model.flushes
         shown = [model.record(row) for row in range(model.rowCount())]
+        started = time.monotonic()
         await asyncio.gather(
             *(history.amend(r, status=CallStatus.COMPLETED, talk_seconds=7) for r in burst)
         )
         await settle(panel)
-        assert model.flushes - flushes < 60
+        assert model.flushes - flushes <= most_flushes_since(started)
         assert signals.changed <= model.flushes - flushes
         assert signals.inserted == []
         assert signals.resets == 0
