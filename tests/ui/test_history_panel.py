@@ -765,6 +765,7 @@ async def test_details_show_the_timeline_and_the_reports_as_received(
         dialog.close()
 
 
+@pytest.mark.allow_warnings_log("^Reading a page of the call history failed$")
 async def test_a_page_that_cannot_be_read_is_one_sentence(
     history: SqliteHistory, tmp_path: Path
 ) -> None:

@@ -287,6 +287,7 @@ async def test_a_trickled_request_times_out_and_an_idle_connection_closes(
     assert [r.path for r in app.handled] == ["/once"]
 
 
+@pytest.mark.allow_warnings_log("^A webhook request could not be answered$")
 async def test_a_failing_handler_gets_500_and_the_server_goes_on(
     connect: Connect, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -372,6 +373,7 @@ async def test_stop_answers_requests_in_flight_and_closes_the_rest(
     await asyncio.wait_for(stopping, 5)
 
 
+@pytest.mark.allow_warnings_log("^1 webhook requests were still being answered at stop")
 async def test_stop_gives_up_on_a_handler_after_the_grace(
     server: HttpServer, connect: Connect, app: RecordingApp
 ) -> None:
@@ -449,6 +451,7 @@ class HeaderEchoApp(RecordingApp):
 @pytest.mark.parametrize(
     "path", ["/a%0D%0ASet-Cookie:%20x=1", "/nul%00byte", "/%E2%82%AC"], ids=["crlf", "nul", "euro"]
 )
+@pytest.mark.allow_warnings_log("^A webhook answer could not be written$")
 async def test_an_answer_that_cannot_be_written_is_a_500(path: str) -> None:
     server = HttpServer(HeaderEchoApp(), max_body=MAX_BODY)
     await server.start("127.0.0.1", 0)

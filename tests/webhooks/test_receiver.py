@@ -288,6 +288,7 @@ class LockedKeyring:
         raise SecretStoreError("locked")
 
 
+@pytest.mark.allow_warnings_log("not stored: The OS keyring is locked")
 async def test_a_locked_keyring_refuses_with_503_and_stores_nothing(
     history: SqliteHistory, accounts: StaticAccounts, client: httpx.AsyncClient
 ) -> None:
@@ -298,6 +299,7 @@ async def test_a_locked_keyring_refuses_with_503_and_stores_nothing(
     assert stored(history) == (0, 0)
 
 
+@pytest.mark.allow_warnings_log(r"a C2C v2 call report from \S+ could not be stored")
 async def test_a_store_that_fails_refuses_with_503(
     tmp_path: Path, accounts: StaticAccounts, client: httpx.AsyncClient
 ) -> None:
