@@ -492,9 +492,11 @@ async def test_stop_lets_a_request_being_read_arrive_and_be_answered(
     client = await connect()
     whole = post("/upload", b"u" * 800)
     await client.send(whole[:-400])
-    await asyncio.sleep(0.05)
+    # The server has begun reading it (not merely accepted the connection), then stop has
+    # begun, and only then does the rest arrive.
+    await eventually(lambda: any(c._request is not None for c in server._connections))
     stopping = asyncio.create_task(server.stop(5.0))
-    await asyncio.sleep(0.05)
+    await eventually(lambda: server.stopping)
     await client.send(whole[-400:])
     status, headers, body = await client.response()
     assert (status, len(body), headers["connection"]) == (200, 800, "close")
