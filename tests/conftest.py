@@ -10,6 +10,10 @@ import keyring
 import pytest
 
 from tests.memory_keyring import MemoryKeyring
+from tests.warnings_log import no_unexpected_warnings_logged
+
+__all__ = ["no_unexpected_warnings_logged"]  # an autouse fixture for every test
+pytest_plugins = ["pytester"]  # tests/test_warnings_log.py runs small suites of its own
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["QT_API"] = "pyside6"
@@ -30,3 +34,19 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+# Expected warnings of tests in files other developers own at the moment; move each into its
+# file as an ``allow_warnings_log`` marker when that file is next edited.
+_ALLOWED_ELSEWHERE = {
+    "tests/history/test_tracking.py::test_provider_failures_while_polling_are_retried": (
+        r"had a server error \(HTTP 503\).*\(retrying with backoff\)",
+    ),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        patterns = _ALLOWED_ELSEWHERE.get(item.nodeid.split("[")[0])
+        if patterns:
+            item.add_marker(pytest.mark.allow_warnings_log(*patterns))

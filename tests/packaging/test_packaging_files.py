@@ -298,9 +298,10 @@ def test_deb_control_fields() -> None:
     text = build_linux.deb_control("1.2.3", 4321, "2.35")
     assert text.endswith("\n")
     fields: dict[str, str] = {}
+    last = ""
     for line in text.splitlines():
         if line.startswith(" "):  # a continuation of the previous field
-            assert last == "Description"  # noqa: F821 - set on the field line before
+            assert last == "Description"  # set on the field line before
             continue
         last, _, value = line.partition(": ")
         fields[last] = value

@@ -32,9 +32,9 @@ def history(tmp_path: Path) -> Iterator[SqliteHistory]:
     log.close()
 
 
-def sim_account(sim: ProviderSimulator, kind: ProviderKind, **changes: Any) -> Account:
+def sim_account(sim: ProviderSimulator, kind: str, **changes: Any) -> Account:
     """The demo account of ``kind`` with some settings changed."""
-    account = next(a for a in demo_accounts(sim).list() if a.provider is kind)
+    account = next(a for a in demo_accounts(sim).list() if a.provider == kind)
     return replace(account, **changes)
 
 

@@ -82,7 +82,7 @@ def test_v1_report_without_its_text_is_written_out() -> None:
 
 
 _ids = (
-    st.text(st.characters(blacklist_characters=",\r\n", blacklist_categories=("Cs",)))
+    st.text(st.characters(blacklist_characters=",\r\n", blacklist_categories=["Cs"]))
     .map(str.strip)
     .filter(bool)
 )

@@ -345,6 +345,7 @@ async def test_flow_webhook_keeps_flow_target_as_string(
     assert payload["billing"] == payload["duration"]
 
 
+@pytest.mark.allow_warnings_log(r"webhook receiver \S+ answered HTTP (500|404) \(attempt [12]\)")
 async def test_webhook_retried_after_a_refusal(
     sim: ProviderSimulator, client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
@@ -359,6 +360,10 @@ async def test_webhook_retried_after_a_refusal(
     assert (delivery.delivered, delivery.attempts, delivery.status) == (True, 3, 200)
 
 
+@pytest.mark.allow_warnings_log(
+    r"webhook push to \S+ failed \(attempt [123]\)",
+    r"giving up on the webhook push to \S+ after 3 attempts",
+)
 async def test_unreachable_webhook_gives_up_quietly(
     sim: ProviderSimulator, client: httpx.AsyncClient
 ) -> None:

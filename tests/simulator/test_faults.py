@@ -187,12 +187,12 @@ def test_fault_constructors_check_their_arguments() -> None:
 async def test_stop_does_not_wait_for_held_requests(client: httpx.AsyncClient) -> None:
     sim = ProviderSimulator(SimulatorConfig())
     await sim.start()
-    sim.inject(Fault.timeout(60))
+    sim.inject(Fault.timeout(3600))
     pending = asyncio.create_task(send(sim, client, ProviderKind.C2C_V2))
     await eventually(lambda: bool(sim.requests))
-    started = time.perf_counter()
-    await sim.stop()
-    assert time.perf_counter() - started < 1.5
+    # Not a measurement: a stop that waited for the held request would take an hour, and
+    # this only keeps such a bug from hanging the suite.
+    await asyncio.wait_for(sim.stop(), 120)
     with pytest.raises(httpx.TransportError):
         await pending
     assert sim.calls == {}

@@ -70,6 +70,12 @@ async def modal(kind: type[W]) -> W:
     return widget
 
 
+def header_text(table: QTableWidget, column: int) -> str:
+    item = table.horizontalHeaderItem(column)
+    assert item is not None
+    return item.text()
+
+
 def choose(chooser: QFileDialog, path: Path) -> None:
     """Pick ``path`` in Qt's own file dialog and accept it, as a user typing it would.
 
@@ -299,13 +305,14 @@ async def test_csv_import_through_the_mapping_dialog(
     task = asyncio.ensure_future(import_contacts(parent, demo_profile, path))
     dialog = await modal(CsvMappingDialog)
     # The preview shows the file; the guess took Name and Mobile but not the German headers.
-    assert [dialog.table.horizontalHeaderItem(c).text() for c in range(4)] == [
+    assert [header_text(dialog.table, c) for c in range(4)] == [
         "Name",
         "Mobile",
         "Festnetz",
         "Firma",
     ]
-    assert dialog.table.item(0, 0).text() == "Anika Weber"
+    first = dialog.table.item(0, 0)
+    assert first is not None and first.text() == "Anika Weber"
     assert dialog.table.rowCount() == 3
     assert [row.column for row in dialog.number_rows] == ["Mobile"]
     assert unnamed_inputs(dialog) == []

@@ -92,7 +92,7 @@ def row_of(dialog: FlowEditorDialog, name: str) -> int:
 
 def pick_contact(profile: Any, *, company: bool) -> Contact:
     """A demo contact with (or without) a company."""
-    contacts = profile.contacts.get_many(profile.contacts.search_ids("")[:50])
+    contacts: list[Contact] = profile.contacts.get_many(profile.contacts.search_ids("")[:50])
     return next(c for c in contacts if bool(c.company) is company)
 
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtCore import QDate, QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -35,6 +36,7 @@ from dialer.ui.history_model import (
     BILLED_COLUMN,
     CUSTOMER_COLUMN,
     DISPOSITION_COLUMN,
+    FLUSH_MS,
     NOTE_COLUMN,
     STATUS_COLUMN,
     TALK_COLUMN,
@@ -256,8 +258,8 @@ async def test_each_filter_narrows_the_rows_and_the_totals(
             assert model.rowCount() == count, period
         panel.period_box.setCurrentText(CUSTOM_PERIOD)
         assert panel.since_edit.isVisible()
-        panel.since_edit.setDate(date.today() - timedelta(days=41))
-        panel.until_edit.setDate(date.today() - timedelta(days=39))
+        panel.since_edit.setDate(QDate.currentDate().addDays(-41))
+        panel.until_edit.setDate(QDate.currentDate().addDays(-39))
         await check("custom range")
         assert sorted(shown_ids(model)) == [f"call-{200 + n:05d}" for n in range(6)]
 
@@ -450,6 +452,12 @@ async def test_a_call_that_stops_matching_stays_until_the_next_refresh(
         await until(lambda: model.row_of("call-00050") == 0)
 
 
+def most_flushes_since(started: float) -> int:
+    """How many flushes of live changes can have happened since ``started`` (monotonic): one
+    per ``FLUSH_MS`` (a coarse Qt timer may fire up to 5% early), plus the first at once."""
+    return int((time.monotonic() - started) * 1000 / (0.95 * FLUSH_MS)) + 2
+
+
 async def test_a_burst_of_a_thousand_changes_is_a_few_model_updates(
     history: SqliteHistory, tmp_path: Path
 ) -> None:
@@ -462,12 +470,15 @@ async def test_a_burst_of_a_thousand_changes_is_a_few_model_updates(
             call(1000 + n, created_at=TODAY + 50_000 + n, status=CallStatus.ACCEPTED)
             for n in range(1000)
         ]
+        started = time.monotonic()
         await store_calls(history, burst)
         await until(lambda: model.row_of(burst[-1].id) == 0)
         await settle(panel)
         applied = model.flushes - flushes
         assert signals.resets == 0
-        assert 1 <= applied < 60  # ~50 ms apart: a burst is a handful of updates
+        # However long the burst took to store (a loaded machine decides), changes were
+        # applied at most once per flush interval: a burst is a handful of updates.
+        assert 1 <= applied <= most_flushes_since(started)
         assert len(signals.inserted) <= applied  # each flush inserts one contiguous block
         assert shown_ids(model)[:50] == [r.id for r in reversed(burst[-50:])]
         # Memory stays at what the user sees plus a few pages: the rest is read again.
@@ -478,11 +489,12 @@ async def test_a_burst_of_a_thousand_changes_is_a_few_model_updates(
         signals = Signals(model)
         flushes = model.flushes
         shown = [model.record(row) for row in range(model.rowCount())]
+        started = time.monotonic()
         await asyncio.gather(
             *(history.amend(r, status=CallStatus.COMPLETED, talk_seconds=7) for r in burst)
         )
         await settle(panel)
-        assert model.flushes - flushes < 60
+        assert model.flushes - flushes <= most_flushes_since(started)
         assert signals.changed <= model.flushes - flushes
         assert signals.inserted == []
         assert signals.resets == 0
@@ -551,7 +563,7 @@ async def test_note_and_disposition_are_saved_shown_and_exported(
         panel.view.selectRow(2)
         chosen = panel.selected_record()
         assert chosen is not None
-        task = asyncio.ensure_future(panel.annotate())
+        annotating = asyncio.ensure_future(panel.annotate())
         dialog = await modal(AnnotateDialog)
         offered = [
             dialog.disposition_box.itemText(i) for i in range(dialog.disposition_box.count())
@@ -561,7 +573,7 @@ async def test_note_and_disposition_are_saved_shown_and_exported(
         dialog.note_edit.setPlainText("Call back after 5 pm,\nasks for the manager")
         dialog.disposition_box.setFocus()
         QTest.keyClick(dialog.disposition_box, Qt.Key.Key_Return)  # Enter saves
-        saved = await asyncio.wait_for(task, 10)
+        saved = await asyncio.wait_for(annotating, 10)
         assert saved is not None
         assert saved.disposition == "Demo booked"
         stored = history.get(chosen.id)
@@ -581,13 +593,13 @@ async def test_note_and_disposition_are_saved_shown_and_exported(
         assert rows[chosen.id]["note"] == "Call back after 5 pm,\nasks for the manager"
 
         # A too long disposition is refused inline; Esc leaves the call as it was.
-        task = asyncio.ensure_future(panel.annotate())
+        annotating = asyncio.ensure_future(panel.annotate())
         dialog = await modal(AnnotateDialog)
         dialog.disposition_box.setCurrentText("x" * 60)
         assert not dialog.ok_button.isEnabled()
         assert "at most" in dialog.error_label.text()
         QTest.keyClick(dialog, Qt.Key.Key_Escape)
-        assert await asyncio.wait_for(task, 10) is None
+        assert await asyncio.wait_for(annotating, 10) is None
         assert history.get(chosen.id) == stored
 
 
@@ -647,7 +659,8 @@ class UrlCatcher(QObject):
 def opened_urls() -> Any:
     catcher = UrlCatcher()
     for scheme in ("http", "https", "file"):
-        QDesktopServices.setUrlHandler(scheme, catcher, "open")
+        # PySide6's stub asks for bytes, but the call refuses bytes and takes the name as str.
+        QDesktopServices.setUrlHandler(scheme, catcher, "open")  # type: ignore[arg-type]
     yield catcher.urls
     for scheme in ("http", "https", "file"):
         QDesktopServices.unsetUrlHandler(scheme)
@@ -741,8 +754,9 @@ async def test_details_show_the_timeline_and_the_reports_as_received(
         assert dialog.isVisible()
         assert dialog.record.status is CallStatus.COMPLETED
         assert dialog.timeline_view.topLevelItemCount() == 2
-        assert dialog.timeline_view.topLevelItem(1).text(1) == "Completed"
-        assert dialog.timeline_view.topLevelItem(1).text(2) == "webhook"
+        last = dialog.timeline_view.topLevelItem(1)
+        assert last is not None
+        assert (last.text(1), last.text(2)) == ("Completed", "webhook")
         assert '"extra": "kept"' in dialog.reports_text.toPlainText()
         assert '"token": "***"' in dialog.request_text.toPlainText()
         labels = {label.accessibleName(): label.text() for label in dialog.findChildren(QLabel)}
@@ -751,6 +765,7 @@ async def test_details_show_the_timeline_and_the_reports_as_received(
         dialog.close()
 
 
+@pytest.mark.allow_warnings_log("^Reading a page of the call history failed$")
 async def test_a_page_that_cannot_be_read_is_one_sentence(
     history: SqliteHistory, tmp_path: Path
 ) -> None:

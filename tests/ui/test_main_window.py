@@ -269,7 +269,8 @@ async def test_layout_account_and_bridge_are_remembered(demo_profile: Any, qapp:
     await second.start()
     await second.tasks.wait_idle()
     try:
-        assert second.options.account().provider is ProviderKind.C2C_V2
+        account = second.options.account()
+        assert account is not None and account.provider is ProviderKind.C2C_V2
         assert second.options.bridge_box.currentData() == "918068280001"
         assert second.main_splitter.sizes() == sizes
     finally:

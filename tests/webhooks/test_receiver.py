@@ -288,6 +288,7 @@ class LockedKeyring:
         raise SecretStoreError("locked")
 
 
+@pytest.mark.allow_warnings_log("not stored: The OS keyring is locked")
 async def test_a_locked_keyring_refuses_with_503_and_stores_nothing(
     history: SqliteHistory, accounts: StaticAccounts, client: httpx.AsyncClient
 ) -> None:
@@ -298,6 +299,7 @@ async def test_a_locked_keyring_refuses_with_503_and_stores_nothing(
     assert stored(history) == (0, 0)
 
 
+@pytest.mark.allow_warnings_log(r"a C2C v2 call report from \S+ could not be stored")
 async def test_a_store_that_fails_refuses_with_503(
     tmp_path: Path, accounts: StaticAccounts, client: httpx.AsyncClient
 ) -> None:
@@ -486,8 +488,8 @@ async def test_simulated_calls_end_with_the_reported_outcome(
     assert done.status is CallStatus.COMPLETED and done.answered is True
     assert done.origin is CallOrigin.APP
     assert done.provider_ref == pushed[answered.id]["callId"]
-    assert done.talk_seconds == done.billed_seconds == int(pushed[answered.id]["billing"])
-    assert done.agent_seconds == int(pushed[answered.id]["duration"]) > 0
+    assert done.talk_seconds == done.billed_seconds == int(str(pushed[answered.id]["billing"]))
+    assert done.agent_seconds == int(str(pushed[answered.id]["duration"])) > 0
     assert done.cause == "COMPLETED/RECEIVED/ANSWER"
     assert done.started_at is not None and done.hangup_by in ("agent", "caller")
     assert (final[busy.id].status, final[busy.id].answered) == (CallStatus.BUSY, False)
