@@ -82,7 +82,9 @@ async def test_enter_on_a_contact_calls_its_primary_number(window: Any) -> None:
     window.contacts_view.selectRow(0)
     QTest.keyClick(window.contacts_view, Qt.Key.Key_Return)
     await until(lambda: window.history_panel.model.rowCount() >= 1)
-    await until(lambda: first_status(window) is CallStatus.ACCEPTED)
+    # Accepted, or already past it: a busy machine may skip the accepted step on screen, but
+    # every call the provider accepted keeps the provider's reference.
+    await until(lambda: window.history_panel.model.record(0).provider_ref is not None)
     record = window.history_panel.model.record(0)
     assert record.customer == contact.primary.number
     [request] = provider_requests(window)
@@ -91,7 +93,9 @@ async def test_enter_on_a_contact_calls_its_primary_number(window: Any) -> None:
 
 async def test_the_live_list_shows_placing_then_accepted(window: Any) -> None:
     await select_account(window, ProviderKind.DIGIDONAR)
-    sim_of(window).inject(Fault.latency(0.3))
+    # Long enough that "placing" is on screen however busy the machine is (the list shows
+    # a new row within one 50 ms coalescing interval).
+    sim_of(window).inject(Fault.latency(2.0))
     window.number.set_text("+91 88671 35000")
     task = asyncio.ensure_future(window.call_number(window.number.text()))
     await until(lambda: window.history_panel.model.rowCount() == 1)
