@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from dialer.core.accounts import Account, AccountSource
-from dialer.core.calls import CallRequest, CallStatus, Flow
-from dialer.core.errors import ConfigError, DialerError, InvalidInput
+from dialer.core.calls import CallOptions, CallRequest, CallStatus, Flow
+from dialer.core.contacts import Contact as ContactEntry
+from dialer.core.errors import CallInProgress, ConfigError, DialerError, InvalidInput
+from dialer.core.flows import FlowDefinition, resolve_variables
 from dialer.core.numbers import Contact, parse_contact
 from dialer.core.secrets import SecretStore, get_secret
 from dialer.history import CallRecord, HistoryListener, HistoryStore
@@ -23,7 +24,7 @@ from dialer.history import CallRecord, HistoryListener, HistoryStore
 if TYPE_CHECKING:
     import httpx
 
-    from dialer.providers.base import Provider
+    from dialer.providers.base import Bridge, Capabilities, Provider
 
 _BRIDGE_SEPARATORS = re.compile(r"[\s\-.()]")
 
@@ -43,6 +44,7 @@ class CallService:
         self._transport = transport
         self._providers: dict[str, tuple[Account, Provider]] = {}
         self._provider_lock = asyncio.Lock()
+        self._placing: set[tuple[str, str]] = set()  # (account, customer) being placed
 
     def add_listener(self, listener: HistoryListener) -> None:
         """Tell ``listener`` of every stored change to a call, whoever made it (the
@@ -79,33 +81,53 @@ class CallService:
         if cached is not None:
             await cached[1].aclose()
 
+    def capabilities(self, account: Account) -> Capabilities:
+        """What the account's provider can do (the window gates its options on it)."""
+        from dialer.providers import provider_class
+
+        return provider_class(account.provider).capabilities
+
+    def parse_number(self, text: str, account: Account | None) -> Contact:
+        """A number as the account would dial it (its region; SIP where its provider takes
+        SIP contacts, or anywhere when there is no account yet); InvalidInput says why not."""
+        sip = account is None or self.capabilities(account).sip_contacts
+        return parse_contact(text, account.region if account else None, allow_sip=sip)
+
+    async def list_bridges(self, account: Account) -> list[Bridge]:
+        """The bridges/DIDs the agent can pick: the account's own, or (Kazoo) the server's."""
+        from dialer.providers.base import Bridge, BridgeKind
+
+        if self.capabilities(account).bridge is not BridgeKind.CLICKTOCALL:
+            return [Bridge(id=b, label=b, number=b) for b in account.bridges]
+        provider = await self.provider_for(account)
+        return await provider.list_bridges()
+
+    @staticmethod
+    def flow_variables(flow: FlowDefinition, contact: ContactEntry | None) -> dict[str, str]:
+        """The flow's variables for a call to ``contact`` (the contact being dialled, or None
+        for a number that is no contact): fixed values, and the contact's fields."""
+        return resolve_variables(
+            flow,
+            contact.fields() if contact else None,
+            contact_name=contact.name if contact else "",
+        )
+
     def build_request(
-        self,
-        account: Account,
-        number: str,
-        *,
-        agent: str | None = None,
-        bridge: str | None = None,
-        flow: str | None = None,
-        variables: Mapping[str, str] | None = None,
-        record: bool = False,
-        max_seconds: int | None = None,
-        attempts: int | None = None,
-        holdfile: str | None = None,
+        self, account: Account, number: str, options: CallOptions | None = None
     ) -> CallRequest:
         """Parse and check everything the user gave; raises before anything is sent."""
-        from dialer.providers import provider_class
         from dialer.providers.base import BridgeKind
 
-        caps = provider_class(account.provider).capabilities
+        options = options or CallOptions()
+        caps = self.capabilities(account)
         customer = parse_contact(number, account.region, allow_sip=caps.sip_contacts)
         agent_contact: Contact | None = None
-        agent_text = agent or account.agent
-        if agent_text and flow is None:
+        agent_text = options.agent or account.agent
+        if agent_text and options.flow is None:
             agent_contact = parse_contact(agent_text, account.region, allow_sip=caps.sip_contacts)
-        if variables and flow is None:
+        if options.variables and options.flow is None:
             raise InvalidInput("Flow variables (--var) need a flow (--flow)")
-        chosen_bridge = bridge
+        chosen_bridge = options.bridge
         if chosen_bridge is None and caps.bridge_required:
             chosen_bridge = account.default_bridge
         if chosen_bridge is not None and caps.bridge is BridgeKind.DID:
@@ -116,42 +138,37 @@ class CallService:
             customer=customer,
             agent=agent_contact,
             bridge=chosen_bridge,
-            flow=Flow(flow, dict(variables or {})) if flow is not None else None,
-            record=record,
-            max_seconds=max_seconds,
-            attempts=attempts,
-            holdfile=holdfile,
+            flow=Flow(options.flow, dict(options.variables)) if options.flow is not None else None,
+            record=options.record,
+            max_seconds=options.max_seconds,
+            attempts=options.attempts,
+            holdfile=options.holdfile,
         )
 
     async def place_call(
         self,
         number: str,
+        options: CallOptions | None = None,
         *,
         account: str | None = None,
-        agent: str | None = None,
-        bridge: str | None = None,
-        flow: str | None = None,
-        variables: Mapping[str, str] | None = None,
-        record: bool = False,
-        max_seconds: int | None = None,
-        attempts: int | None = None,
-        holdfile: str | None = None,
     ) -> CallRecord:
         """Place one call. Returns the record on acceptance; raises a DialerError otherwise
-        (the failure is recorded too, except for input refused before sending)."""
+        (the failure is recorded too, except for input refused before sending).
+
+        A second call to the same customer on the same account while the first is still
+        being placed (a double click, Enter held down) is refused: one click, one call."""
         acct = self.accounts.get(account)
-        request = self.build_request(
-            acct,
-            number,
-            agent=agent,
-            bridge=bridge,
-            flow=flow,
-            variables=variables,
-            record=record,
-            max_seconds=max_seconds,
-            attempts=attempts,
-            holdfile=holdfile,
-        )
+        request = self.build_request(acct, number, options)
+        key = (acct.name, str(request.customer))
+        if key in self._placing:
+            raise CallInProgress(f"A call to {request.customer} is already being placed")
+        self._placing.add(key)
+        try:
+            return await self._place(acct, request)
+        finally:
+            self._placing.discard(key)
+
+    async def _place(self, acct: Account, request: CallRequest) -> CallRecord:
         provider = await self.provider_for(acct)
         prepared = await provider.prepare(request)
         record_row = await self.history.insert(

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dialer import __version__
+from dialer.core.calls import CallOptions
 from dialer.core.errors import DialerError, InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -297,15 +298,17 @@ async def _call(args: argparse.Namespace, paths: Any) -> int:
     try:
         record = await service.place_call(
             args.number,
+            CallOptions(
+                agent=args.agent,
+                bridge=args.bridge,
+                flow=args.flow,
+                variables=variables,
+                record=args.record,
+                max_seconds=args.max_seconds,
+                attempts=args.attempts,
+                holdfile=args.holdfile,
+            ),
             account=account.name,
-            agent=args.agent,
-            bridge=args.bridge,
-            flow=args.flow,
-            variables=variables,
-            record=args.record,
-            max_seconds=args.max_seconds,
-            attempts=args.attempts,
-            holdfile=args.holdfile,
         )
     except DialerError as exc:
         if args.json:

@@ -52,6 +52,21 @@ class Flow:
 
 
 @dataclass(frozen=True, slots=True)
+class CallOptions:
+    """What the person asked for beyond the number, as typed: checked and parsed into a
+    :class:`CallRequest` by the call service (``agent``: the account's when None)."""
+
+    agent: str | None = None
+    bridge: str | None = None
+    flow: str | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    record: bool = False
+    max_seconds: int | None = None
+    attempts: int | None = None
+    holdfile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CallRequest:
     """Everything needed to place one call, already validated and parsed.
 

@@ -7,6 +7,10 @@ passed through :func:`dialer.core.redact.excerpt` before it is put in an error.
 
 from __future__ import annotations
 
+import logging
+
+logger = logging.getLogger(__name__)
+
 
 class DialerError(Exception):
     """Base of every expected failure. ``str(err)`` is the sentence shown to the user."""
@@ -22,6 +26,10 @@ class InvalidInput(DialerError):
 
 class InvalidNumber(InvalidInput):
     """A phone number that cannot be dialled (too short, unknown country, ...)."""
+
+
+class CallInProgress(InvalidInput):
+    """The same call is already being placed (a double click): it is not placed twice."""
 
 
 class UnsupportedOption(InvalidInput):
@@ -99,3 +107,18 @@ class ProviderUnreachable(ProviderError):
     """Timeout, refused connection, TLS failure or a 5xx: the provider could not serve us."""
 
     exit_code = 4
+
+
+def error_sentence(error: BaseException, doing: str) -> str:
+    """The one sentence a person is shown for a failure, in the window and on the command
+    line alike: an expected failure's own sentence, else a generic one (the exception is
+    logged in full, redacted, for the details). Every secret the process knows is masked."""
+    from dialer.core.redact import scrub
+
+    if isinstance(error, DialerError):
+        return scrub(str(error))
+    logger.error("Unexpected error while %s", doing, exc_info=error)
+    return (
+        f"Something unexpected went wrong while {doing} ({type(error).__name__}); "
+        "the details are in the log"
+    )

@@ -47,7 +47,7 @@ from dialer.core.accounts import (
     is_loopback_host,
     provider_kind,
 )
-from dialer.core.errors import ConfigError, DialerError, InvalidInput
+from dialer.core.errors import ConfigError, DialerError, InvalidInput, error_sentence
 from dialer.core.numbers import NumberFormat, parse_contact, validate_region
 from dialer.core.redact import register_secret, scrub
 from dialer.core.secrets import delete_secret, get_secret, set_secret
@@ -55,7 +55,6 @@ from dialer.providers import provider_label, provider_spec, provider_specs
 from dialer.providers.spec import OptionError, ProviderSpec, in_sentence
 from dialer.ui.dialogs import (
     confirm,
-    error_sentence,
     message_label,
     run_dialog,
     run_to_the_end,

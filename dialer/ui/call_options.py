@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from dialer.core.accounts import Account
+from dialer.core.calls import CallOptions
 from dialer.core.flows import FlowDefinition
 from dialer.providers import provider_class
 from dialer.providers.base import Bridge, BridgeKind, Capabilities, unsupported_reason
@@ -186,15 +187,18 @@ class CallOptionsPanel(QWidget):
         data = self.flow_box.currentData()
         return str(data) if self.flow_mode and data else None
 
-    def options(self) -> dict[str, Any]:
-        """Keyword arguments for ``CallService.place_call`` (flow variables excluded)."""
-        options: dict[str, Any] = {}
-        if self.bridge_box.isEnabled() and self.bridge_box.currentData():
-            options["bridge"] = str(self.bridge_box.currentData())
-        if self.record_box.isEnabled() and self.record_box.isChecked():
-            options["record"] = True
-        if self.limit_box.isEnabled() and self.limit_box.value() > 0:
-            options["max_seconds"] = self.limit_box.value()
-        if self.attempts_box.isEnabled() and self.attempts_box.currentData() is not None:
-            options["attempts"] = int(self.attempts_box.currentData())
-        return options
+    def options(self) -> CallOptions:
+        """The options as chosen, for ``CallService.place_call`` (the flow and its variables
+        are the window's to add: they depend on who is called)."""
+        bridge = self.bridge_box.currentData() if self.bridge_box.isEnabled() else None
+        attempts = self.attempts_box.currentData() if self.attempts_box.isEnabled() else None
+        return CallOptions(
+            bridge=str(bridge) if bridge else None,
+            record=self.record_box.isEnabled() and self.record_box.isChecked(),
+            max_seconds=(
+                self.limit_box.value()
+                if self.limit_box.isEnabled() and self.limit_box.value() > 0
+                else None
+            ),
+            attempts=int(attempts) if attempts is not None else None,
+        )

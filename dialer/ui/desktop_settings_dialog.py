@@ -35,10 +35,10 @@ from dialer.core.desktop_settings import (
     parse_hotkey,
     save_desktop_settings,
 )
-from dialer.core.errors import DialerError, InvalidInput
+from dialer.core.errors import DialerError, InvalidInput, error_sentence
 from dialer.core.link_handlers import link_handler_status, register_link_handlers
 from dialer.core.paths import AppPaths
-from dialer.ui.dialogs import error_sentence, message_label, run_to_the_end, say
+from dialer.ui.dialogs import message_label, run_to_the_end, say
 from dialer.ui.tasks import TaskManager
 
 logger = logging.getLogger(__name__)

@@ -15,8 +15,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
 from shiboken6 import isValid
 
-from dialer.core.errors import DialerError
-from dialer.core.redact import scrub
 from dialer.ui.tasks import TaskManager
 from dialer.ui.theme import show_level
 
@@ -82,14 +80,3 @@ def say(label: QLabel, text: str, level: str = "error") -> None:
     label.setText(text)
     show_level(label, level)
     label.setVisible(bool(text))
-
-
-def error_sentence(error: BaseException, doing: str) -> str:
-    """The one sentence shown for a failure; unexpected ones are logged in full."""
-    if isinstance(error, DialerError):
-        return scrub(str(error))
-    logger.error("Unexpected error while %s", doing, exc_info=error)
-    return (
-        f"Something unexpected went wrong while {doing} ({type(error).__name__}); "
-        "the details are in the log"
-    )

@@ -9,6 +9,7 @@ the loop or on worker threads.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 from typing import Any
@@ -30,13 +31,12 @@ from PySide6.QtWidgets import (
 
 from dialer.app.profile import Profile
 from dialer.core.contacts import Contact
-from dialer.core.errors import InvalidInput
-from dialer.core.flows import resolve_variables
+from dialer.core.errors import CallInProgress, InvalidInput, error_sentence
 from dialer.core.links import dial_text
-from dialer.core.numbers import SipAddress, parse_contact
+from dialer.core.numbers import SipAddress
 from dialer.history import CallRecord
 from dialer.history.dispositions import DispositionList
-from dialer.providers.base import Bridge, BridgeKind
+from dialer.providers.base import BridgeKind
 from dialer.ui.call_options import CallOptionsPanel
 from dialer.ui.contacts_model import ContactsTableModel, display_number
 from dialer.ui.history_panel import HistoryPanel
@@ -63,7 +63,6 @@ class MainWindow(QMainWindow):
         self.messages = messages or MessageBridge()
         self.tasks = TaskManager(on_error=lambda name, exc: self.messages.failure(exc, name))
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._placing: set[tuple[str, str]] = set()
         self.setWindowTitle("Dialer" + (" — demo" if profile.demo else ""))
         self._build()
         self._wire()
@@ -381,18 +380,12 @@ class MainWindow(QMainWindow):
         caps = self.options.capabilities()
         if account is None or caps is None:
             return
-        if caps.bridge is not BridgeKind.CLICKTOCALL and not force:
-            self.options.set_bridges(
-                [Bridge(id=b, label=b, number=b) for b in account.bridges],
-                self._last_bridge(account.name),
-            )
-            return
-        self.options.set_bridge_loading()
+        if caps.bridge is BridgeKind.CLICKTOCALL or force:
+            self.options.set_bridge_loading()  # asked of the server: it may take a while
         try:
-            provider = await self.profile.service.provider_for(account)
-            bridges = await provider.list_bridges()
+            bridges = await self.profile.service.list_bridges(account)
         except Exception as exc:
-            self.options.set_bridge_error(str(exc) if isinstance(exc, InvalidInput) else _say(exc))
+            self.options.set_bridge_error(error_sentence(exc, "listing the bridges"))
             raise
         self.options.set_bridges(bridges, self._last_bridge(account.name))
         if caps.bridge is BridgeKind.CLICKTOCALL and not bridges:
@@ -425,7 +418,7 @@ class MainWindow(QMainWindow):
     def _show_match(self, text: str) -> None:
         account = self.options.account()
         try:
-            number = parse_contact(text, account.region if account else None, allow_sip=True)
+            number = self.profile.service.parse_number(text, account)
         except InvalidInput:
             self.match_label.setVisible(False)  # the entry's own line says what is wrong
             return
@@ -455,45 +448,48 @@ class MainWindow(QMainWindow):
             self.messages.warning("This contact has no number to call")
             return
         self.number.set_text(contact.primary.number)
-        self.tasks.start(f"call-{next(_call_tasks)}", self.call_number(contact.primary.number))
+        self.tasks.start(
+            f"call-{next(_call_tasks)}", self.call_number(contact.primary.number, contact)
+        )
 
-    async def call_number(self, text: str) -> CallRecord | None:
-        """Place a call to ``text`` with the chosen options; errors become one message."""
+    async def call_number(self, text: str, contact: Contact | None = None) -> CallRecord | None:
+        """Place a call to ``text`` with the chosen options; errors become one message.
+
+        ``contact``: whom the number belongs to, when the call started from a contact;
+        otherwise the contact whose number it is, if exactly one. Flow variables bound to
+        contact fields come from that contact, never from whichever row is selected."""
         account = self.options.account()
         if account is None:
             self.messages.error("Add an account first (no account is configured)")
             return None
+        service = self.profile.service
         options = self.options.options()
-        caps = self.options.capabilities()
         try:
-            target = parse_contact(text, account.region, allow_sip=bool(caps and caps.sip_contacts))
+            target = service.parse_number(text, account)
             if self.options.flow_mode:
                 flow_id = self.options.flow_id()
                 if flow_id is None:
                     raise InvalidInput("Choose an IVR flow for this account first")
                 flow = self.profile.flows.get(account.name, flow_id)
-                contact = self.selected_contact()
-                options["flow"] = flow.flow_id
-                options["variables"] = resolve_variables(
-                    flow,
-                    contact.fields() if contact else None,
-                    contact_name=contact.name if contact else "",
+                if contact is None and not isinstance(target, SipAddress):
+                    found = self.profile.contacts.find_by_number(target.e164)
+                    contact = found[0] if len(found) == 1 else None
+                options = dataclasses.replace(
+                    options,
+                    flow=flow.flow_id,
+                    variables=service.flow_variables(flow, contact),
                 )
         except InvalidInput as exc:
             self.messages.error(str(exc))
             return None
-        key = (account.name, str(target))
-        if key in self._placing:
-            self.messages.info(f"A call to {target} is already being placed")
-            return None
-        self._placing.add(key)
         try:
-            record = await self.profile.service.place_call(text, account=account.name, **options)
+            record = await service.place_call(text, options, account=account.name)
+        except CallInProgress as exc:
+            self.messages.info(str(exc))
+            return None
         except Exception as exc:
             self.messages.failure(exc, "placing the call")
             return None
-        finally:
-            self._placing.discard(key)
         self.messages.info(f"Call to {record.customer} accepted by {account.name}")
         return record
 
@@ -518,9 +514,3 @@ def _table(model: Any, name: str) -> QTableView:
     view.verticalHeader().setDefaultSectionSize(24)
     view.setAlternatingRowColors(True)
     return view
-
-
-def _say(error: BaseException) -> str:
-    from dialer.core.errors import DialerError
-
-    return str(error) if isinstance(error, DialerError) else "the provider could not be asked"

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
 
-from dialer.core.errors import DialerError
+from dialer.core.errors import error_sentence
 from dialer.core.redact import scrub
 
 logger = logging.getLogger(__name__)
@@ -39,15 +39,8 @@ class MessageBridge(QObject):
         self._post(Level.ERROR, text)
 
     def failure(self, error: BaseException, doing: str) -> None:
-        """The one sentence for a failure: a DialerError's own, else a generic one (logged)."""
-        if isinstance(error, DialerError):
-            self.error(str(error))
-            return
-        logger.error("Unexpected error while %s", doing, exc_info=error)
-        self.error(
-            f"Something unexpected went wrong while {doing} ({type(error).__name__}); "
-            "the details are in the log"
-        )
+        """The one sentence for a failure (:func:`dialer.core.errors.error_sentence`)."""
+        self.error(error_sentence(error, doing))
 
     def _post(self, level: Level, text: str) -> None:
         text = scrub(text)

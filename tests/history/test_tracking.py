@@ -18,7 +18,7 @@ from aiohttp import web
 from dialer.app.demo import demo_secrets
 from dialer.app.service import CallService
 from dialer.core.accounts import Account, ProviderKind, StaticAccounts
-from dialer.core.calls import CallStatus
+from dialer.core.calls import CallOptions, CallStatus
 from dialer.core.secrets import MemorySecretStore
 from dialer.history import CallOrigin, CallRecord, HistoryQuery
 from dialer.history.sqlite_store import SqliteHistory
@@ -277,7 +277,7 @@ async def test_v1_zero_row_is_not_answered_once_the_call_cannot_be_running(
     # The request caps the call at 1 s; with no ringing allowance a zero row is final after
     # that, however long the general settling time.
     rig.tracker(history, service, v1_zero_settle=3600.0, v1_ring_allowance=0.0)
-    placed = await service.place_call(CUSTOMER, max_seconds=1)
+    placed = await service.place_call(CUSTOMER, CallOptions(max_seconds=1))
     done = await outcome(history, placed.id)
     assert done.status is CallStatus.NO_ANSWER
     assert done.answered is False

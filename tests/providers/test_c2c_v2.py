@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialer.core.accounts import ProviderKind
-from dialer.core.calls import CallStatus
+from dialer.core.calls import CallOptions, CallStatus
 from dialer.core.errors import AuthenticationRefused, CallRejected, InvalidInput, UnsupportedOption
 from dialer.simulator import ProviderSimulator
 from tests.providers.conftest import MakeService, provider_requests
@@ -42,7 +42,8 @@ async def test_flow_mode_flattens_variables(
 ) -> None:
     service = await make_service(KIND)
     await service.place_call(
-        "8867135000", flow="220", variables={"Name": "Asha", "otp": "12344"}, record=True
+        "8867135000",
+        CallOptions(flow="220", variables={"Name": "Asha", "otp": "12344"}, record=True),
     )
     [request] = provider_requests(sim)
     body = request.json
@@ -59,14 +60,14 @@ async def test_duration_is_minutes_rounded_up(
     sim: ProviderSimulator, make_service: MakeService, seconds: int, minutes: str
 ) -> None:
     service = await make_service(KIND)
-    await service.place_call("+918867135000", max_seconds=seconds)
+    await service.place_call("+918867135000", CallOptions(max_seconds=seconds))
     assert provider_requests(sim)[0].json["duration"] == minutes
 
 
 async def test_attempts_only_when_set(sim: ProviderSimulator, make_service: MakeService) -> None:
     service = await make_service(KIND)
     await service.place_call("+918867135000")
-    await service.place_call("+918867135000", attempts=0)
+    await service.place_call("+918867135000", CallOptions(attempts=0))
     first, second = provider_requests(sim)
     assert "attempts" not in first.json
     assert second.json["attempts"] == "0"
@@ -77,7 +78,7 @@ async def test_too_many_attempts_never_sent(
 ) -> None:
     service = await make_service(KIND)
     with pytest.raises(InvalidInput, match="between 0 and 2"):
-        await service.place_call("+918867135000", attempts=3)
+        await service.place_call("+918867135000", CallOptions(attempts=3))
     assert provider_requests(sim) == []
 
 
@@ -115,7 +116,9 @@ async def test_missing_flow_variable_is_refused_by_the_provider(
 ) -> None:
     service = await make_service(KIND)
     with pytest.raises(CallRejected, match="otp"):
-        await service.place_call("+918867135000", flow="220", variables={"Name": "Asha"})
+        await service.place_call(
+            "+918867135000", CallOptions(flow="220", variables={"Name": "Asha"})
+        )
 
 
 async def test_missing_bridge_is_refused_before_sending(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialer.core.accounts import ProviderKind
+from dialer.core.calls import CallOptions
 from dialer.core.errors import AuthenticationRefused, CallRejected, UnsupportedOption
 from dialer.providers.click2call_v1 import Click2CallV1Provider, V1Report, parse_v1_report
 from dialer.simulator import Outcome, ProviderSimulator
@@ -17,7 +18,7 @@ async def test_wire_form_is_a_post_form_with_the_pin_out_of_the_url(
     sim: ProviderSimulator, make_service: MakeService
 ) -> None:
     service = await make_service(KIND)
-    record = await service.place_call("+91 88671 35000", max_seconds=90, holdfile="2")
+    record = await service.place_call("+91 88671 35000", CallOptions(max_seconds=90, holdfile="2"))
     [request] = provider_requests(sim)
     assert request.method == "POST"
     assert request.path == "/api/voice/click2call.php"
@@ -63,9 +64,9 @@ async def test_flows_and_recording_are_refused_up_front(
 ) -> None:
     service = await make_service(KIND)
     with pytest.raises(UnsupportedOption, match="IVR flows"):
-        await service.place_call("+918867135000", flow="220")
+        await service.place_call("+918867135000", CallOptions(flow="220"))
     with pytest.raises(UnsupportedOption, match="recording"):
-        await service.place_call("+918867135000", record=True)
+        await service.place_call("+918867135000", CallOptions(record=True))
     assert provider_requests(sim) == []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialer.core.accounts import ProviderKind
+from dialer.core.calls import CallOptions
 from dialer.core.errors import AuthenticationRefused, CallRejected, UnsupportedOption
 from dialer.simulator import ProviderSimulator
 from tests.providers.conftest import MakeService, provider_requests
@@ -14,7 +15,7 @@ KIND = ProviderKind.DIGIDONAR
 
 async def test_wire_form(sim: ProviderSimulator, make_service: MakeService) -> None:
     service = await make_service(KIND)
-    record = await service.place_call("+91 88671 35000", max_seconds=60)
+    record = await service.place_call("+91 88671 35000", CallOptions(max_seconds=60))
     [request] = provider_requests(sim)
     assert request.method == "GET"
     assert request.path == "/api_v2/click_to_call_v3"
@@ -49,13 +50,13 @@ async def test_parameter_error(sim: ProviderSimulator, make_service: MakeService
 
 async def test_unsupported_options(sim: ProviderSimulator, make_service: MakeService) -> None:
     service = await make_service(KIND)
-    for kwargs, fragment in [
-        ({"flow": "1"}, "IVR flows"),
-        ({"record": True}, "recording"),
-        ({"attempts": 1}, "redial"),
+    for options, fragment in [
+        (CallOptions(flow="1"), "IVR flows"),
+        (CallOptions(record=True), "recording"),
+        (CallOptions(attempts=1), "redial"),
     ]:
         with pytest.raises(UnsupportedOption, match=fragment):
-            await service.place_call("+918867135000", **kwargs)  # type: ignore[arg-type]
+            await service.place_call("+918867135000", options)
     assert provider_requests(sim) == []
 
 

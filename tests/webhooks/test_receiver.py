@@ -21,7 +21,7 @@ import pytest
 from dialer.app.demo import demo_accounts, demo_secrets
 from dialer.app.service import CallService
 from dialer.core.accounts import ProviderKind, StaticAccounts
-from dialer.core.calls import CallStatus
+from dialer.core.calls import CallOptions, CallStatus
 from dialer.core.errors import ConfigError, SecretStoreError
 from dialer.core.secrets import MemorySecretStore
 from dialer.history import CallOrigin, CallRecord, HistoryQuery
@@ -473,7 +473,9 @@ async def test_simulated_calls_end_with_the_reported_outcome(
             busy = await service.place_call("+918867135001", account=c2c.name)
             missed = await service.place_call("+918867135002", account=c2c.name)
             flow = await service.place_call(
-                "+918867135003", account=c2c.name, flow="220", variables={"Name": "A", "otp": "1"}
+                "+918867135003",
+                CallOptions(flow="220", variables={"Name": "A", "otp": "1"}),
+                account=c2c.name,
             )
             placed = [answered, busy, missed, flow]
             final = {r.id: await wait_final(history, r.id) for r in placed}
