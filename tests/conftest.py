@@ -38,15 +38,23 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 # Expected warnings of tests in files other developers own at the moment; move each into its
 # file as an ``allow_warnings_log`` marker when that file is next edited.
+# Keys: a test's node id (without parameters) or a whole file.
 _ALLOWED_ELSEWHERE = {
     "tests/history/test_tracking.py::test_provider_failures_while_polling_are_retried": (
         r"had a server error \(HTTP 503\).*\(retrying with backoff\)",
     ),
+    # A known teardown-order race, not the code under test: tests that ask for ``rig``
+    # before ``history`` close the history first, and a tracker's rescan that wakes in
+    # between fails on the closed database (ProgrammingError). The fix is in that file:
+    # ``rig`` (or each tracker) must be torn down before the history it reads.
+    "tests/history/test_tracking.py": (r"^Looking for new open calls failed$",),
 }
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        patterns = _ALLOWED_ELSEWHERE.get(item.nodeid.split("[")[0])
-        if patterns:
-            item.add_marker(pytest.mark.allow_warnings_log(*patterns))
+        test = item.nodeid.split("[")[0]
+        for key in (test, test.split("::")[0]):
+            patterns = _ALLOWED_ELSEWHERE.get(key)
+            if patterns:
+                item.add_marker(pytest.mark.allow_warnings_log(*patterns))
