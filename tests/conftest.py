@@ -43,11 +43,6 @@ _ALLOWED_ELSEWHERE = {
     "tests/history/test_tracking.py::test_provider_failures_while_polling_are_retried": (
         r"had a server error \(HTTP 503\).*\(retrying with backoff\)",
     ),
-    # A known teardown-order race, not the code under test: tests that ask for ``rig``
-    # before ``history`` close the history first, and a tracker's rescan that wakes in
-    # between fails on the closed database (ProgrammingError). The fix is in that file:
-    # ``rig`` (or each tracker) must be torn down before the history it reads.
-    "tests/history/test_tracking.py": (r"^Looking for new open calls failed$",),
 }
 
 

@@ -119,7 +119,8 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(sim: ProviderSimulator) -> AsyncIterator[Rig]:
+async def rig(sim: ProviderSimulator, history: SqliteHistory) -> AsyncIterator[Rig]:
+    # After ``history``, so torn down before it: no tracker reads a closed history.
     made = Rig(sim)
     yield made
     await made.close()
