@@ -117,4 +117,10 @@ class RedactingFilter(logging.Filter):
         clean = scrub(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info:
+            # A traceback quotes exception messages, which may quote a secret: formatted
+            # (unless another handler did already), scrubbed, and kept where every
+            # formatter reuses it.
+            text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+            record.exc_text = scrub(text)
         return True

@@ -23,25 +23,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _route_qt_messages() -> None:
-    """Qt's own warnings go to the log like everything else."""
-    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
-
-    qt_logger = logging.getLogger("qt")
-    levels = {
-        QtMsgType.QtDebugMsg: logging.DEBUG,
-        QtMsgType.QtInfoMsg: logging.INFO,
-        QtMsgType.QtWarningMsg: logging.WARNING,
-        QtMsgType.QtCriticalMsg: logging.ERROR,
-        QtMsgType.QtFatalMsg: logging.CRITICAL,
-    }
-
-    def handler(kind: QtMsgType, _context: object, message: str) -> None:
-        qt_logger.log(levels.get(kind, logging.WARNING), "%s", message)
-
-    qInstallMessageHandler(handler)
-
-
 def run(*, demo: bool = False, number: str | None = None) -> int:
     """The ``dialer`` / ``dialer --demo`` entry point. Returns the exit code.
 
@@ -86,7 +67,6 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
             from PySide6.QtGui import QIcon
 
             app.setWindowIcon(QIcon(str(icon)))
-        _route_qt_messages()
         from dialer.ui.theme import follow_system_theme
 
         follow_system_theme(app)
@@ -127,6 +107,10 @@ async def main(
         profile = open_user_profile(paths)
         await profile.start_reporting()
     window = MainWindow(profile)
+    from dialer.ui.crash import CrashPath
+
+    crash_path = CrashPath(window.messages)
+    crash_path.install(asyncio.get_running_loop())
     settings_problem = ""
     try:
         settings = load_desktop_settings(paths)
@@ -152,4 +136,5 @@ async def main(
         desktop.close()
         await window.shutdown()
         await profile.aclose()
+        crash_path.uninstall()
     return 0
