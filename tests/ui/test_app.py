@@ -23,8 +23,6 @@ def _main_window() -> Any:
     return found[-1] if found else None
 
 
-# main() routes Qt's messages into the log; offscreen says this, and nothing is wrong.
-@pytest.mark.allow_warnings_log(r"does not support propagateSizeHints")
 async def test_main_owns_shutdown(dialer_home: Path, qapp: Any) -> None:
     from dialer.core.paths import AppPaths
     from dialer.ui.app import main
