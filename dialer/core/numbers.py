@@ -255,3 +255,24 @@ def format_as_you_type(text: str, region: str) -> str:
         if char.isdigit() or char == "+":
             result = formatter.input_digit(char)
     return result
+
+
+def calling_regions() -> list[tuple[str, int]]:
+    """Every region phonenumbers knows with its country calling code, sorted by region."""
+    import phonenumbers
+
+    return sorted(
+        (region, phonenumbers.country_code_for_region(region))
+        for region in phonenumbers.SUPPORTED_REGIONS
+    )
+
+
+def display_international(number: str) -> str:
+    """``+918867135000`` -> ``+91 88671 35000``; anything unparsable is shown as stored."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

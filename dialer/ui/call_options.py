@@ -6,6 +6,7 @@ Whatever the chosen provider cannot do is disabled with a tooltip that says why
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from dialer.core.accounts import Account
 from dialer.core.calls import CallOptions
 from dialer.core.flows import FlowDefinition
-from dialer.providers import provider_class
+from dialer.providers import provider_label
 from dialer.providers.base import Bridge, BridgeKind, Capabilities, unsupported_reason
 from dialer.ui.spinner import Spinner
 from dialer.ui.theme import show_level
@@ -35,8 +36,10 @@ class CallOptionsPanel(QWidget):
     accountChanged = Signal()
     refreshBridges = Signal()
 
-    def __init__(self, parent: Any = None):
+    def __init__(self, capabilities: Callable[[Account], Capabilities], parent: Any = None):
         super().__init__(parent)
+        # the service says what an account's provider can do; the panel only shows it
+        self._capabilities_of = capabilities
         self.account_box = QComboBox(self)
         self.account_box.setAccessibleName("Account")
         self.bridge_box = QComboBox(self)
@@ -106,7 +109,7 @@ class CallOptionsPanel(QWidget):
 
     def capabilities(self) -> Capabilities | None:
         account = self.account()
-        return provider_class(account.provider).capabilities if account else None
+        return self._capabilities_of(account) if account else None
 
     def set_bridges(self, bridges: list[Bridge], current: str | None = None) -> None:
         self.bridge_spinner.stop()
@@ -148,7 +151,7 @@ class CallOptionsPanel(QWidget):
     def _apply_capabilities(self) -> None:
         caps = self.capabilities()
         account = self.account()
-        label = provider_class(account.provider).label if account else ""
+        label = provider_label(account.provider) if account else ""
 
         def gate(widget: QWidget, option: str) -> None:
             reason = unsupported_reason(caps, label, option) if caps else "No account selected"

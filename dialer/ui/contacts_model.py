@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from dialer.core.contacts import Contact, ContactStore
+from dialer.core.numbers import display_international
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("", "Name", "Company", "Number")
@@ -21,13 +22,7 @@ ContactRole = Qt.ItemDataRole.UserRole + 1
 @functools.lru_cache(maxsize=4096)
 def display_number(number: str) -> str:
     """``+918867135000`` -> ``+91 88671 35000``; anything unparsable is shown as stored."""
-    import phonenumbers
-
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return display_international(number)
 
 
 class ContactsTableModel(QAbstractTableModel):

@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
 
         # Number, options, call
         self.number = NumberEntry()
-        self.options = CallOptionsPanel()
+        self.options = CallOptionsPanel(profile.service.capabilities)
         self.call_button = QPushButton("Call")
         self.call_button.setAccessibleName("Call")
         self.call_button.setDefault(True)

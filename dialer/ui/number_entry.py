@@ -8,16 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from dialer.core.errors import InvalidNumber
-from dialer.core.numbers import PhoneNumber, format_as_you_type, parse_contact
-
-
-def _regions() -> list[tuple[str, int]]:
-    import phonenumbers
-
-    return sorted(
-        (region, phonenumbers.country_code_for_region(region))
-        for region in phonenumbers.SUPPORTED_REGIONS
-    )
+from dialer.core.numbers import PhoneNumber, calling_regions, format_as_you_type, parse_contact
 
 
 class NumberEntry(QWidget):
@@ -34,7 +25,7 @@ class NumberEntry(QWidget):
         self.edit.setClearButtonEnabled(True)
         self.country = QComboBox(self)
         self.country.setAccessibleName("Country for national numbers")
-        for region, code in _regions():
+        for region, code in calling_regions():
             self.country.addItem(f"{region} +{code}", region)
         self.status = QLabel(self)
         self.status.setAccessibleName("Number status")
