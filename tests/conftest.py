@@ -13,7 +13,10 @@ from tests.memory_keyring import MemoryKeyring
 from tests.warnings_log import no_unexpected_warnings_logged
 
 __all__ = ["no_unexpected_warnings_logged"]  # an autouse fixture for every test
-pytest_plugins = ["pytester"]  # tests/test_warnings_log.py runs small suites of its own
+pytest_plugins = [
+    "pytester",
+    "tests.postgres",
+]  # tests/test_warnings_log.py runs small suites of its own
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["QT_API"] = "pyside6"

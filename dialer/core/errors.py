@@ -109,6 +109,20 @@ class ProviderUnreachable(ProviderError):
     exit_code = 4
 
 
+class TeamDatabaseError(DialerError):
+    """The team's PostgreSQL database refused or failed us (wrong password, no such
+    database, a permission PostgreSQL itself denies). The message says which."""
+
+    exit_code = 2
+
+
+class TeamUnreachable(TeamDatabaseError):
+    """The team database cannot be reached now (down, no network, too slow): calls are kept
+    on this desktop and sent when it is back."""
+
+    exit_code = 4
+
+
 def error_sentence(error: BaseException, doing: str) -> str:
     """The one sentence a person is shown for a failure, in the window and on the command
     line alike: an expected failure's own sentence, else a generic one (the exception is

@@ -81,6 +81,9 @@ class CallRecord:
     # -- the supervisor's --
     note: str = ""
     disposition: str = ""
+    # -- who placed it, in a team history (a person's name there); "" in a profile's own
+    # history, and for calls placed outside the app --
+    user: str = ""
 
     @property
     def is_final(self) -> bool:
@@ -162,6 +165,7 @@ class HistoryQuery:
     bridge: str = ""  # digits of the bridge, or a Kazoo bridge as named
     statuses: tuple[CallStatus, ...] = ()
     digits: str = ""  # any run of digits of the customer's or the agent's number
+    users: tuple[str, ...] = ()  # who placed the call (a team history's people)
     sort: SortKey = SortKey.CREATED
     descending: bool = True
 
@@ -174,6 +178,8 @@ class HistoryQuery:
         if self.accounts and record.account not in self.accounts:
             return False
         if self.statuses and record.status not in self.statuses:
+            return False
+        if self.users and record.user not in self.users:
             return False
         if self.agent and self.agent not in digits_of(record.agent):
             return False

@@ -22,6 +22,7 @@ from dialer.history.records import (
     CallOrigin,
     CallRecord,
     ProviderReport,
+    SortKey,
     digits_of,
 )
 
@@ -211,6 +212,15 @@ def with_fields(record: CallRecord, changes: Mapping[str, Any]) -> CallRecord:
     for name, value in changes.items():
         values[_FIELD_INDEX[name]] = value
     return CallRecord(*values)
+
+
+def sort_value(key: SortKey, record: CallRecord) -> Any:
+    """A record's value under a sort key, as every backend's SQL computes it (a page ends
+    at this value and the record's id)."""
+    value = getattr(record, str(key))
+    if value is None:
+        return -1 if key in (SortKey.TALK, SortKey.BILLED) else ""
+    return str(value) if key is SortKey.STATUS else value
 
 
 # -- totals -------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ from dialer.history.records import (
     TimelineEntry,
     digits_of,
 )
+from dialer.history.rules import sort_value as sort_value  # noqa: PLC0414 (re-export)
 from dialer.history.store import HistoryListener, PageKey
 
 logger = logging.getLogger(__name__)
@@ -215,7 +216,8 @@ _SEARCH_TABLE = (
     "content_rowid='rowid', tokenize='trigram', detail='full')"
 )
 
-_FIELDS = tuple(f.name for f in fields(CallRecord))
+# Who placed a call is the team history's to say (a profile's own file has one person).
+_FIELDS = tuple(f.name for f in fields(CallRecord) if f.name != "user")
 _DERIVED = ("numbers", "bridge_digits", "is_open", "agent_digits")
 _COLUMNS = ", ".join(_FIELDS)
 _INSERT = (
@@ -288,14 +290,6 @@ _MERGE_AT_MOST = 64
 # Agents or bridges a filter's digits are compared against, read from their index. A store
 # with more distinct values than this filters by substring row by row instead.
 _DISTINCT_AT_MOST = 5_000
-
-
-def sort_value(key: SortKey, record: CallRecord) -> Any:
-    """A record's value under a sort key, as the store's SQL computes it."""
-    value = getattr(record, str(key))
-    if value is None:
-        return -1 if key in (SortKey.TALK, SortKey.BILLED) else ""
-    return str(value) if key is SortKey.STATUS else value
 
 
 _field_values = operator.attrgetter(*_FIELDS)
@@ -444,6 +438,8 @@ def _filter(db: sqlite3.Connection, query: HistoryQuery, search: bool) -> _Filte
         lists.append(_list_term("account", query.accounts))
     if query.statuses:
         lists.append(_list_term("status", tuple(str(s) for s in query.statuses)))
+    if query.users and "" not in query.users:
+        others.append(_Term("0", "0", ()))  # a profile's own calls name nobody
     search_term = None
     wanted = digits_of(query.digits)
     if wanted:

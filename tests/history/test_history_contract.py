@@ -18,19 +18,34 @@ from dialer.history.factory import open_history
 from tests.history.test_sqlite_store import call, filled, report
 
 
-def _sqlite(tmp_path: Path) -> HistoryStore:
+def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> HistoryStore:
     """The profile's own backend, as the factory builds it: a real file."""
     return open_history(AppPaths.under(tmp_path).ensure())
 
 
-# Each backend, opened empty in a test's own folder. A backend that needs a server (the
-# shared PostgreSQL store) skips here when none is configured.
-BACKENDS: dict[str, Callable[[Path], HistoryStore]] = {"sqlite": _sqlite}
+def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> HistoryStore:
+    """The team backend in a database of the test's own, as its administrator (the owner
+    of the tables, whom row-level security does not restrict: tests/team tests that)."""
+    from dialer.core.team import TeamRole
+    from dialer.history import postgres_admin
+    from dialer.history.postgres_store import PostgresHistory
+
+    team = request.getfixturevalue("team_database")
+    postgres_admin.setup(team.admin_dsn)
+    return PostgresHistory(team.dsn(), user=team.admin, role=TeamRole.SUPERVISOR)
+
+
+# Each backend, opened empty for one test. The PostgreSQL one skips when there is no server
+# (and fails under CI=true: tests/postgres.py).
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], HistoryStore]] = {
+    "sqlite": _sqlite,
+    "postgres": _postgres,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HistoryStore]:
-    history = BACKENDS[request.param](tmp_path)
+    history = BACKENDS[request.param](request, tmp_path)
     try:
         yield history
     finally:

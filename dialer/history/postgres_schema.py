@@ -1,0 +1,272 @@
+"""The team history's schema on PostgreSQL, and who may do what in it.
+
+Everything lives in the schema ``dialer`` of the team's database. Who sees what is
+PostgreSQL's to enforce (grants, column grants, row-level security and one trigger), not
+the client's: a person connecting with ``psql`` and their own password can do exactly what
+the dialer does on their behalf, and no more.
+
+- An **agent** reads, adds and annotates (note, disposition) their own calls, adds their
+  timeline steps and the reports their desktop polled. They can change no fact of a call
+  once placed (who, when, which numbers, which account: no column grant), cannot change
+  the outcome of a finished call (the trigger), and can delete nothing.
+- A **supervisor** reads everyone's calls, timelines and reports, and annotates any call.
+- A **receiver** (the webhook receiver's service identity) adds reports, outcomes and the
+  calls placed outside the app; it reads the columns of calls that matching and applying a
+  report needs, and of the reports only their digests (a redelivery is then stored once),
+  never notes, dispositions, request bodies or report bodies.
+
+The three team roles are group roles (NOLOGIN) named after the database, so that two
+teams on one server never share one; each person is a login role in one of them. The
+schema is versioned (``dialer.meta``): ``setup`` upgrades it in place, a client refuses a
+newer one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dialer.core.team import TeamRole
+from dialer.history.records import FINAL_STATUSES
+
+SCHEMA = "dialer"
+NOTIFY_CHANNEL = "dialer_calls"
+
+# The calls table's columns, in CallRecord's field order, then who placed the call.
+CALL_COLUMNS = (
+    "id", "account", "provider", "customer", "agent", "bridge", "flow_id", "status",
+    "provider_ref", "message", "error", "request", "created_at", "updated_at", "origin",
+    "answered", "started_at", "ended_at", "agent_seconds", "talk_seconds", "billed_seconds",
+    "charge", "recording_url", "hangup_by", "cause", "note", "disposition", "placed_by",
+)  # fmt: skip
+
+# What a provider (or the agent's desktop, learning from one) may still change on a call:
+# its progress and outcome. Everything else is fixed once placed.
+OUTCOME_COLUMNS = (
+    "status", "provider_ref", "message", "error", "updated_at", "answered", "started_at",
+    "ended_at", "agent_seconds", "talk_seconds", "billed_seconds", "charge", "recording_url",
+    "hangup_by", "cause",
+)  # fmt: skip
+ANNOTATION_COLUMNS = ("note", "disposition")
+# A receiver reads what matching and applying a report needs, not the people's words.
+RECEIVER_READS = tuple(
+    c for c in CALL_COLUMNS if c not in ("note", "disposition", "request", "placed_by")
+)
+
+_FINAL_SQL = ", ".join(f"'{status}'" for status in sorted(FINAL_STATUSES))
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRoles:
+    """The team's three group roles (quoted identifiers ready for SQL)."""
+
+    agent: str
+    supervisor: str
+    receiver: str
+
+    def of(self, role: TeamRole) -> str:
+        return {
+            TeamRole.AGENT: self.agent,
+            TeamRole.SUPERVISOR: self.supervisor,
+            TeamRole.RECEIVER: self.receiver,
+        }[role]
+
+
+def group_role_names(database: str) -> dict[TeamRole, str]:
+    """The group role names a team in ``database`` gets (at most 63 bytes each)."""
+    stem = database
+    if len(database.encode()) > 40:
+        stem = "team_" + hashlib.sha256(database.encode()).hexdigest()[:16]
+    return {role: f"{stem}_dialer_{role.value}" for role in TeamRole}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quoted_roles(names: dict[TeamRole, str]) -> GroupRoles:
+    return GroupRoles(
+        agent=_quote(names[TeamRole.AGENT]),
+        supervisor=_quote(names[TeamRole.SUPERVISOR]),
+        receiver=_quote(names[TeamRole.RECEIVER]),
+    )
+
+
+def _v1(g: GroupRoles) -> list[str]:
+    everyone = f"{g.agent}, {g.supervisor}, {g.receiver}"
+    agent_inserts = ", ".join(CALL_COLUMNS)
+    outcome = ", ".join(OUTCOME_COLUMNS)
+    annotations = ", ".join(ANNOTATION_COLUMNS)
+    receiver_reads = ", ".join(RECEIVER_READS)
+    own_call = (
+        "EXISTS (SELECT 1 FROM dialer.calls c WHERE c.id = call_id AND c.placed_by = current_user)"
+    )
+    return [
+        f"GRANT USAGE ON SCHEMA dialer TO {everyone}",
+        "GRANT SELECT ON dialer.meta TO " + everyone,
+        # -- people ----------------------------------------------------------------------
+        """CREATE TABLE dialer.people (
+            name      text PRIMARY KEY,
+            role      text NOT NULL CHECK (role IN ('agent', 'supervisor', 'receiver')),
+            active    boolean NOT NULL DEFAULT true,
+            added_at  timestamptz NOT NULL DEFAULT now()
+        )""",
+        "ALTER TABLE dialer.people ENABLE ROW LEVEL SECURITY",
+        f"GRANT SELECT ON dialer.people TO {everyone}",
+        f"CREATE POLICY own_row ON dialer.people FOR SELECT TO {g.agent}, {g.receiver} "
+        "USING (name = current_user)",
+        f"CREATE POLICY everyone ON dialer.people FOR SELECT TO {g.supervisor} USING (true)",
+        # -- secrets the team's receivers share (the webhook path token) -----------------
+        "CREATE TABLE dialer.receiver_secrets (key text PRIMARY KEY, value text NOT NULL)",
+        f"GRANT SELECT ON dialer.receiver_secrets TO {g.receiver}",
+        # -- calls -----------------------------------------------------------------------
+        f"""CREATE TABLE dialer.calls (
+            id              text PRIMARY KEY,
+            account         text NOT NULL,
+            provider        text NOT NULL,
+            customer        text NOT NULL,
+            agent           text,
+            bridge          text,
+            flow_id         text,
+            status          text NOT NULL,
+            provider_ref    text,
+            message         text NOT NULL DEFAULT '',
+            error           text NOT NULL DEFAULT '',
+            request         jsonb NOT NULL DEFAULT '{{}}',
+            created_at      double precision NOT NULL,
+            updated_at      double precision NOT NULL,
+            origin          text NOT NULL DEFAULT 'app' CHECK (origin IN ('app', 'outside')),
+            answered        boolean,
+            started_at      double precision,
+            ended_at        double precision,
+            agent_seconds   integer,
+            talk_seconds    integer,
+            billed_seconds  integer,
+            charge          double precision,
+            recording_url   text,
+            hangup_by       text,
+            cause           text NOT NULL DEFAULT '',
+            note            text NOT NULL DEFAULT '',
+            disposition     text NOT NULL DEFAULT '',
+            placed_by       text DEFAULT current_user,
+            is_open         boolean GENERATED ALWAYS AS (status NOT IN ({_FINAL_SQL})) STORED,
+            numbers         text GENERATED ALWAYS AS (
+                regexp_replace(customer, '[^0-9]', '', 'g') || ' '
+                || regexp_replace(coalesce(agent, ''), '[^0-9]', '', 'g')) STORED,
+            agent_digits    text GENERATED ALWAYS AS (
+                regexp_replace(coalesce(agent, ''), '[^0-9]', '', 'g')) STORED
+        )""",
+        "CREATE INDEX calls_by_created ON dialer.calls (created_at, id)",
+        "CREATE INDEX calls_by_person ON dialer.calls (placed_by, created_at, id)",
+        "CREATE INDEX calls_by_account ON dialer.calls (account, created_at, id)",
+        "CREATE INDEX calls_by_status ON dialer.calls (status, created_at, id)",
+        "CREATE INDEX calls_by_agent ON dialer.calls (agent_digits, created_at, id)",
+        "CREATE INDEX calls_by_bridge ON dialer.calls (bridge, created_at, id)",
+        "CREATE INDEX calls_by_ref ON dialer.calls (provider, provider_ref) "
+        "WHERE provider_ref IS NOT NULL",
+        "CREATE INDEX calls_open ON dialer.calls (provider, created_at) WHERE is_open",
+        "ALTER TABLE dialer.calls ENABLE ROW LEVEL SECURITY",
+        f"GRANT SELECT, INSERT ({agent_inserts}) ON dialer.calls TO {g.agent}",
+        f"GRANT UPDATE ({outcome}, {annotations}) ON dialer.calls TO {g.agent}",
+        f"GRANT SELECT, UPDATE ({annotations}, updated_at) ON dialer.calls TO {g.supervisor}",
+        f"GRANT SELECT ({receiver_reads}, is_open) ON dialer.calls TO {g.receiver}",
+        f"GRANT INSERT ({receiver_reads}, placed_by), UPDATE ({outcome}) ON dialer.calls "
+        f"TO {g.receiver}",
+        f"CREATE POLICY agent_reads ON dialer.calls FOR SELECT TO {g.agent} "
+        "USING (placed_by = current_user)",
+        f"CREATE POLICY agent_adds ON dialer.calls FOR INSERT TO {g.agent} "
+        "WITH CHECK (placed_by = current_user AND origin = 'app')",
+        f"CREATE POLICY agent_updates ON dialer.calls FOR UPDATE TO {g.agent} "
+        "USING (placed_by = current_user) WITH CHECK (placed_by = current_user)",
+        f"CREATE POLICY supervisor_reads ON dialer.calls FOR SELECT TO {g.supervisor} USING (true)",
+        f"CREATE POLICY supervisor_annotates ON dialer.calls FOR UPDATE TO {g.supervisor} "
+        "USING (true)",
+        f"CREATE POLICY receiver_reads ON dialer.calls FOR SELECT TO {g.receiver} USING (true)",
+        f"CREATE POLICY receiver_adds ON dialer.calls FOR INSERT TO {g.receiver} "
+        "WITH CHECK (placed_by IS NULL AND origin = 'outside')",
+        f"CREATE POLICY receiver_updates ON dialer.calls FOR UPDATE TO {g.receiver} USING (true)",
+        # An agent's desktop writes its own calls' progress, but a finished call's outcome
+        # is the audit's: no agent changes it (a provider's late report, through a
+        # receiver, still may). The function runs as its caller; `pg_has_role` asks
+        # which of the team's roles that is.
+        f"""CREATE FUNCTION dialer.guard_finished_call() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NOT OLD.is_open
+                   AND pg_has_role(current_user, '{g.agent.strip('"')}', 'MEMBER')
+                   AND ({", ".join(f"OLD.{c}" for c in OUTCOME_COLUMNS if c != "updated_at")})
+                       IS DISTINCT FROM
+                       ({", ".join(f"NEW.{c}" for c in OUTCOME_COLUMNS if c != "updated_at")})
+                THEN
+                    RAISE EXCEPTION 'call % is finished: its outcome cannot be rewritten', OLD.id
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                RETURN NEW;
+            END $$""",
+        "CREATE TRIGGER guard_finished_call BEFORE UPDATE ON dialer.calls "
+        "FOR EACH ROW EXECUTE FUNCTION dialer.guard_finished_call()",
+        # Every open window hears of every change it may read (it reads the row again, as
+        # its own role: the id alone tells nothing).
+        f"""CREATE FUNCTION dialer.notify_call() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('{NOTIFY_CHANNEL}', NEW.id);
+                RETURN NULL;
+            END $$""",
+        "CREATE TRIGGER notify_call AFTER INSERT OR UPDATE ON dialer.calls "
+        "FOR EACH ROW EXECUTE FUNCTION dialer.notify_call()",
+        # -- the timeline of each call ---------------------------------------------------
+        """CREATE TABLE dialer.timeline (
+            id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            call_id   text NOT NULL REFERENCES dialer.calls (id),
+            at        double precision NOT NULL,
+            status    text NOT NULL,
+            source    text NOT NULL,
+            detail    text NOT NULL DEFAULT '',
+            added_by  text NOT NULL DEFAULT current_user,
+            UNIQUE (call_id, at, status, source)
+        )""",
+        "ALTER TABLE dialer.timeline ENABLE ROW LEVEL SECURITY",
+        f"GRANT SELECT, INSERT (call_id, at, status, source, detail) ON dialer.timeline "
+        f"TO {g.agent}",
+        f"GRANT SELECT ON dialer.timeline TO {g.supervisor}",
+        f"GRANT INSERT (call_id, at, status, source, detail) ON dialer.timeline TO {g.receiver}",
+        f"CREATE POLICY agent_reads ON dialer.timeline FOR SELECT TO {g.agent} USING ({own_call})",
+        f"CREATE POLICY agent_adds ON dialer.timeline FOR INSERT TO {g.agent} "
+        f"WITH CHECK ({own_call})",
+        f"CREATE POLICY supervisor_reads ON dialer.timeline FOR SELECT TO {g.supervisor} "
+        "USING (true)",
+        f"CREATE POLICY receiver_adds ON dialer.timeline FOR INSERT TO {g.receiver} "
+        "WITH CHECK (true)",
+        # -- the reports, as received ----------------------------------------------------
+        """CREATE TABLE dialer.reports (
+            id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            call_id      text NOT NULL REFERENCES dialer.calls (id),
+            received_at  double precision NOT NULL,
+            source       text NOT NULL,
+            digest       text NOT NULL UNIQUE,
+            body         text NOT NULL,
+            added_by     text NOT NULL DEFAULT current_user
+        )""",
+        "CREATE INDEX reports_by_call ON dialer.reports (call_id)",
+        "ALTER TABLE dialer.reports ENABLE ROW LEVEL SECURITY",
+        f"GRANT SELECT, INSERT (call_id, received_at, source, digest, body) ON dialer.reports "
+        f"TO {g.agent}",
+        f"GRANT SELECT ON dialer.reports TO {g.supervisor}",
+        f"GRANT SELECT (call_id, digest), INSERT (call_id, received_at, source, digest, body) "
+        f"ON dialer.reports TO {g.receiver}",
+        f"CREATE POLICY agent_reads ON dialer.reports FOR SELECT TO {g.agent} USING ({own_call})",
+        f"CREATE POLICY agent_adds ON dialer.reports FOR INSERT TO {g.agent} "
+        f"WITH CHECK ({own_call})",
+        f"CREATE POLICY supervisor_reads ON dialer.reports FOR SELECT TO {g.supervisor} "
+        "USING (true)",
+        f"CREATE POLICY receiver_reads ON dialer.reports FOR SELECT TO {g.receiver} USING (true)",
+        f"CREATE POLICY receiver_adds ON dialer.reports FOR INSERT TO {g.receiver} "
+        "WITH CHECK (true)",
+    ]
+
+
+# Each schema version's statements, given the team's group roles; version N+1 upgrades N.
+MIGRATIONS: tuple[Callable[[GroupRoles], list[str]], ...] = (_v1,)
+LATEST = len(MIGRATIONS)

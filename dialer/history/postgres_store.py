@@ -1,0 +1,620 @@
+"""The team history on PostgreSQL (see :mod:`dialer.history.postgres_schema`): the
+:class:`~dialer.history.store.HistoryStore` a joined profile's supervisor panel, exports and
+receivers read and write. Storage only, as the SQLite store: what a report or a change does
+is :mod:`dialer.history.rules`' to decide.
+
+Every statement runs as the person's own login role, so what they may read and change is
+PostgreSQL's row-level security to decide; this module never filters by person itself
+(the one exception: the calls a desktop's trackers resume are those it placed).
+
+- Writes run on a small thread pool, one transaction each, and return once committed; a
+  report takes an advisory lock on its digest first, so two receivers given the same report
+  store it once, and the call it matched is locked while it is changed.
+- Reads are plain methods on a pooled connection, as the protocol has them.
+- Changes made elsewhere (another desktop, a receiver) arrive by LISTEN/NOTIFY: a thread
+  listens, reads the changed calls again as this person, and tells the listeners; this
+  store's own changes it tells itself, before the writer returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from dialer.core.calls import CallStatus
+from dialer.core.team import TeamRole, describe_dsn
+from dialer.core.threads import LoopThread
+from dialer.history import rules
+from dialer.history.postgres_admin import CONNECT_TIMEOUT, check_version, database_error
+from dialer.history.postgres_schema import (
+    CALL_COLUMNS,
+    NOTIFY_CHANNEL,
+    RECEIVER_READS,
+)
+from dialer.history.records import (
+    CallOrigin,
+    CallRecord,
+    HistoryQuery,
+    HistoryTotals,
+    ProviderReport,
+    SortKey,
+    StoredReport,
+    TimelineEntry,
+    digits_of,
+)
+from dialer.history.store import HistoryListener, PageKey
+
+if TYPE_CHECKING:
+    import psycopg
+    import psycopg_pool
+
+logger = logging.getLogger(__name__)
+
+_STATUS_OF = {str(status): status for status in CallStatus}
+_ORIGIN_OF = {str(origin): origin for origin in CallOrigin}
+
+# The SQL of each sort key: the same values rules.sort_value gives a record.
+_ORDER = {
+    SortKey.CREATED: "created_at",
+    SortKey.CUSTOMER: "customer",
+    SortKey.ACCOUNT: "account",
+    SortKey.AGENT: "COALESCE(agent, '')",
+    SortKey.BRIDGE: "COALESCE(bridge, '')",
+    SortKey.STATUS: "status",
+    SortKey.TALK: "COALESCE(talk_seconds, -1)",
+    SortKey.BILLED: "COALESCE(billed_seconds, -1)",
+    SortKey.DISPOSITION: "disposition",
+}
+
+# How long a reader or writer waits for a pooled connection before saying the team
+# history cannot be reached (libpq's own connect timeout bounds each attempt).
+POOL_TIMEOUT = 5.0
+# Changes heard by notification are read again in batches: the first waits this long for
+# more to join it (a burst of reports becomes a few reads, not thousands).
+NOTIFY_BATCH = 0.05
+
+
+class PostgresHistory:
+    """The :class:`~dialer.history.store.HistoryStore` on a team's PostgreSQL database."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        role: TeamRole,
+        user: str | None = None,
+        password: Callable[[], str | None] | None = None,
+        max_connections: int = 8,
+    ):
+        self.dsn = dsn
+        self.role = role
+        self.where = describe_dsn(dsn)
+        self._user = user
+        self._password = password
+        self._max = max_connections
+        self.listeners: list[HistoryListener] = []
+        self._listener_loop: asyncio.AbstractEventLoop | None = None
+        self._pool_lock = threading.Lock()
+        self._pool: psycopg_pool.ConnectionPool[Any] | None = None
+        self._writers: concurrent.futures.ThreadPoolExecutor | None = None
+        self._own_pids: set[int] = set()
+        self._listening: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._closed = False
+        # A receiver reads only what matching needs: the other columns read as empty.
+        self._columns = CALL_COLUMNS if role is not TeamRole.RECEIVER else RECEIVER_READS
+        self._select = ", ".join(self._columns)
+
+    # -- connections ---------------------------------------------------------------------
+
+    def _connection_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+        if self._user:
+            kwargs["user"] = self._user
+        if self._password is not None:
+            secret = self._password()
+            if secret is not None:
+                kwargs["password"] = secret
+        return kwargs
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        self._own_pids.add(conn.info.backend_pid)
+
+    def _connections(self) -> psycopg_pool.ConnectionPool[Any]:
+        if self._closed:
+            raise RuntimeError("the call history is closed")
+        pool = self._pool
+        if pool is not None:
+            return pool
+        with self._pool_lock:
+            if self._pool is None:
+                import psycopg
+                import psycopg_pool
+
+                kwargs = self._connection_kwargs()
+                # Checked once, before any pool exists: a wrong password or a newer schema
+                # is one clear sentence, not a pool retrying in the background.
+                try:
+                    with psycopg.connect(self.dsn, **kwargs) as conn:
+                        check_version(conn, self.dsn)
+                except psycopg.Error as exc:
+                    raise database_error(exc, self.dsn) from None
+                self._pool = psycopg_pool.ConnectionPool(
+                    self.dsn,
+                    kwargs=kwargs,
+                    min_size=1,
+                    max_size=self._max,
+                    timeout=POOL_TIMEOUT,
+                    configure=self._configure,
+                    open=True,
+                    name="team-history",
+                )
+            return self._pool
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in a transaction, committed when the block ends; failures
+        become TeamDatabaseError sentences."""
+        import psycopg
+        import psycopg_pool
+
+        pool = self._connections()
+        try:
+            with pool.connection() as conn:
+                yield conn
+        except psycopg_pool.PoolTimeout:
+            from dialer.core.errors import TeamUnreachable
+
+            raise TeamUnreachable(
+                f"The team history ({self.where}) cannot be reached: no connection within "
+                f"{POOL_TIMEOUT:g} s"
+            ) from None
+        except psycopg.Error as exc:
+            raise database_error(exc, self.dsn) from None
+
+    def check(self) -> None:
+        """Connect now (and check the schema); TeamDatabaseError says why not."""
+        with self._connection() as conn:
+            conn.execute("SELECT 1")
+
+    # -- change listeners ---------------------------------------------------------------
+
+    def add_listener(self, listener: HistoryListener) -> None:
+        self.listeners.append(listener)
+        if self._listening is None and not self._closed:
+            self._listening = threading.Thread(
+                target=self._listen, name="team-history-listen", daemon=True
+            )
+            self._listening.start()
+
+    def remove_listener(self, listener: HistoryListener) -> None:
+        with contextlib.suppress(ValueError):
+            self.listeners.remove(listener)
+
+    def call_listeners_on(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self._listener_loop = loop
+
+    @property
+    def serving_thread(self) -> LoopThread | None:
+        return None  # writes hop to the pool's threads whichever loop serves
+
+    def _tell(self, records: list[CallRecord], writer: asyncio.AbstractEventLoop | None) -> None:
+        loop = self._listener_loop
+        if loop is None or loop is writer:
+            self._tell_now(records)
+        else:
+            with contextlib.suppress(RuntimeError):  # its loop closed: nobody listens
+                loop.call_soon_threadsafe(self._tell_now, records)
+
+    def _tell_now(self, records: list[CallRecord]) -> None:
+        for record in records:
+            for listener in list(self.listeners):
+                try:
+                    listener(record)
+                except Exception:
+                    logger.exception("A history listener failed")
+
+    def _listen(self) -> None:
+        """Hear the team's changes and tell the listeners (reconnecting after a failure)."""
+        import psycopg
+
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                kwargs = self._connection_kwargs()
+                with psycopg.connect(self.dsn, autocommit=True, **kwargs) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    delay = 0.5
+                    while not self._stop.is_set():
+                        changed: dict[str, None] = {}
+                        for note in conn.notifies(timeout=0.5):
+                            if note.pid not in self._own_pids:
+                                changed[note.payload] = None
+                            if changed:
+                                break
+                        if not changed:
+                            continue
+                        deadline = time.monotonic() + NOTIFY_BATCH
+                        while (left := deadline - time.monotonic()) > 0:
+                            for note in conn.notifies(timeout=left, stop_after=500):
+                                if note.pid not in self._own_pids:
+                                    changed[note.payload] = None
+                        records = self._get_many(list(changed))
+                        if records:
+                            self._tell(records, None)
+            except Exception as exc:  # the server went away: listen again when it is back
+                if self._stop.is_set():
+                    return
+                logger.info("Team history notifications paused: %s", str(exc).strip())
+                self._stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+
+    # -- rows ---------------------------------------------------------------------------
+
+    def _record(self, row: tuple[Any, ...]) -> CallRecord:
+        values = dict(zip(self._columns, row, strict=True))
+        user = values.pop("placed_by", None) or ""
+        values["status"] = _STATUS_OF.get(values["status"], CallStatus.FAILED)
+        values["origin"] = _ORIGIN_OF.get(values["origin"], CallOrigin.OUTSIDE)
+        values.setdefault("request", {})
+        return CallRecord(**values, user=user)
+
+    @staticmethod
+    def _values(record: CallRecord, columns: tuple[str, ...]) -> list[Any]:
+        from psycopg.types.json import Jsonb
+
+        out: list[Any] = []
+        for column in columns:
+            if column == "placed_by":
+                continue
+            value = getattr(record, column)
+            if column == "request":
+                value = Jsonb(dict(value))
+            elif column in ("status", "origin"):
+                value = str(value)
+            out.append(value)
+        return out
+
+    def _get(
+        self, conn: psycopg.Connection[Any], call_id: str, *, lock: bool = False
+    ) -> CallRecord | None:
+        suffix = " FOR UPDATE" if lock else ""
+        row = conn.execute(
+            f"SELECT {self._select} FROM dialer.calls WHERE id = %s{suffix}", (call_id,)
+        ).fetchone()
+        return self._record(row) if row else None
+
+    def _get_many(self, ids: list[str]) -> list[CallRecord]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT {self._select} FROM dialer.calls WHERE id = ANY(%s)", (ids,)
+            ).fetchall()
+        return [self._record(row) for row in rows]
+
+    def _insert(
+        self, conn: psycopg.Connection[Any], record: CallRecord, source: str, detail: str
+    ) -> CallRecord:
+        columns = tuple(c for c in self._columns if c != "placed_by")
+        values = self._values(record, columns)
+        names = ", ".join(columns)
+        marks = ", ".join(["%s"] * len(columns))
+        # Who placed it is the connection's own login (row-level security checks it); a
+        # call learned from a report names nobody.
+        placed_by = "NULL" if record.origin is CallOrigin.OUTSIDE else "current_user"
+        conn.execute(
+            f"INSERT INTO dialer.calls ({names}, placed_by) VALUES ({marks}, {placed_by}) "
+            "ON CONFLICT (id) DO NOTHING",
+            values,
+        )
+        self._add_timeline(conn, record.id, record.created_at, record.status, source, detail)
+        stored = self._get(conn, record.id)
+        return stored if stored is not None else record
+
+    @staticmethod
+    def _add_timeline(
+        conn: psycopg.Connection[Any],
+        call_id: str,
+        at: float,
+        status: CallStatus,
+        *how: str,  # source, detail
+    ) -> None:
+        conn.execute(
+            "INSERT INTO dialer.timeline (call_id, at, status, source, detail) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (call_id, at, str(status), *how),
+        )
+
+    def _change(
+        self,
+        conn: psycopg.Connection[Any],
+        current: CallRecord,
+        changes: Mapping[str, Any],
+        source: str,
+        detail: str,
+    ) -> CallRecord:
+        applied = rules.applied_changes(current, changes, time.time())
+        if applied is None:
+            return current
+        updated, changed = applied
+        columns = tuple(c for c in (*sorted(changed), "updated_at") if c in self._columns)
+        columns = tuple(dict.fromkeys(columns))
+        assignments = ", ".join(f"{c} = %s" for c in columns)
+        conn.execute(
+            f"UPDATE dialer.calls SET {assignments} WHERE id = %s",
+            (*self._values(updated, columns), current.id),
+        )
+        if updated.status is not current.status:
+            self._add_timeline(conn, current.id, updated.updated_at, updated.status, source, detail)
+        return updated
+
+    # -- writes -------------------------------------------------------------------------
+
+    async def _write(self, apply: Callable[[psycopg.Connection[Any]], CallRecord]) -> CallRecord:
+        if self._closed:
+            raise RuntimeError("the call history is closed")
+        if self._writers is None:
+            self._writers = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self._max, thread_name_prefix="team-history-write"
+            )
+        loop = asyncio.get_running_loop()
+
+        def run() -> CallRecord:
+            with self._connection() as conn:
+                return apply(conn)
+
+        record = await loop.run_in_executor(self._writers, run)
+        self._tell([record], loop)
+        return record
+
+    async def insert(self, record: CallRecord, *, source: str = "app") -> CallRecord:
+        return await self._write(lambda conn: self._insert(conn, record, source, ""))
+
+    async def amend(
+        self,
+        record: CallRecord,
+        *,
+        source: str = "app",
+        detail: str = "",
+        only_if_open: bool = False,
+        **changes: Any,
+    ) -> CallRecord:
+        def apply(conn: psycopg.Connection[Any]) -> CallRecord:
+            stored = self._get(conn, record.id, lock=True)
+            if stored is None:
+                applied = rules.applied_changes(record, changes, time.time())
+                return self._insert(conn, applied[0] if applied else record, source, detail)
+            if rules.stands(stored, only_if_open=only_if_open):
+                return stored  # an outcome was stored meanwhile: it stands
+            return self._change(conn, stored, changes, source, detail)
+
+        return await self._write(apply)
+
+    async def ingest(self, report: ProviderReport) -> CallRecord:
+        return await self._write(lambda conn: self._ingest(conn, report))
+
+    def _ingest(self, conn: psycopg.Connection[Any], report: ProviderReport) -> CallRecord:
+        digest = rules.report_digest(report)
+        # Two receivers given one report: the second waits here, then finds it stored.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (digest,))
+        seen = conn.execute(
+            "SELECT call_id FROM dialer.reports WHERE digest = %s", (digest,)
+        ).fetchone()
+        if seen is not None:
+            stored = self._get(conn, seen[0])
+            if stored is not None:
+                return stored  # a repeated delivery: already applied once
+        now = time.time()
+        match = self._match(conn, report)
+        if match is None:
+            record = self._insert(
+                conn, rules.call_from_report(report, now), report.source, report.cause
+            )
+        else:
+            record = self._change(
+                conn, match, rules.report_changes(report, match), report.source, report.cause
+            )
+        conn.execute(
+            "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (record.id, now, report.source, digest, report.body),
+        )
+        return record
+
+    def _match(self, conn: psycopg.Connection[Any], report: ProviderReport) -> CallRecord | None:
+        """The call a report belongs to (each step of the rules' order), locked."""
+        if report.call_id:
+            found = self._get(conn, report.call_id, lock=True)
+            if found is not None and rules.named_call_matches(report, found):
+                return found
+        if report.provider_ref:
+            row = conn.execute(
+                "SELECT id FROM dialer.calls WHERE provider = %s AND provider_ref = %s "
+                "ORDER BY created_at DESC LIMIT 1",
+                (report.provider, report.provider_ref),
+            ).fetchone()
+            if row is not None:
+                return self._get(conn, row[0], lock=True)
+        rows = conn.execute(
+            "SELECT id, account, bridge, flow_id, customer, agent FROM dialer.calls "
+            "WHERE is_open AND provider = %s ORDER BY created_at DESC LIMIT %s",
+            (report.provider, rules.MATCH_WINDOW),
+        ).fetchall()
+        matched = rules.matching_call(report, map(rules.Candidate._make, rows))
+        return self._get(conn, matched, lock=True) if matched is not None else None
+
+    async def annotate(
+        self, call_id: str, *, note: str | None = None, disposition: str | None = None
+    ) -> CallRecord:
+        def apply(conn: psycopg.Connection[Any]) -> CallRecord:
+            current = self._get(conn, call_id, lock=True)
+            if current is None:
+                raise KeyError(call_id)
+            changes: dict[str, Any] = {}
+            if note is not None:
+                changes["note"] = note
+            if disposition is not None:
+                changes["disposition"] = disposition
+            return self._change(conn, current, changes, "user", "")
+
+        return await self._write(apply)
+
+    # -- reads --------------------------------------------------------------------------
+
+    def get(self, call_id: str) -> CallRecord | None:
+        with self._connection() as conn:
+            return self._get(conn, call_id)
+
+    def _where(self, query: HistoryQuery) -> tuple[str, list[Any]]:
+        tests: list[str] = []
+        params: list[Any] = []
+        if query.since is not None:
+            tests.append("created_at >= %s")
+            params.append(query.since)
+        if query.until is not None:
+            tests.append("created_at < %s")
+            params.append(query.until)
+        if query.accounts:
+            tests.append("account = ANY(%s)")
+            params.append(list(query.accounts))
+        if query.statuses:
+            tests.append("status = ANY(%s)")
+            params.append([str(s) for s in query.statuses])
+        if query.users:
+            tests.append("coalesce(placed_by, '') = ANY(%s)")
+            params.append(list(query.users))
+        if query.agent:
+            tests.append("strpos(agent_digits, %s) > 0")
+            params.append(digits_of(query.agent) or query.agent)
+        if query.bridge:
+            wanted = digits_of(query.bridge)
+            if wanted:
+                tests.append(
+                    "(bridge = %s OR strpos(regexp_replace(coalesce(bridge, ''), "
+                    "'[^0-9]', '', 'g'), %s) > 0)"
+                )
+                params.extend([query.bridge, wanted])
+            else:
+                tests.append("bridge = %s")
+                params.append(query.bridge)
+        wanted = digits_of(query.digits)
+        if wanted:
+            # LIKE, so that the trigram index on the numbers (where there is one) serves it.
+            tests.append("numbers LIKE %s")
+            params.append(f"%{wanted}%")
+        return (" AND ".join(tests) or "true"), params
+
+    def page(
+        self, query: HistoryQuery, *, after: PageKey | None = None, limit: int = 200
+    ) -> list[CallRecord]:
+        where, params = self._where(query)
+        order = _ORDER[query.sort]
+        direction = "DESC" if query.descending else "ASC"
+        if after is not None:
+            where += f" AND ({order}, id) {'<' if query.descending else '>'} (%s, %s)"
+            params.extend(after)
+        sql = (
+            f"SELECT {self._select} FROM dialer.calls WHERE {where} "
+            f"ORDER BY {order} {direction}, id {direction} LIMIT %s"
+        )
+        with self._connection() as conn:
+            rows = conn.execute(sql.encode(), (*params, limit)).fetchall()
+        return [self._record(row) for row in rows]
+
+    def page_key(self, query: HistoryQuery, record: CallRecord) -> PageKey:
+        return (rules.sort_value(query.sort, record), record.id)
+
+    def totals(self, query: HistoryQuery) -> HistoryTotals:
+        where, params = self._where(query)
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE answered), "
+                "coalesce(sum(talk_seconds), 0), coalesce(sum(billed_seconds), 0), "
+                f"coalesce(sum(charge), 0) FROM dialer.calls WHERE {where}".encode(),
+                params,
+            ).fetchone()
+        assert row is not None
+        return HistoryTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]))
+
+    def totals_by_person(self, query: HistoryQuery) -> dict[str, HistoryTotals]:
+        """The query's totals for each person who placed calls (the supervisor's view)."""
+        where, params = self._where(query)
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT coalesce(placed_by, ''), count(*), count(*) FILTER (WHERE answered), "
+                "coalesce(sum(talk_seconds), 0), coalesce(sum(billed_seconds), 0), "
+                f"coalesce(sum(charge), 0) FROM dialer.calls WHERE {where} "
+                "GROUP BY 1 ORDER BY 1".encode(),
+                params,
+            ).fetchall()
+        return {
+            person: HistoryTotals(int(c), int(a), int(t), int(b), float(ch))
+            for person, c, a, t, b, ch in rows
+        }
+
+    def people(self) -> list[str]:
+        """The people whose calls this person may read (themselves, or the whole team)."""
+        with self._connection() as conn:
+            rows = conn.execute("SELECT name FROM dialer.people ORDER BY name").fetchall()
+        return [row[0] for row in rows]
+
+    def iter_records(self, query: HistoryQuery) -> Iterator[CallRecord]:
+        after: PageKey | None = None
+        while True:
+            page = self.page(query, after=after, limit=1000)
+            yield from page
+            if len(page) < 1000:
+                return
+            after = self.page_key(query, page[-1])
+
+    def open_calls(self, *, provider: str | None = None) -> list[CallRecord]:
+        # The calls this desktop's trackers resume: this person's own, whoever may read more.
+        sql = f"SELECT {self._select} FROM dialer.calls WHERE is_open AND placed_by = current_user"
+        params: list[Any] = []
+        if provider is not None:
+            sql += " AND provider = %s"
+            params.append(provider)
+        with self._connection() as conn:
+            rows = conn.execute((sql + " ORDER BY created_at").encode(), params).fetchall()
+        return [self._record(row) for row in rows]
+
+    def count(self) -> int:
+        with self._connection() as conn:
+            row = conn.execute("SELECT count(*) FROM dialer.calls").fetchone()
+        return int(row[0]) if row else 0
+
+    def timeline(self, call_id: str) -> list[TimelineEntry]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT at, status, source, detail FROM dialer.timeline WHERE call_id = %s "
+                "ORDER BY at, id",
+                (call_id,),
+            ).fetchall()
+        return [
+            TimelineEntry(at, _STATUS_OF[status], source, detail)
+            for at, status, source, detail in rows
+        ]
+
+    def reports(self, call_id: str) -> list[StoredReport]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT received_at, source, body FROM dialer.reports WHERE call_id = %s "
+                "ORDER BY received_at, id",
+                (call_id,),
+            ).fetchall()
+        return [StoredReport(at, source, body) for at, source, body in rows]
+
+    def close(self) -> None:
+        self._closed = True
+        self._stop.set()
+        if self._writers is not None:
+            self._writers.shutdown(wait=True)
+        if self._pool is not None:
+            self._pool.close()
+        if self._listening is not None:
+            self._listening.join(timeout=2)

@@ -1,0 +1,280 @@
+"""Who sees what in the team history, tried as an attacker would: each person connects with
+``psycopg`` directly (what ``psql`` and their own password give them) and tries to read,
+change and delete other people's rows and their own placed calls, on every table. PostgreSQL
+must refuse each, or find zero rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+
+from dialer.core.calls import CallStatus
+from dialer.core.errors import InvalidInput
+from dialer.core.team import TeamRole
+from dialer.history import CallOrigin
+from dialer.history import postgres_admin as admin
+from dialer.history.postgres_store import PostgresHistory
+from tests.history.test_sqlite_store import call, report
+from tests.postgres import SERVER_DSN, TeamDatabase
+
+Denied = (psycopg.errors.InsufficientPrivilege,)
+
+
+@dataclass
+class Team:
+    db: TeamDatabase
+    alice: str
+    bob: str
+    sue: str  # supervisor
+    rex: str  # receiver
+
+    def sql(self, user: str) -> Any:
+        return self.db.connect(user, autocommit=True)
+
+    def store(self, user: str, role: TeamRole) -> PostgresHistory:
+        return PostgresHistory(self.db.dsn(), user=user, role=role)
+
+
+@pytest.fixture
+def team(team_database: TeamDatabase) -> Team:
+    admin.setup(team_database.admin_dsn)
+    names = {}
+    for name, role in (
+        ("alice", TeamRole.AGENT),
+        ("bob", TeamRole.AGENT),
+        ("sue", TeamRole.SUPERVISOR),
+        ("rex", TeamRole.RECEIVER),
+    ):
+        names[name] = team_database.person(name)
+        admin.add_person(team_database.admin_dsn, names[name], role, f"pw-{name}")
+    return Team(team_database, **names)
+
+
+async def _place(team: Team) -> None:
+    """Alice and Bob each place a call through the dialer's own store; Alice's finishes."""
+    for user, call_id in ((team.alice, "a1"), (team.bob, "b1")):
+        store = team.store(user, TeamRole.AGENT)
+        try:
+            record = await store.insert(call(call_id, status=CallStatus.ACCEPTED))
+            if call_id == "a1":
+                await store.amend(record, status=CallStatus.COMPLETED, talk_seconds=30)
+                await store.annotate("a1", note="callback Friday")
+        finally:
+            store.close()
+
+
+async def test_an_agent_reads_only_their_own_rows_on_every_table(team: Team) -> None:
+    await _place(team)
+    with team.sql(team.alice) as conn:
+        assert [r[0] for r in conn.execute("SELECT id FROM dialer.calls")] == ["a1"]
+        assert {r[0] for r in conn.execute("SELECT call_id FROM dialer.timeline")} == {"a1"}
+        assert conn.execute("SELECT count(*) FROM dialer.reports").fetchone()[0] == 0
+        assert [r[0] for r in conn.execute("SELECT name FROM dialer.people")] == [team.alice]
+        # Looking a call up by its id tells nothing either.
+        assert conn.execute("SELECT * FROM dialer.calls WHERE id = 'b1'").fetchall() == []
+        with pytest.raises(Denied):
+            conn.execute("SELECT * FROM dialer.receiver_secrets")
+
+
+async def test_an_agent_changes_and_deletes_nothing_of_anyone_elses(team: Team) -> None:
+    await _place(team)
+    with team.sql(team.alice) as conn:
+        for statement in (
+            "UPDATE dialer.calls SET note = 'mine now' WHERE id = 'b1'",
+            "UPDATE dialer.calls SET status = 'busy' WHERE id = 'b1'",
+            "UPDATE dialer.calls SET note = 'x'",  # every row: only her own are reachable
+        ):
+            conn.execute(statement)
+        assert conn.execute("SELECT note FROM dialer.calls").fetchall() == [("x",)]
+        with team.sql(team.sue) as supervisor:
+            row = supervisor.execute("SELECT note, status FROM dialer.calls WHERE id = 'b1'")
+            assert row.fetchone() == ("", "accepted")
+        for statement in (
+            "DELETE FROM dialer.calls WHERE id = 'b1'",
+            "DELETE FROM dialer.timeline",
+            "DELETE FROM dialer.reports",
+            "TRUNCATE dialer.calls",
+        ):
+            with pytest.raises(Denied):
+                conn.execute(statement)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("ALTER TABLE dialer.calls DISABLE ROW LEVEL SECURITY")
+
+
+async def test_an_agent_cannot_write_in_someone_elses_name(team: Team) -> None:
+    await _place(team)
+    with team.sql(team.alice) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(
+                "INSERT INTO dialer.calls (id, account, provider, customer, status, "
+                "created_at, updated_at, placed_by) "
+                "VALUES ('fake', 'a', 'c2c-v2', '+1', 'completed', 1, 1, %s)",
+                (team.bob,),
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(
+                "INSERT INTO dialer.timeline (call_id, at, status, source) "
+                "VALUES ('b1', 2, 'busy', 'app')"
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(
+                "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
+                "VALUES ('b1', 2, 'poll', 'd', '{}')"
+            )
+        # Taking over Bob's call through an upsert on its id.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO dialer.calls (id, account, provider, customer, status, "
+                "created_at, updated_at) VALUES ('b1', 'a', 'c2c-v2', '+1', 'busy', 1, 1) "
+                "ON CONFLICT (id) DO UPDATE SET status = 'busy'"
+            )
+    with team.sql(team.sue) as supervisor:
+        assert supervisor.execute("SELECT status FROM dialer.calls WHERE id = 'b1'").fetchone() == (
+            "accepted",
+        )
+        assert supervisor.execute("SELECT count(*) FROM dialer.calls").fetchone() == (2,)
+
+
+async def test_an_agent_cannot_rewrite_their_own_call_once_placed(team: Team) -> None:
+    await _place(team)
+    with team.sql(team.alice) as conn:
+        for column, value in (
+            ("customer", "+14155550100"),
+            ("created_at", 0),
+            ("account", "other"),
+            ("placed_by", team.bob),
+            ("origin", "outside"),
+            ("id", "renamed"),
+        ):
+            with pytest.raises(Denied):
+                conn.execute(
+                    f"UPDATE dialer.calls SET {column} = %s WHERE id = 'a1'",  # noqa: S608
+                    (value,),
+                )
+        # Her finished call's outcome is the audit's.
+        for assignment in ("status = 'no-answer'", "talk_seconds = 600", "answered = false"):
+            with pytest.raises(Denied, match="cannot be rewritten"):
+                conn.execute(f"UPDATE dialer.calls SET {assignment} WHERE id = 'a1'")  # noqa: S608
+        with pytest.raises(Denied):
+            conn.execute("DELETE FROM dialer.calls WHERE id = 'a1'")
+        # What she may still do: annotate her own call.
+        conn.execute("UPDATE dialer.calls SET disposition = 'sale' WHERE id = 'a1'")
+        row = conn.execute("SELECT status, talk_seconds, disposition FROM dialer.calls")
+        assert row.fetchall() == [("completed", 30, "sale")]
+
+
+async def test_a_supervisor_reads_everyones_calls_and_annotates_but_rewrites_nothing(
+    team: Team,
+) -> None:
+    await _place(team)
+    store = team.store(team.sue, TeamRole.SUPERVISOR)
+    try:
+        assert sorted((r.id, r.user) for r in store.iter_records(_all())) == [
+            ("a1", team.alice),
+            ("b1", team.bob),
+        ]
+        assert [e.status for e in store.timeline("a1")][-1] is CallStatus.COMPLETED
+        annotated = await store.annotate("b1", disposition="no interest")
+        assert annotated.disposition == "no interest"
+        assert store.totals_by_person(_all())[team.alice].talk_seconds == 30
+    finally:
+        store.close()
+    with team.sql(team.sue) as conn:
+        for statement in (
+            "UPDATE dialer.calls SET status = 'busy' WHERE id = 'b1'",
+            "UPDATE dialer.calls SET customer = '+1' WHERE id = 'b1'",
+            "DELETE FROM dialer.calls",
+            "INSERT INTO dialer.calls (id, account, provider, customer, status, created_at, "
+            "updated_at) VALUES ('s1', 'a', 'c2c-v2', '+1', 'completed', 1, 1)",
+            "DELETE FROM dialer.timeline",
+        ):
+            with pytest.raises(Denied):
+                conn.execute(statement)
+        with pytest.raises(Denied):
+            conn.execute("SELECT * FROM dialer.receiver_secrets")
+
+
+async def test_a_receiver_reads_only_what_matching_needs_and_adds_outcomes(team: Team) -> None:
+    await _place(team)
+    store = team.store(team.rex, TeamRole.RECEIVER)
+    try:
+        stored = await store.ingest(report(call_id="b1", talk_seconds=12))
+        assert (stored.id, stored.status) == ("b1", CallStatus.COMPLETED)
+        outside = await store.ingest(report(customer="14155550123", agent="14155550124"))
+        assert outside.origin is CallOrigin.OUTSIDE
+    finally:
+        store.close()
+    with team.sql(team.rex) as conn:
+        assert conn.execute("SELECT count(*) FROM dialer.calls").fetchone() == (3,)
+        for statement in (
+            "SELECT note FROM dialer.calls",
+            "SELECT disposition, request FROM dialer.calls",
+            "SELECT * FROM dialer.calls",
+            "SELECT body FROM dialer.reports",
+            "SELECT * FROM dialer.timeline",
+            "UPDATE dialer.calls SET note = 'x'",
+            "UPDATE dialer.calls SET customer = '+1'",
+            "DELETE FROM dialer.calls",
+            "DELETE FROM dialer.reports",
+        ):
+            with pytest.raises(Denied):
+                conn.execute(statement)
+        # A call it adds is one placed outside the app, in nobody's name.
+        with pytest.raises(Denied, match="row-level security"):
+            conn.execute(
+                "INSERT INTO dialer.calls (id, account, provider, customer, status, "
+                "created_at, updated_at) VALUES ('r1', 'a', 'c2c-v2', '+1', 'completed', 1, 1)"
+            )
+        assert conn.execute("SELECT count(*) FROM dialer.receiver_secrets").fetchone() == (1,)
+    with team.sql(team.sue) as supervisor:
+        row = supervisor.execute(
+            "SELECT status, talk_seconds, placed_by FROM dialer.calls WHERE id = 'b1'"
+        ).fetchone()
+        assert row == ("completed", 12, team.bob)
+
+
+def _all() -> Any:
+    from dialer.history import HistoryQuery
+
+    return HistoryQuery()
+
+
+def test_people_are_login_roles_with_a_scram_password_only(team: Team) -> None:
+    with psycopg.connect(SERVER_DSN, autocommit=True) as server:
+        rows = server.execute(
+            "SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY(%s)",
+            ([team.alice, team.sue],),
+        ).fetchall()
+    assert len(rows) == 2
+    for _name, verifier in rows:
+        assert verifier.startswith("SCRAM-SHA-256$")
+        assert "pw-" not in verifier
+    people = {p.name: p for p in admin.list_people(team.db.admin_dsn)}
+    assert people[team.sue].role is TeamRole.SUPERVISOR
+    assert all(p.active and p.can_log_in for p in people.values())
+
+
+def test_a_person_removed_can_no_longer_log_in_and_their_calls_stay(team: Team) -> None:
+    admin.remove_person(team.db.admin_dsn, team.bob)
+    with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
+        team.sql(team.bob)
+    people = {p.name: p for p in admin.list_people(team.db.admin_dsn)}
+    assert not people[team.bob].active
+    assert not people[team.bob].can_log_in
+    with pytest.raises(InvalidInput, match="not in the team"):
+        admin.remove_person(team.db.admin_dsn, team.db.person("nobody"))
+
+
+def test_a_name_that_is_taken_or_unusable_is_refused_with_a_sentence(team: Team) -> None:
+    with pytest.raises(InvalidInput, match="in the team already"):
+        admin.add_person(team.db.admin_dsn, team.alice, TeamRole.AGENT, "pw")
+    with pytest.raises(InvalidInput, match="exists already and is not this team's"):
+        admin.add_person(team.db.admin_dsn, team.db.admin, TeamRole.AGENT, "pw")
+    for name in ("Alice", "1abc", "al ice", "pg_admin", "a" * 64, 'x";drop'):
+        with pytest.raises(InvalidInput):
+            admin.add_person(team.db.admin_dsn, name, TeamRole.AGENT, "pw")
+    with pytest.raises(InvalidInput, match="control character"):
+        admin.add_person(team.db.admin_dsn, team.db.person("carl"), TeamRole.AGENT, "pw\nx")
