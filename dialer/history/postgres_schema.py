@@ -9,7 +9,8 @@ the dialer does on their behalf, and no more.
   timeline steps and the reports their desktop polled. They can change no fact of a call
   once placed (who, when, which numbers, which account: no column grant), cannot change
   the outcome of a finished call (the trigger), and can delete nothing.
-- A **supervisor** reads everyone's calls, timelines and reports, and annotates any call.
+- A **supervisor** reads everyone's calls, timelines and reports, and annotates any call;
+  the calls they place themselves are theirs as an agent's are.
 - A **receiver** (the webhook receiver's service identity) adds reports, outcomes and the
   calls placed outside the app; it reads the columns of calls that matching and applying a
   report needs, and of the reports only their digests (a redelivery is then stored once),
@@ -93,6 +94,11 @@ def quoted_roles(names: dict[TeamRole, str]) -> GroupRoles:
     )
 
 
+def _bare(quoted: str) -> str:
+    """A quoted role name as a string literal's content (names hold no quotes)."""
+    return quoted.strip('"').replace("'", "''")
+
+
 def _v1(g: GroupRoles) -> list[str]:
     everyone = f"{g.agent}, {g.supervisor}, {g.receiver}"
     agent_inserts = ", ".join(CALL_COLUMNS)
@@ -169,7 +175,8 @@ def _v1(g: GroupRoles) -> list[str]:
         "ALTER TABLE dialer.calls ENABLE ROW LEVEL SECURITY",
         f"GRANT SELECT, INSERT ({agent_inserts}) ON dialer.calls TO {g.agent}",
         f"GRANT UPDATE ({outcome}, {annotations}) ON dialer.calls TO {g.agent}",
-        f"GRANT SELECT, UPDATE ({annotations}, updated_at) ON dialer.calls TO {g.supervisor}",
+        f"GRANT SELECT, INSERT ({agent_inserts}) ON dialer.calls TO {g.supervisor}",
+        f"GRANT UPDATE ({outcome}, {annotations}) ON dialer.calls TO {g.supervisor}",
         f"GRANT SELECT ({receiver_reads}, is_open) ON dialer.calls TO {g.receiver}",
         f"GRANT INSERT ({receiver_reads}, placed_by), UPDATE ({outcome}) ON dialer.calls "
         f"TO {g.receiver}",
@@ -180,27 +187,37 @@ def _v1(g: GroupRoles) -> list[str]:
         f"CREATE POLICY agent_updates ON dialer.calls FOR UPDATE TO {g.agent} "
         "USING (placed_by = current_user) WITH CHECK (placed_by = current_user)",
         f"CREATE POLICY supervisor_reads ON dialer.calls FOR SELECT TO {g.supervisor} USING (true)",
+        f"CREATE POLICY supervisor_adds ON dialer.calls FOR INSERT TO {g.supervisor} "
+        "WITH CHECK (placed_by = current_user AND origin = 'app')",
         f"CREATE POLICY supervisor_annotates ON dialer.calls FOR UPDATE TO {g.supervisor} "
         "USING (true)",
         f"CREATE POLICY receiver_reads ON dialer.calls FOR SELECT TO {g.receiver} USING (true)",
         f"CREATE POLICY receiver_adds ON dialer.calls FOR INSERT TO {g.receiver} "
         "WITH CHECK (placed_by IS NULL AND origin = 'outside')",
         f"CREATE POLICY receiver_updates ON dialer.calls FOR UPDATE TO {g.receiver} USING (true)",
-        # An agent's desktop writes its own calls' progress, but a finished call's outcome
-        # is the audit's: no agent changes it (a provider's late report, through a
-        # receiver, still may). The function runs as its caller; `pg_has_role` asks
-        # which of the team's roles that is.
+        # A desktop writes the progress of the calls it placed, but a finished call's
+        # outcome is the audit's, and another person's call's outcome is theirs and the
+        # provider's: no agent or supervisor changes either (a provider's late report,
+        # through a receiver, still may; a supervisor's note is no outcome). The function
+        # runs as its caller; `pg_has_role` asks which of the team's roles that is.
         f"""CREATE FUNCTION dialer.guard_finished_call() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
-                IF NOT OLD.is_open
-                   AND pg_has_role(current_user, '{g.agent.strip('"')}', 'MEMBER')
-                   AND ({", ".join(f"OLD.{c}" for c in OUTCOME_COLUMNS if c != "updated_at")})
+                IF ({", ".join(f"OLD.{c}" for c in OUTCOME_COLUMNS if c != "updated_at")})
                        IS DISTINCT FROM
                        ({", ".join(f"NEW.{c}" for c in OUTCOME_COLUMNS if c != "updated_at")})
+                   AND (pg_has_role(current_user, '{_bare(g.agent)}', 'MEMBER')
+                        OR pg_has_role(current_user, '{_bare(g.supervisor)}', 'MEMBER'))
                 THEN
-                    RAISE EXCEPTION 'call % is finished: its outcome cannot be rewritten', OLD.id
-                        USING ERRCODE = 'insufficient_privilege';
+                    IF OLD.placed_by IS DISTINCT FROM current_user THEN
+                        RAISE EXCEPTION 'call % was placed by someone else: its outcome '
+                            'cannot be rewritten', OLD.id
+                            USING ERRCODE = 'insufficient_privilege';
+                    END IF;
+                    IF NOT OLD.is_open THEN
+                        RAISE EXCEPTION 'call % is finished: its outcome cannot be rewritten',
+                            OLD.id USING ERRCODE = 'insufficient_privilege';
+                    END IF;
                 END IF;
                 RETURN NEW;
             END $$""",
@@ -230,13 +247,16 @@ def _v1(g: GroupRoles) -> list[str]:
         "ALTER TABLE dialer.timeline ENABLE ROW LEVEL SECURITY",
         f"GRANT SELECT, INSERT (call_id, at, status, source, detail) ON dialer.timeline "
         f"TO {g.agent}",
-        f"GRANT SELECT ON dialer.timeline TO {g.supervisor}",
+        f"GRANT SELECT, INSERT (call_id, at, status, source, detail) ON dialer.timeline "
+        f"TO {g.supervisor}",
         f"GRANT INSERT (call_id, at, status, source, detail) ON dialer.timeline TO {g.receiver}",
         f"CREATE POLICY agent_reads ON dialer.timeline FOR SELECT TO {g.agent} USING ({own_call})",
         f"CREATE POLICY agent_adds ON dialer.timeline FOR INSERT TO {g.agent} "
         f"WITH CHECK ({own_call})",
         f"CREATE POLICY supervisor_reads ON dialer.timeline FOR SELECT TO {g.supervisor} "
         "USING (true)",
+        f"CREATE POLICY supervisor_adds ON dialer.timeline FOR INSERT TO {g.supervisor} "
+        f"WITH CHECK ({own_call})",
         f"CREATE POLICY receiver_adds ON dialer.timeline FOR INSERT TO {g.receiver} "
         "WITH CHECK (true)",
         # -- the reports, as received ----------------------------------------------------
@@ -253,7 +273,8 @@ def _v1(g: GroupRoles) -> list[str]:
         "ALTER TABLE dialer.reports ENABLE ROW LEVEL SECURITY",
         f"GRANT SELECT, INSERT (call_id, received_at, source, digest, body) ON dialer.reports "
         f"TO {g.agent}",
-        f"GRANT SELECT ON dialer.reports TO {g.supervisor}",
+        f"GRANT SELECT, INSERT (call_id, received_at, source, digest, body) ON dialer.reports "
+        f"TO {g.supervisor}",
         f"GRANT SELECT (call_id, digest), INSERT (call_id, received_at, source, digest, body) "
         f"ON dialer.reports TO {g.receiver}",
         f"CREATE POLICY agent_reads ON dialer.reports FOR SELECT TO {g.agent} USING ({own_call})",
@@ -261,6 +282,8 @@ def _v1(g: GroupRoles) -> list[str]:
         f"WITH CHECK ({own_call})",
         f"CREATE POLICY supervisor_reads ON dialer.reports FOR SELECT TO {g.supervisor} "
         "USING (true)",
+        f"CREATE POLICY supervisor_adds ON dialer.reports FOR INSERT TO {g.supervisor} "
+        f"WITH CHECK ({own_call})",
         f"CREATE POLICY receiver_reads ON dialer.reports FOR SELECT TO {g.receiver} USING (true)",
         f"CREATE POLICY receiver_adds ON dialer.reports FOR INSERT TO {g.receiver} "
         "WITH CHECK (true)",

@@ -187,12 +187,27 @@ async def test_a_supervisor_reads_everyones_calls_and_annotates_but_rewrites_not
             "UPDATE dialer.calls SET status = 'busy' WHERE id = 'b1'",
             "UPDATE dialer.calls SET customer = '+1' WHERE id = 'b1'",
             "DELETE FROM dialer.calls",
-            "INSERT INTO dialer.calls (id, account, provider, customer, status, created_at, "
-            "updated_at) VALUES ('s1', 'a', 'c2c-v2', '+1', 'completed', 1, 1)",
             "DELETE FROM dialer.timeline",
         ):
             with pytest.raises(Denied):
                 conn.execute(statement)
+        with pytest.raises(Denied, match="someone else"):
+            conn.execute("UPDATE dialer.calls SET talk_seconds = 1 WHERE id = 'a1'")
+        with pytest.raises(Denied, match="row-level security"):
+            conn.execute(
+                "INSERT INTO dialer.calls (id, account, provider, customer, status, "
+                "created_at, updated_at, placed_by) "
+                "VALUES ('s1', 'a', 'c2c-v2', '+1', 'completed', 1, 1, %s)",
+                (team.alice,),
+            )
+        # A call she places herself is hers, as an agent's is.
+        conn.execute(
+            "INSERT INTO dialer.calls (id, account, provider, customer, status, created_at, "
+            "updated_at) VALUES ('s2', 'a', 'c2c-v2', '+1', 'accepted', 1, 1)"
+        )
+        conn.execute("UPDATE dialer.calls SET status = 'completed' WHERE id = 's2'")
+        with pytest.raises(Denied, match="is finished"):
+            conn.execute("UPDATE dialer.calls SET status = 'busy' WHERE id = 's2'")
         with pytest.raises(Denied):
             conn.execute("SELECT * FROM dialer.receiver_secrets")
 
