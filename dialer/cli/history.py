@@ -46,6 +46,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     history.add_argument(
         "--number", metavar="DIGITS", help="any run of digits of the customer's or agent's number"
     )
+    history.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="who placed the call, in a team history (repeatable)",
+    )
     output = history.add_mutually_exclusive_group()
     output.add_argument("--csv", action="store_true", help="write CSV to standard output")
     output.add_argument("--json", action="store_true", help="write a JSON array to stdout")
@@ -98,7 +105,9 @@ def query_from_args(args: argparse.Namespace) -> HistoryQuery:
         if not number:
             raise InvalidInput(f"--number '{args.number}' has no digits to look for")
     accounts = tuple(dict.fromkeys(a.strip() for a in args.account if a.strip()))
+    users = tuple(dict.fromkeys(u.strip() for u in getattr(args, "user", []) if u.strip()))
     return HistoryQuery(
+        users=users,
         since=since,
         until=until,
         accounts=accounts,
@@ -109,17 +118,25 @@ def query_from_args(args: argparse.Namespace) -> HistoryQuery:
 
 
 def run(args: argparse.Namespace, paths: AppPaths) -> int:
+    from dialer.core.team import load_membership
+
     query = query_from_args(args)
     out = sys.stdout
+    team = load_membership(paths.config_dir) is not None
+    if query.users and not team:
+        raise InvalidInput(
+            "--user filters a team history, and this profile is not in a team ('dialer team join')"
+        )
     try:
         from dialer.history.factory import history_exists, open_history
 
         if not history_exists(paths):  # nothing placed yet: do not create it to say so
-            return _write(args, iter(()), HistoryTotals(), out)
-        history = open_history(paths)
+            return _write(args, iter(()), HistoryTotals(), out, team=team)
+        history = open_history(paths.ensure())
         try:
+            _say_where_from(history)
             totals = history.totals(query) if not (args.csv or args.json) else HistoryTotals()
-            return _write(args, history.iter_records(query), totals, out)
+            return _write(args, history.iter_records(query), totals, out, team=team)
         finally:
             history.close()
     except BrokenPipeError:
@@ -130,8 +147,29 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         return 0
 
 
+def _say_where_from(history: object) -> None:
+    """A joined desktop reads the team's history; while that cannot be reached, its own
+    (and says so on stderr, so that an export's output stays clean)."""
+    from dialer.history.team_store import TeamHistory
+
+    if not isinstance(history, TeamHistory):
+        return
+    if history.wait_for_first_try(history.team_timeout) is not True:
+        state = history.state()
+        print(
+            f"dialer: {state.problem or 'the team history cannot be reached'}; "
+            "showing this desktop's own calls",
+            file=sys.stderr,
+        )
+
+
 def _write(
-    args: argparse.Namespace, records: Iterator[CallRecord], totals: HistoryTotals, out: TextIO
+    args: argparse.Namespace,
+    records: Iterator[CallRecord],
+    totals: HistoryTotals,
+    out: TextIO,
+    *,
+    team: bool = False,
 ) -> int:
     from dialer.history.export import write_csv, write_json
 
@@ -140,11 +178,11 @@ def _write(
         reconfigure = getattr(out, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(newline="")
-        write_csv(records, out)
+        write_csv(records, out, team=team)
     elif args.json:
-        write_json(records, out)
+        write_json(records, out, team=team)
     else:
-        write_table(records, totals, out)
+        write_table(records, totals, out, team=team)
     out.flush()
     return 0
 
@@ -181,15 +219,19 @@ def _cell(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def write_table(records: Iterable[CallRecord], totals: HistoryTotals, out: TextIO) -> int:
-    widths = [width for _, width in _TABLE]
-    out.write("  ".join(h.ljust(w) for h, w in _TABLE).rstrip() + "\n")
+def write_table(
+    records: Iterable[CallRecord], totals: HistoryTotals, out: TextIO, *, team: bool = False
+) -> int:
+    table = (*_TABLE[:1], ("User", 16), *_TABLE[1:]) if team else _TABLE
+    widths = [width for _, width in table]
+    out.write("  ".join(h.ljust(w) for h, w in table).rstrip() + "\n")
     count = 0
     for record in records:
         when = datetime.fromtimestamp(record.created_at).strftime("%Y-%m-%d %H:%M:%S")
         customer = f"flow:{record.flow_id} {record.customer}" if record.flow_id else record.customer
         values = (
             when,
+            *((record.user,) if team else ()),
             record.account,
             str(record.status),
             customer,

@@ -163,11 +163,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _add_report_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``history`` and ``webhooks``: their options live with their code."""
-    from dialer.cli import history, webhooks
+    """``history``, ``webhooks`` and ``team``: their options live with their code."""
+    from dialer.cli import history, team, webhooks
 
     history.add_parser(commands)
     webhooks.add_parser(commands)
+    team.add_parser(commands)
 
 
 def _dial_argument(arguments: list[str]) -> str | None:
@@ -181,7 +182,7 @@ def _dial_argument(arguments: list[str]) -> str | None:
     return first
 
 
-_COMMANDS = frozenset({"account", "call", "simulate", "demo", "history", "webhooks"})
+_COMMANDS = frozenset({"account", "call", "simulate", "demo", "history", "webhooks", "team"})
 
 
 def _forwarded(parser: argparse.ArgumentParser, args: argparse.Namespace, paths: Any) -> bool:
@@ -262,6 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dialer.cli import webhooks
 
             return asyncio.run(webhooks.run(args, paths))
+        if args.command == "team":
+            from dialer.cli import team
+
+            return team.run(args, paths)
     except DialerError as exc:
         print(f"dialer: {exc}", file=sys.stderr)
         return exc.exit_code

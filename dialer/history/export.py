@@ -41,11 +41,16 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ().\-]*")
 
 
-def export_row(record: CallRecord) -> dict[str, Any]:
-    """One record as the export writes it (JSON types; times as local ISO 8601)."""
-    values = record.as_dict()
+# A team history's exports say who placed each call (empty for calls placed outside the app).
+TEAM_COLUMNS: tuple[str, ...] = (*COLUMNS[:1], "user", *COLUMNS[1:])
+
+
+def export_row(record: CallRecord, *, team: bool = False) -> dict[str, Any]:
+    """One record as the export writes it (JSON types; times as local ISO 8601); ``team``
+    adds who placed it."""
+    values = {**record.as_dict(), "user": record.user}
     row: dict[str, Any] = {}
-    for key in COLUMNS:
+    for key in TEAM_COLUMNS if team else COLUMNS:
         value = values[key]
         if key in _TIME_FIELDS and value is not None:
             value = local_iso(value)
@@ -70,25 +75,26 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def write_csv(records: Iterable[CallRecord], out: TextIO) -> int:
+def write_csv(records: Iterable[CallRecord], out: TextIO, *, team: bool = False) -> int:
     """Write a header and one row per record; returns how many records were written."""
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    columns = TEAM_COLUMNS if team else COLUMNS
+    writer.writerow(columns)
     count = 0
     for record in records:
-        row = export_row(record)
-        writer.writerow([safe_cell(row[key]) for key in COLUMNS])
+        row = export_row(record, team=team)
+        writer.writerow([safe_cell(row[key]) for key in columns])
         count += 1
     return count
 
 
-def write_json(records: Iterable[CallRecord], out: TextIO) -> int:
+def write_json(records: Iterable[CallRecord], out: TextIO, *, team: bool = False) -> int:
     """Write a JSON array of one object per record, one record per line; returns the count."""
     count = 0
     out.write("[")
     for record in records:
         out.write(",\n" if count else "\n")
-        out.write(json.dumps(export_row(record), ensure_ascii=False))
+        out.write(json.dumps(export_row(record, team=team), ensure_ascii=False))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count

@@ -26,6 +26,18 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT = 10  # seconds; libpq's connect_timeout
 
 
+# What libpq says when the server answered and said no (retrying will not help), as opposed
+# to a server that could not be reached; libpq gives these no SQLSTATE.
+_REFUSALS = (
+    "authentication failed",
+    "not permitted to log in",
+    "does not exist",
+    "no pg_hba.conf entry",
+    "password is required",
+    "SSL",
+)
+
+
 def database_error(exc: BaseException, dsn: str) -> TeamDatabaseError:
     """A psycopg failure as the sentence a person is shown (no password is ever in one:
     the server's words name roles, databases and tables only)."""
@@ -33,11 +45,18 @@ def database_error(exc: BaseException, dsn: str) -> TeamDatabaseError:
 
     where = describe_dsn(dsn)
     words = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # libpq prefixes the server's words with where it connected ("connection to server at
+    # ..., port ... failed: FATAL:  ..."); the sentence names the database already.
+    for marker in ("FATAL:", "ERROR:", "failed: "):
+        if marker in words:
+            words = words.rsplit(marker, 1)[1].strip()
+            break
     if isinstance(exc, psycopg.OperationalError) and not isinstance(
         exc, psycopg.errors.InsufficientPrivilege | psycopg.errors.InvalidPassword
     ):
         sqlstate = getattr(exc, "sqlstate", None)
-        if sqlstate is None or sqlstate.startswith("08"):
+        refused = any(words_ in words for words_ in _REFUSALS)
+        if not refused and (sqlstate is None or sqlstate.startswith("08")):
             return TeamUnreachable(f"The team history ({where}) cannot be reached: {words}")
     return TeamDatabaseError(f"The team history ({where}) refused: {words}")
 

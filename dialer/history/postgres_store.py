@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dialer.core.calls import CallStatus
@@ -35,6 +36,7 @@ from dialer.history.postgres_admin import CONNECT_TIMEOUT, check_version, databa
 from dialer.history.postgres_schema import (
     CALL_COLUMNS,
     NOTIFY_CHANNEL,
+    OUTCOME_COLUMNS,
     RECEIVER_READS,
 )
 from dialer.history.records import (
@@ -80,6 +82,15 @@ POOL_TIMEOUT = 5.0
 NOTIFY_BATCH = 0.05
 
 
+@dataclass(frozen=True, slots=True)
+class DesktopCall:
+    """A call as a desktop's own history holds it, with its timeline and reports."""
+
+    record: CallRecord
+    timeline: list[TimelineEntry]
+    reports: list[StoredReport]
+
+
 class PostgresHistory:
     """The :class:`~dialer.history.store.HistoryStore` on a team's PostgreSQL database."""
 
@@ -91,6 +102,7 @@ class PostgresHistory:
         user: str | None = None,
         password: Callable[[], str | None] | None = None,
         max_connections: int = 8,
+        connect_timeout: int = CONNECT_TIMEOUT,
     ):
         self.dsn = dsn
         self.role = role
@@ -98,6 +110,7 @@ class PostgresHistory:
         self._user = user
         self._password = password
         self._max = max_connections
+        self._connect_timeout = connect_timeout
         self.listeners: list[HistoryListener] = []
         self._listener_loop: asyncio.AbstractEventLoop | None = None
         self._pool_lock = threading.Lock()
@@ -114,7 +127,7 @@ class PostgresHistory:
     # -- connections ---------------------------------------------------------------------
 
     def _connection_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+        kwargs: dict[str, Any] = {"connect_timeout": self._connect_timeout}
         if self._user:
             kwargs["user"] = self._user
         if self._password is not None:
@@ -463,6 +476,58 @@ class PostgresHistory:
             return self._change(conn, current, changes, "user", "")
 
         return await self._write(apply)
+
+    # -- what a desktop sends (dialer.history.team_store) --------------------------------
+
+    def merge(self, calls: list[DesktopCall]) -> None:
+        """Store calls as a desktop recorded them, in one transaction; idempotent (sending
+        one twice changes nothing). The desktop's progress fills a call that is still open
+        here; an outcome stored here first (a receiver's report) stands, as the rules have
+        it for a tracker; a note or disposition made on the desktop is kept, and an empty
+        one never clears the team's."""
+        if not calls:
+            return
+        columns = tuple(c for c in CALL_COLUMNS if c != "placed_by")
+        names = ", ".join(columns)
+        marks = ", ".join(["%s"] * len(columns))
+        progress = ", ".join(
+            f"{c} = CASE WHEN dialer.calls.is_open THEN EXCLUDED.{c} ELSE dialer.calls.{c} END"
+            for c in OUTCOME_COLUMNS
+        )
+        words = ", ".join(
+            f"{c} = CASE WHEN EXCLUDED.{c} <> '' THEN EXCLUDED.{c} ELSE dialer.calls.{c} END"
+            for c in ("note", "disposition")
+        )
+        upsert = (
+            f"INSERT INTO dialer.calls ({names}, placed_by) VALUES ({marks}, current_user) "
+            f"ON CONFLICT (id) DO UPDATE SET {progress}, {words}"
+        )
+        with self._connection() as conn, conn.cursor() as cur:
+            cur.executemany(upsert, [self._values(c.record, columns) for c in calls])
+            cur.executemany(
+                "INSERT INTO dialer.timeline (call_id, at, status, source, detail) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [
+                    (c.record.id, e.at, str(e.status), e.source, e.detail)
+                    for c in calls
+                    for e in c.timeline
+                ],
+            )
+            cur.executemany(
+                "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING",
+                [
+                    (
+                        c.record.id,
+                        r.received_at,
+                        r.source,
+                        rules.body_digest(c.record.provider, r.body),
+                        r.body,
+                    )
+                    for c in calls
+                    for r in c.reports
+                ],
+            )
 
     # -- reads --------------------------------------------------------------------------
 

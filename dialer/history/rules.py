@@ -32,7 +32,12 @@ from dialer.history.records import (
 def report_digest(report: ProviderReport) -> str:
     """A report's identity: a redelivery of the same body from the same provider has the
     same digest, and changes nothing once one with it is stored."""
-    return hashlib.sha256(f"{report.provider}\n{report.body}".encode()).hexdigest()
+    return body_digest(report.provider, report.body)
+
+
+def body_digest(provider: str, body: str) -> str:
+    """The digest of a report kept as received (a stored report knows only these two)."""
+    return hashlib.sha256(f"{provider}\n{body}".encode()).hexdigest()
 
 
 # -- matching a report to its call ------------------------------------------------------
