@@ -20,6 +20,7 @@ from dialer.core.accounts import AccountStore, ProviderKind, is_loopback_host
 from dialer.core.errors import ConfigError, InvalidInput, SecretStoreError
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import KeyringSecretStore, SecretStore, delete_secret, set_secret
+from dialer.core.team import TeamMembership
 from dialer.webhooks.settings import (
     PATH_PREFIX,
     check_port,
@@ -87,7 +88,12 @@ async def run(args: argparse.Namespace, paths: AppPaths) -> int:
     return await set_webhook_secret(args, paths, KeyringSecretStore())
 
 
-async def _token(secrets: SecretStore) -> str:
+async def _token(secrets: SecretStore, paths: AppPaths) -> str:
+    from dialer.core.team import TeamRole, load_membership
+
+    membership = load_membership(paths.config_dir)
+    if membership is not None and membership.role is TeamRole.RECEIVER:
+        return await _team_token(membership)
     try:
         return await path_token(secrets)
     except SecretStoreError as exc:
@@ -96,9 +102,27 @@ async def _token(secrets: SecretStore) -> str:
         ) from None
 
 
+async def _team_token(membership: TeamMembership) -> str:
+    """The team's path token: every receiver of the team answers at the same URL (behind a
+    load balancer, each with the same public URL), and only receivers may read it."""
+    from dialer.core.redact import register_secret
+    from dialer.history.factory import team_store
+
+    def read() -> str:
+        store = team_store(membership)
+        try:
+            return store.team_secret("webhook_path")
+        finally:
+            store.close()
+
+    token = await asyncio.to_thread(read)
+    register_secret(token)  # masked in every log line from now on
+    return token
+
+
 async def print_url(paths: AppPaths, secrets: SecretStore) -> int:
     settings = load_settings(paths)
-    url = receiver_url(settings, await _token(secrets))
+    url = receiver_url(settings, await _token(secrets, paths))
     print(url)
     if settings.public_url is None:
         if is_loopback_host(settings.host):
@@ -139,7 +163,7 @@ async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore)
     settings = load_settings(paths)
     host = args.host if args.host is not None else settings.host
     port = args.port if args.port is not None else settings.port
-    token = await _token(secrets)
+    token = await _token(secrets, paths)
     accounts = AccountStore(paths.accounts_file)
     c2c = [a for a in accounts.list() if a.provider is ProviderKind.C2C_V2]
     history = open_history(paths.ensure())
@@ -152,6 +176,15 @@ async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore)
             "'dialer webhooks url' prints the URL to register",
             flush=True,
         )
+        from dialer.core.team import describe_dsn, load_membership
+
+        membership = load_membership(paths.config_dir)
+        if membership is not None:
+            print(
+                f"Reports are stored in the team history of {describe_dsn(membership.dsn)}"
+                + (" (answered 200 once committed there)" if membership.role == "receiver" else ""),
+                flush=True,
+            )
         if not is_loopback_host(host):
             print(
                 f"note: listening on {host}, not loopback: put a TLS reverse proxy in front, "

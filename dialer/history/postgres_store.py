@@ -57,6 +57,9 @@ if TYPE_CHECKING:
     import psycopg_pool
 
 logger = logging.getLogger(__name__)
+# While the team database is away, psycopg's pool logs each retry of a connection; the
+# team history says so once, in its own words (TeamHistory), and drops the pool instead.
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 _STATUS_OF = {str(status): status for status in CallStatus}
 _ORIGIN_OF = {str(origin): origin for origin in CallOrigin}
@@ -112,6 +115,7 @@ class PostgresHistory:
         self._max = max_connections
         self._connect_timeout = connect_timeout
         self.listeners: list[HistoryListener] = []
+        self._here: list[HistoryListener] = []  # told of this store's own changes only
         self._listener_loop: asyncio.AbstractEventLoop | None = None
         self._pool_lock = threading.Lock()
         self._pool: psycopg_pool.ConnectionPool[Any] | None = None
@@ -164,6 +168,8 @@ class PostgresHistory:
                     min_size=1,
                     max_size=self._max,
                     timeout=POOL_TIMEOUT,
+                    # A connection that died with the network is replaced on checkout.
+                    check=psycopg_pool.ConnectionPool.check_connection,
                     configure=self._configure,
                     open=True,
                     name="team-history",
@@ -177,19 +183,39 @@ class PostgresHistory:
         import psycopg
         import psycopg_pool
 
+        from dialer.core.errors import TeamUnreachable
+
         pool = self._connections()
         try:
-            with pool.connection() as conn:
+            try:
+                connection = pool.connection()
+                conn = connection.__enter__()
+            except psycopg_pool.PoolClosed:  # dropped by another thread meanwhile
+                pool = self._connections()
+                connection = pool.connection()
+                conn = connection.__enter__()
+            with contextlib.ExitStack() as stack:
+                stack.push(connection)
                 yield conn
         except psycopg_pool.PoolTimeout:
-            from dialer.core.errors import TeamUnreachable
-
+            self._drop(pool)
             raise TeamUnreachable(
                 f"The team history ({self.where}) cannot be reached: no connection within "
                 f"{POOL_TIMEOUT:g} s"
             ) from None
         except psycopg.Error as exc:
-            raise database_error(exc, self.dsn) from None
+            error = database_error(exc, self.dsn)
+            if isinstance(error, TeamUnreachable):
+                self._drop(pool)
+            raise error from None
+
+    def _drop(self, pool: psycopg_pool.ConnectionPool[Any]) -> None:
+        """Forget a pool whose server went away, rather than let it retry (and log) in the
+        background: the next use connects afresh, failing at once while it is away."""
+        with self._pool_lock:
+            if self._pool is pool:
+                self._pool = None
+        threading.Thread(target=pool.close, kwargs={"timeout": 1.0}, daemon=True).start()
 
     def check(self) -> None:
         """Connect now (and check the schema); TeamDatabaseError says why not."""
@@ -198,7 +224,10 @@ class PostgresHistory:
 
     # -- change listeners ---------------------------------------------------------------
 
-    def add_listener(self, listener: HistoryListener) -> None:
+    def add_listener(self, listener: HistoryListener, *, here_only: bool = False) -> None:
+        if here_only:
+            self._here.append(listener)
+            return
         self.listeners.append(listener)
         if self._listening is None and not self._closed:
             self._listening = threading.Thread(
@@ -207,8 +236,9 @@ class PostgresHistory:
             self._listening.start()
 
     def remove_listener(self, listener: HistoryListener) -> None:
-        with contextlib.suppress(ValueError):
-            self.listeners.remove(listener)
+        for listeners in (self.listeners, self._here):
+            with contextlib.suppress(ValueError):
+                listeners.remove(listener)
 
     def call_listeners_on(self, loop: asyncio.AbstractEventLoop | None) -> None:
         self._listener_loop = loop
@@ -217,17 +247,24 @@ class PostgresHistory:
     def serving_thread(self) -> LoopThread | None:
         return None  # writes hop to the pool's threads whichever loop serves
 
-    def _tell(self, records: list[CallRecord], writer: asyncio.AbstractEventLoop | None) -> None:
+    def _tell(
+        self,
+        records: list[CallRecord],
+        writer: asyncio.AbstractEventLoop | None,
+        *,
+        heard: bool = False,
+    ) -> None:
         loop = self._listener_loop
         if loop is None or loop is writer:
-            self._tell_now(records)
+            self._tell_now(records, heard)
         else:
             with contextlib.suppress(RuntimeError):  # its loop closed: nobody listens
-                loop.call_soon_threadsafe(self._tell_now, records)
+                loop.call_soon_threadsafe(self._tell_now, records, heard)
 
-    def _tell_now(self, records: list[CallRecord]) -> None:
+    def _tell_now(self, records: list[CallRecord], heard: bool) -> None:
+        listeners = list(self.listeners) if heard else [*self.listeners, *self._here]
         for record in records:
-            for listener in list(self.listeners):
+            for listener in listeners:
                 try:
                     listener(record)
                 except Exception:
@@ -260,7 +297,7 @@ class PostgresHistory:
                                     changed[note.payload] = None
                         records = self._get_many(list(changed))
                         if records:
-                            self._tell(records, None)
+                            self._tell(records, None, heard=True)
             except Exception as exc:  # the server went away: listen again when it is back
                 if self._stop.is_set():
                     return
@@ -621,6 +658,21 @@ class PostgresHistory:
             person: HistoryTotals(int(c), int(a), int(t), int(b), float(ch))
             for person, c, a, t, b, ch in rows
         }
+
+    def team_secret(self, key: str) -> str:
+        """A secret the team's receivers share (the webhook path token), which only the
+        receiver role may read; TeamDatabaseError when there is none or it may not."""
+        from dialer.core.errors import TeamDatabaseError
+
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT value FROM dialer.receiver_secrets WHERE key = %s", (key,)
+            ).fetchone()
+        if row is None:
+            raise TeamDatabaseError(
+                f"The team history ({self.where}) has no {key}: run 'dialer team setup'"
+            )
+        return str(row[0])
 
     def people(self) -> list[str]:
         """The people whose calls this person may read (themselves, or the whole team)."""

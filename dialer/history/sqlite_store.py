@@ -707,7 +707,8 @@ class SqliteHistory:
 
     # -- change listeners (see HistoryStore) -------------------------------------------
 
-    def add_listener(self, listener: HistoryListener) -> None:
+    def add_listener(self, listener: HistoryListener, *, here_only: bool = False) -> None:
+        # Every change it tells of is made here (another process's writes are not heard).
         self.listeners.append(listener)
 
     def remove_listener(self, listener: HistoryListener) -> None:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from dialer.core.threads import LoopThread
 from dialer.history.records import (
@@ -42,8 +43,10 @@ PageKey = tuple[Any, str]
 class HistoryStore(Protocol):
     # -- change listeners ----------------------------------------------------------------
 
-    def add_listener(self, listener: HistoryListener) -> None:
-        """Tell ``listener`` of every change committed from now on (see HistoryListener)."""
+    def add_listener(self, listener: HistoryListener, *, here_only: bool = False) -> None:
+        """Tell ``listener`` of every change committed from now on (see HistoryListener).
+        ``here_only``: only the changes this process made, not those a shared store hears
+        of from other desktops (a tracker follows the calls placed here, nobody else's)."""
         ...
 
     def remove_listener(self, listener: HistoryListener) -> None:
@@ -128,6 +131,38 @@ class HistoryStore(Protocol):
     def reports(self, call_id: str) -> list[StoredReport]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class TeamReads(Protocol):
+    """What a team history reads beyond the protocol: who placed calls, and totals per
+    person (the supervisor's view). The panel offers its person filter where there is one."""
+
+    def people(self) -> list[str]:
+        """The people whose calls this person may read (themselves, or the whole team)."""
+        ...
+
+    def totals_by_person(self, query: HistoryQuery) -> dict[str, HistoryTotals]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TeamState:
+    """Whether a joined desktop reaches its team database, and what waits to be sent."""
+
+    online: bool | None  # None: not tried yet
+    waiting: int  # calls recorded on this desktop and not yet in the team database
+    problem: str = ""  # why it is offline, in one sentence
+
+
+@runtime_checkable
+class TeamSending(Protocol):
+    """A desktop's history that sends its calls to a team database (the window shows it)."""
+
+    def state(self) -> TeamState: ...
+
+    def on_state_change(self, callback: Callable[[], None]) -> None:
+        """``callback()``, from another thread, whenever the state may have changed."""
+        ...
 
 
 async def final_record(history: HistoryStore, call_id: str, timeout: float) -> CallRecord:

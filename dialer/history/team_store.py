@@ -20,8 +20,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dialer.core.errors import DialerError, TeamDatabaseError
@@ -38,7 +37,7 @@ from dialer.history.records import (
     TimelineEntry,
 )
 from dialer.history.sqlite_store import SqliteHistory
-from dialer.history.store import HistoryListener, PageKey
+from dialer.history.store import HistoryListener, PageKey, TeamState
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +48,6 @@ RETRY_FIRST, RETRY_AT_MOST = 1.0, 30.0
 # While all is well it looks at the outbox this often anyway (a change it was not told of:
 # a `dialer` command of the same profile running beside the window).
 IDLE_LOOK = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class TeamState:
-    """What the window's status line and ``dialer team status`` say."""
-
-    online: bool | None  # None: not tried yet
-    waiting: int  # calls recorded here and not yet in the team database
-    problem: str = ""  # why it is offline, in one sentence
 
 
 class TeamHistory:
@@ -83,7 +73,7 @@ class TeamHistory:
         self._online: bool | None = None
         self._problem = ""
         self._state_lock = threading.Lock()
-        self._state_listeners: list[Any] = []
+        self._state_listeners: list[Callable[[], None]] = []
         self._nudge = threading.Event()
         self._stop = threading.Event()
         self._send_lock = threading.Lock()
@@ -123,7 +113,7 @@ class TeamHistory:
         delay = RETRY_FIRST
         while not self._stop.is_set():
             try:
-                self.send_waiting()
+                sent = self.send_waiting()
             except TeamDatabaseError as exc:
                 self._set_state(False, str(exc))
                 self._nudge.clear()
@@ -138,6 +128,8 @@ class TeamHistory:
                 continue
             delay = RETRY_FIRST
             self._set_state(True, "")
+            if sent:
+                self._tell_state()  # fewer wait
             self._nudge.wait(IDLE_LOOK)
             self._nudge.clear()
 
@@ -152,13 +144,17 @@ class TeamHistory:
                     logger.info("Team history reachable again (%s)", self.team.where)
             else:
                 logger.warning("%s; calls are kept on this desktop until it is back", problem)
-            for callback in list(self._state_listeners):
-                with contextlib.suppress(Exception):
-                    callback()
+            self._tell_state()
 
-    def on_state_change(self, callback: Any) -> None:
-        """``callback()`` (on the sending thread) whenever online/offline changes."""
+    def on_state_change(self, callback: Callable[[], None]) -> None:
+        """``callback()`` (on the sending thread) whenever online/offline changes or calls
+        were sent."""
         self._state_listeners.append(callback)
+
+    def _tell_state(self) -> None:
+        for callback in list(self._state_listeners):
+            with contextlib.suppress(Exception):
+                callback()
 
     def state(self) -> TeamState:
         return TeamState(self._online, self.outbox.count(), self._problem)
@@ -172,13 +168,14 @@ class TeamHistory:
 
     # -- change listeners ---------------------------------------------------------------
 
-    def add_listener(self, listener: HistoryListener) -> None:
+    def add_listener(self, listener: HistoryListener, *, here_only: bool = False) -> None:
         def mine(record: CallRecord) -> None:
             listener(self._as_mine(record))
 
         self._listeners[listener] = mine
         self.local.add_listener(mine)
-        self.team.add_listener(listener)
+        if not here_only:  # the other desktops' changes, heard from the team database
+            self.team.add_listener(listener)
 
     def remove_listener(self, listener: HistoryListener) -> None:
         mine = self._listeners.pop(listener, None)

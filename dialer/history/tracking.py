@@ -204,7 +204,9 @@ class CallTracker:
             return
         loop = asyncio.get_running_loop()
         self._loop = loop
-        self.history.add_listener(self._on_change)
+        # The calls placed here: a team history also hears of other desktops' calls, which
+        # their own trackers follow.
+        self.history.add_listener(self._on_change, here_only=True)
         self._spawn(self._dispatch(), "call-tracker")
         self.rescan()
         self._spawn(self._rescan_forever(), "call-tracker-rescan")

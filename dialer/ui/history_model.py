@@ -97,6 +97,7 @@ COLUMNS = (
     Column("Disposition", SortKey.DISPOSITION),
     Column("Note", None),
     Column("Details", None),
+    Column("Placed by", None),  # a team history's person (hidden in a profile's own)
 )
 (
     TIME_COLUMN,
@@ -110,6 +111,7 @@ COLUMNS = (
     DISPOSITION_COLUMN,
     NOTE_COLUMN,
     DETAILS_COLUMN,
+    PERSON_COLUMN,
 ) = range(len(COLUMNS))
 
 
@@ -165,6 +167,8 @@ def cell_text(record: CallRecord, column: int) -> str:
         return record.disposition
     if column == NOTE_COLUMN:
         return " ".join(record.note.split())  # one line in the table
+    if column == PERSON_COLUMN:
+        return record.user
     return details_text(record)
 
 

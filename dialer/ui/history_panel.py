@@ -62,11 +62,13 @@ from dialer.core.calls import CallStatus
 from dialer.core.errors import DialerError
 from dialer.history import CallRecord, HistoryQuery, HistoryStore, HistoryTotals, digits_of
 from dialer.history.dispositions import DispositionList
+from dialer.history.store import TeamReads
 from dialer.ui.dialogs import confirm, run_dialog
 from dialer.ui.history_model import (
     COLUMNS,
     DISPOSITION_COLUMN,
     NOTE_COLUMN,
+    PERSON_COLUMN,
     HistoryModel,
     format_duration,
     status_text,
@@ -84,6 +86,7 @@ Index = QModelIndex | QPersistentModelIndex
 FILTER_DELAY_MS = 120  # typed filters apply once typing pauses, as the contacts search does
 TOTALS_EVERY_MS = 1000  # live changes refresh the totals at most this often
 TOTALS_TASK = "history-totals"
+PEOPLE_TASK = "history-people"
 EXPORT_FORMATS = {"csv": "CSV files (*.csv)", "json": "JSON files (*.json)"}
 RECORDING_SCHEMES = frozenset({"http", "https"})
 
@@ -242,6 +245,9 @@ class HistoryPanel(QWidget):
     ):
         super().__init__(parent)
         self.history = history
+        # A team history names who placed each call: a person filter, a Placed by column
+        # and totals per person.
+        self.team: TeamReads | None = history if isinstance(history, TeamReads) else None
         self.tasks = tasks
         self.dispositions = dispositions
         self.messages = messages or MessageBridge()
@@ -260,6 +266,7 @@ class HistoryPanel(QWidget):
         self.set_accounts(accounts)
         self._wire()
         self.start_totals()
+        self.start_people()
 
     # -- building ---------------------------------------------------------------------------
 
@@ -276,6 +283,7 @@ class HistoryPanel(QWidget):
         header.setStretchLastSection(True)
         for column, width in enumerate((150, 140, 140, 120, 120, 150, 60, 70, 110, 160)):
             header.resizeSection(column, width)
+        self.view.setColumnHidden(PERSON_COLUMN, self.team is None)
         self.view.setSortingEnabled(True)
         header.setSortIndicator(*self.model.sort_column())
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -310,6 +318,8 @@ class HistoryPanel(QWidget):
             date_edit.setDisplayFormat("yyyy-MM-dd")
             date_edit.setVisible(False)
         self.account_box = QComboBox()
+        self.person_box = QComboBox()
+        self.person_box.addItem("Everyone", "")
         self.agent_edit = QLineEdit()
         self.agent_edit.setPlaceholderText("digits")
         self.bridge_edit = QLineEdit()
@@ -342,6 +352,7 @@ class HistoryPanel(QWidget):
             ("From", self.since_edit, "From date"),
             ("to", self.until_edit, "To date"),
             ("Acc&ount", self.account_box, "Account"),
+            *((("P&erson", self.person_box, "Person"),) if self.team is not None else ()),
             ("A&gent", self.agent_edit, "Agent digits"),
             ("&Bridge", self.bridge_edit, "Bridge"),
             ("&Status", self.status_button, "Status"),
@@ -371,10 +382,14 @@ class HistoryPanel(QWidget):
         self.export_csv_action = export_menu.addAction("As CSV…")
         self.export_json_action = export_menu.addAction("As JSON…")
         self.export_button.setMenu(export_menu)
+        self.people_button = QPushButton("By &person…")
+        self.people_button.setToolTip("The totals of each person who placed calls")
+        self.people_button.setVisible(self.team is not None)
         footer = QHBoxLayout()
         footer.setContentsMargins(0, 0, 0, 0)
         footer.addWidget(self.totals_label, 1)
         for button in (
+            self.people_button,
             self.details_button,
             self.annotate_button,
             self.recording_button,
@@ -389,6 +404,10 @@ class HistoryPanel(QWidget):
         self.since_edit.dateChanged.connect(lambda _: self.apply_filters())
         self.until_edit.dateChanged.connect(lambda _: self.apply_filters())
         self.account_box.currentIndexChanged.connect(lambda _: self.apply_filters())
+        self.person_box.currentIndexChanged.connect(lambda _: self.apply_filters())
+        self.people_button.clicked.connect(
+            lambda _=False: self._start_dialog(self.show_people_totals())
+        )
         for edit in (self.agent_edit, self.bridge_edit, self.digits_edit):
             edit.textChanged.connect(lambda _: self._filter_timer.start())
         self._filter_timer.timeout.connect(self.apply_filters)
@@ -437,8 +456,10 @@ class HistoryPanel(QWidget):
             date.today(),
         )
         account = self.account_box.currentData()
+        person = self.person_box.currentData()
         current = self.model.query()
         return HistoryQuery(
+            users=(person,) if person else (),
             since=since,
             until=until,
             accounts=(account,) if account else (),
@@ -493,6 +514,69 @@ class HistoryPanel(QWidget):
         if query == self.model.query():
             self.totals = totals
             self.totals_label.setText(totals_text(totals))
+        return totals
+
+    def start_people(self) -> None:
+        """Fill the person filter (task ``history-people``), in a team history."""
+        if self.team is None or self._closed:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # built before the loop runs: start from inside it
+            QTimer.singleShot(0, self, self.start_people)
+            return
+        self.tasks.start(PEOPLE_TASK, self.load_people())
+
+    async def load_people(self) -> list[str]:
+        """The people this person may see the calls of, read on a reader thread."""
+        assert self.team is not None
+        loop = asyncio.get_running_loop()
+        names = await loop.run_in_executor(self._reads, self.team.people)
+        current = self.person_box.currentData()
+        self.person_box.blockSignals(True)
+        self.person_box.clear()
+        self.person_box.addItem("Everyone", "")
+        for name in names:
+            self.person_box.addItem(name, name)
+        self.person_box.setCurrentIndex(max(self.person_box.findData(current), 0))
+        self.person_box.blockSignals(False)
+        return names
+
+    async def show_people_totals(self) -> dict[str, HistoryTotals]:
+        """A table of the current filter's totals for each person."""
+        from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem
+
+        assert self.team is not None
+        query = self.model.query()
+        loop = asyncio.get_running_loop()
+        totals = await loop.run_in_executor(self._reads, self.team.totals_by_person, query)
+        dialog = QDialog(self.window())
+        dialog.setWindowTitle("Totals by person")
+        table = QTableWidget(len(totals), 5, dialog)
+        table.setAccessibleName("Totals by person")
+        table.setHorizontalHeaderLabels(["Person", "Calls", "Answered", "Talk", "Billed"])
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, (person, figures) in enumerate(sorted(totals.items())):
+            cells = (
+                person or "(placed outside the app)",
+                str(figures.calls),
+                f"{figures.answered} ({figures.answered_rate:.0%})",
+                format_duration(figures.talk_seconds),
+                format_duration(figures.billed_seconds),
+            )
+            for column, text in enumerate(cells):
+                table.setItem(row, column, QTableWidgetItem(text))
+        table.resizeColumnsToContents()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        layout.addWidget(buttons)
+        self.people_dialog = dialog
+        try:
+            await run_dialog(dialog)
+        finally:
+            dialog.deleteLater()
         return totals
 
     def record_changed(self, record: CallRecord) -> None:

@@ -36,6 +36,7 @@ from dialer.core.links import dial_text
 from dialer.core.numbers import SipAddress
 from dialer.history import CallRecord
 from dialer.history.dispositions import DispositionList
+from dialer.history.store import TeamSending, TeamState
 from dialer.providers.base import BridgeKind
 from dialer.ui.call_options import CallOptionsPanel
 from dialer.ui.contacts_model import ContactsTableModel, display_number
@@ -54,6 +55,26 @@ class CallEvents(QObject):
     """Re-emits the core call service's record updates as a Qt signal."""
 
     changed = Signal(object)
+
+
+class TeamEvents(QObject):
+    """Re-emits a team history's state changes (told from its sending thread) on the GUI
+    thread: a signal emitted on another thread reaches a slot here queued."""
+
+    changed = Signal()
+
+
+def team_status_text(state: TeamState) -> str:
+    """The status line's words for a joined desktop's team history."""
+    waiting = f"{state.waiting} call{'s' if state.waiting != 1 else ''}"
+    if state.online is None:
+        return "Team history: connecting…"
+    if not state.online:
+        if not state.waiting:
+            return "Team history offline: showing this desktop's calls"
+        verb = "waits" if state.waiting == 1 else "wait"
+        return f"Team history offline: {waiting} {verb} to be sent"
+    return f"Team history: sending {waiting}…" if state.waiting else "Team history: up to date"
 
 
 class MainWindow(QMainWindow):
@@ -118,6 +139,9 @@ class MainWindow(QMainWindow):
             accounts=[account.name for account in profile.accounts.list()],
             messages=self.messages,
         )
+        self.team_status = QLabel()
+        self.team_status.setAccessibleName("Team history")
+        self._team_online: bool | None = None
         self.banner = QLabel()
         self.banner.setAccessibleName("Status")
         self.banner.setWordWrap(True)
@@ -150,6 +174,14 @@ class MainWindow(QMainWindow):
         self.events = CallEvents(self)
         self.events.changed.connect(self.history_panel.record_changed)
         profile.service.add_listener(self.events.changed.emit)
+        history = profile.history
+        if isinstance(history, TeamSending):
+            self.statusBar().addPermanentWidget(self.team_status)
+            self.team_events = TeamEvents(self)
+            self.team_events.changed.connect(self.team_state_changed)
+            self.events.changed.connect(lambda _: self.team_state_changed())
+            history.on_state_change(self.team_events.changed.emit)
+            self.team_state_changed()
         self.messages.posted.connect(self._show_message)
         self.search_edit.textChanged.connect(lambda _: self._search_timer.start())
         self._search_timer.timeout.connect(
@@ -164,6 +196,20 @@ class MainWindow(QMainWindow):
         self.options.refreshBridges.connect(
             lambda: self.tasks.start("bridges", self.load_bridges(force=True))
         )
+
+    def team_state_changed(self) -> None:
+        """Say whether the team history is reached and how many calls wait; once it is back,
+        read it again (while away, the panel showed this desktop's own calls)."""
+        history = self.profile.history
+        if not isinstance(history, TeamSending):
+            return
+        state = history.state()
+        self.team_status.setText(team_status_text(state))
+        self.team_status.setToolTip(state.problem)
+        was, self._team_online = self._team_online, state.online
+        if state.online and not was:
+            self.history_panel.refresh()
+            self.history_panel.start_people()
 
     # -- start-up and shutdown ---------------------------------------------------------
 
