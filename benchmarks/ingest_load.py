@@ -1,10 +1,10 @@
 """The load generator of the ingest benchmark: C2C v2 reports POSTed over loopback by many
 keep-alive clients, from a process of its own (so the receiver's process is measured alone).
 
-    python -m benchmarks.ingest_load URL COUNT CONNECTIONS
+    python -m benchmarks.ingest_load URL COUNT CONNECTIONS [FIRST]
 
-Report ``n`` names the app's call ``bench-<n>`` in ``mid``. Prints one JSON line: how many
-got each status, and the seconds from the first request to the last answer.
+Report ``n`` (from FIRST, default 0) names the app's call ``bench-<n>`` in ``mid``. Prints
+one JSON line: how many got each status, and the seconds from the first request to the last answer.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def call_id(n: int) -> str:
     return f"bench-{n:07d}"
 
 
-async def deliver(url: str, count: int, connections: int) -> dict[str, object]:
+async def deliver(url: str, count: int, connections: int, first: int = 0) -> dict[str, object]:
     """Keep-alive connections, one request in flight on each, written and read by hand:
     a full HTTP client costs more per request than the receiver it is meant to load."""
     from urllib.parse import urlsplit
@@ -53,7 +53,7 @@ async def deliver(url: str, count: int, connections: int) -> dict[str, object]:
     parts = urlsplit(url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
     statuses: Counter[int] = Counter()
-    queue = iter(range(count))
+    queue = iter(range(first, first + count))
 
     async def client() -> None:
         reader, writer = await asyncio.open_connection(host, port)
@@ -88,7 +88,8 @@ async def deliver(url: str, count: int, connections: int) -> dict[str, object]:
 
 def main(argv: list[str]) -> int:
     url, count, connections = argv[0], int(argv[1]), int(argv[2])
-    print(json.dumps(asyncio.run(deliver(url, count, connections))), flush=True)
+    first = int(argv[3]) if len(argv) > 3 else 0
+    print(json.dumps(asyncio.run(deliver(url, count, connections, first))), flush=True)
     return 0
 
 

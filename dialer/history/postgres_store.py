@@ -83,6 +83,13 @@ POOL_TIMEOUT = 5.0
 # Changes heard by notification are read again in batches: the first waits this long for
 # more to join it (a burst of reports becomes a few reads, not thousands).
 NOTIFY_BATCH = 0.05
+# A digits search of at least this many digits is looked up in the trigram index (a run of
+# five matches about one call in ten thousand); a shorter one walks the order's index.
+RARE_DIGITS = 5
+# The most reports one ingest transaction stores, and how long the next batch waits for more
+# to join it while reports come from many callers at once (the last batch held several).
+INGEST_BATCH = 500
+INGEST_GROUP_WINDOW = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +99,11 @@ class DesktopCall:
     record: CallRecord
     timeline: list[TimelineEntry]
     reports: list[StoredReport]
+
+
+def _lock_key(digest: str) -> int:
+    """The advisory lock a report's digest takes (a signed 64-bit number, as PostgreSQL's)."""
+    return int(digest[:16], 16) - (1 << 63)
 
 
 class PostgresHistory:
@@ -124,6 +136,10 @@ class PostgresHistory:
         self._listening: threading.Thread | None = None
         self._stop = threading.Event()
         self._closed = False
+        self._ingest_lock = threading.Lock()
+        self._ingest_ready = threading.Condition(self._ingest_lock)
+        self._ingest_queue: list[tuple[ProviderReport, concurrent.futures.Future[CallRecord]]] = []
+        self._ingester: threading.Thread | None = None
         # A receiver reads only what matching needs: the other columns read as empty.
         self._columns = CALL_COLUMNS if role is not TeamRole.RECEIVER else RECEIVER_READS
         self._select = ", ".join(self._columns)
@@ -168,8 +184,6 @@ class PostgresHistory:
                     min_size=1,
                     max_size=self._max,
                     timeout=POOL_TIMEOUT,
-                    # A connection that died with the network is replaced on checkout.
-                    check=psycopg_pool.ConnectionPool.check_connection,
                     configure=self._configure,
                     open=True,
                     name="team-history",
@@ -446,12 +460,181 @@ class PostgresHistory:
         return await self._write(apply)
 
     async def ingest(self, report: ProviderReport) -> CallRecord:
-        return await self._write(lambda conn: self._ingest(conn, report))
+        """Queued for the ingest thread, which stores every report waiting by then in one
+        transaction (group commit: a receiver under load pays a handful of round trips per
+        batch, not per report); the caller resumes once its batch is committed."""
+        if self._closed:
+            raise RuntimeError("the call history is closed")
+        loop = asyncio.get_running_loop()
+        future: concurrent.futures.Future[CallRecord] = concurrent.futures.Future()
+        with self._ingest_lock:
+            self._ingest_queue.append((report, future))
+            self._ingest_ready.notify()
+            if self._ingester is None:
+                self._ingester = threading.Thread(
+                    target=self._ingest_forever, name="team-history-ingest", daemon=True
+                )
+                self._ingester.start()
+        record = await asyncio.wrap_future(future)
+        self._tell([record], loop)
+        return record
+
+    def _ingest_forever(self) -> None:
+        grouping = False
+        while True:
+            with self._ingest_lock:
+                while not self._ingest_queue and not self._closed:
+                    self._ingest_ready.wait()
+                if not self._ingest_queue:
+                    return  # closed
+            if grouping:
+                time.sleep(INGEST_GROUP_WINDOW)  # callers arriving together join the batch
+            with self._ingest_lock:
+                batch = self._ingest_queue[:INGEST_BATCH]
+                del self._ingest_queue[:INGEST_BATCH]
+            grouping = len(batch) > 1
+            self._ingest_batch(batch)
+
+    def _ingest_batch(
+        self, batch: list[tuple[ProviderReport, concurrent.futures.Future[CallRecord]]]
+    ) -> None:
+        try:
+            with self._connection() as conn:
+                records = self._ingest_many(conn, [report for report, _ in batch])
+        except Exception:
+            if len(batch) == 1:
+                records = None
+            else:
+                # One report spoiled the batch (or two receivers' batches deadlocked):
+                # each on its own, so that the others are stored all the same.
+                for item in batch:
+                    self._ingest_batch([item])
+                return
+        if records is None:
+            try:
+                with self._connection() as conn:
+                    records = [self._ingest(conn, batch[0][0])]
+            except BaseException as exc:
+                batch[0][1].set_exception(exc)
+                return
+        for (_, future), record in zip(batch, records, strict=True):
+            future.set_result(record)
+
+    def _ingest_many(
+        self, conn: psycopg.Connection[Any], reports: list[ProviderReport]
+    ) -> list[CallRecord]:
+        """Store reports as the rules say, in one transaction, with a few statements for the
+        whole batch: locks, the digests seen, the calls named; then every change at once."""
+        digests = [rules.report_digest(r) for r in reports]
+        # Locks in one order, so that two receivers' batches never wait on each other in a
+        # circle; a report delivered to both is stored by the first, found by the second.
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k",
+            (sorted({_lock_key(d) for d in digests}),),
+        )
+        seen = dict(
+            conn.execute(
+                "SELECT digest, call_id FROM dialer.reports WHERE digest = ANY(%s)", (digests,)
+            ).fetchall()
+        )
+        named = sorted({r.call_id for r in reports if r.call_id} | set(seen.values()))
+        current = {
+            record.id: record
+            for record in map(
+                self._record,
+                conn.execute(
+                    f"SELECT {self._select} FROM dialer.calls WHERE id = ANY(%s) "
+                    "ORDER BY id FOR UPDATE",
+                    (named,),
+                ).fetchall(),
+            )
+        }
+        now = time.time()
+        results: list[CallRecord] = []
+        inserted: dict[str, CallRecord] = {}
+        changed: dict[str, CallRecord] = {}
+        steps: list[tuple[Any, ...]] = []
+        kept: list[tuple[Any, ...]] = []
+        for report, digest in zip(reports, digests, strict=True):
+            if digest in seen and seen[digest] in current:
+                results.append(current[seen[digest]])  # a repeated delivery
+                continue
+            match = None
+            if report.call_id and report.call_id in current:
+                candidate = current[report.call_id]
+                if rules.named_call_matches(report, candidate):
+                    match = candidate
+            if match is None:
+                # Calls this batch finished are not open any more, though not yet written.
+                closed = {i for i, r in current.items() if r.is_final and i in changed}
+                found = self._match(conn, report, closed)
+                if found is not None:
+                    match = current.setdefault(found.id, found)
+            if match is None:
+                record = rules.call_from_report(report, now)
+                inserted[record.id] = record
+                steps.append((record.id, now, str(record.status), report.source, report.cause))
+            else:
+                applied = rules.applied_changes(match, rules.report_changes(report, match), now)
+                record = match
+                if applied is not None:
+                    record = applied[0]
+                    if record.id not in inserted:
+                        changed[record.id] = record
+                    else:
+                        inserted[record.id] = record
+                    if record.status is not match.status:
+                        steps.append(
+                            (record.id, now, str(record.status), report.source, report.cause)
+                        )
+            current[record.id] = record
+            seen[digest] = record.id
+            kept.append((record.id, now, report.source, digest, report.body))
+            results.append(record)
+        self._write_many(conn, list(inserted.values()), list(changed.values()), steps, kept)
+        return results
+
+    def _write_many(
+        self,
+        conn: psycopg.Connection[Any],
+        inserted: list[CallRecord],
+        changed: list[CallRecord],
+        steps: list[tuple[Any, ...]],
+        kept: list[tuple[Any, ...]],
+    ) -> None:
+        columns = tuple(c for c in self._columns if c != "placed_by")
+        outcome = tuple(c for c in OUTCOME_COLUMNS if c in self._columns)
+        with conn.cursor() as cur:
+            if inserted:
+                names = ", ".join(columns)
+                marks = ", ".join(["%s"] * len(columns))
+                cur.executemany(
+                    f"INSERT INTO dialer.calls ({names}, placed_by) VALUES ({marks}, NULL) "
+                    "ON CONFLICT (id) DO NOTHING",
+                    [self._values(r, columns) for r in inserted],
+                )
+            if changed:
+                assignments = ", ".join(f"{c} = %s" for c in outcome)
+                cur.executemany(
+                    f"UPDATE dialer.calls SET {assignments} WHERE id = %s",
+                    [(*self._values(r, outcome), r.id) for r in changed],
+                )
+            if steps:
+                cur.executemany(
+                    "INSERT INTO dialer.timeline (call_id, at, status, source, detail) "
+                    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    steps,
+                )
+            cur.executemany(
+                "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                kept,
+            )
 
     def _ingest(self, conn: psycopg.Connection[Any], report: ProviderReport) -> CallRecord:
         digest = rules.report_digest(report)
         # Two receivers given one report: the second waits here, then finds it stored.
-        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (digest,))
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(digest),))
         seen = conn.execute(
             "SELECT call_id FROM dialer.reports WHERE digest = %s", (digest,)
         ).fetchone()
@@ -476,8 +659,14 @@ class PostgresHistory:
         )
         return record
 
-    def _match(self, conn: psycopg.Connection[Any], report: ProviderReport) -> CallRecord | None:
-        """The call a report belongs to (each step of the rules' order), locked."""
+    def _match(
+        self,
+        conn: psycopg.Connection[Any],
+        report: ProviderReport,
+        closed: set[str] | frozenset[str] = frozenset(),
+    ) -> CallRecord | None:
+        """The call a report belongs to (each step of the rules' order), locked; ``closed``:
+        calls to take as no longer open."""
         if report.call_id:
             found = self._get(conn, report.call_id, lock=True)
             if found is not None and rules.named_call_matches(report, found):
@@ -495,7 +684,8 @@ class PostgresHistory:
             "WHERE is_open AND provider = %s ORDER BY created_at DESC LIMIT %s",
             (report.provider, rules.MATCH_WINDOW),
         ).fetchall()
-        matched = rules.matching_call(report, map(rules.Candidate._make, rows))
+        candidates = (rules.Candidate._make(row) for row in rows if row[0] not in closed)
+        matched = rules.matching_call(report, candidates)
         return self._get(conn, matched, lock=True) if matched is not None else None
 
     async def annotate(
@@ -572,9 +762,22 @@ class PostgresHistory:
         with self._connection() as conn:
             return self._get(conn, call_id)
 
-    def _where(self, query: HistoryQuery) -> tuple[str, list[Any]]:
+    def _where(self, query: HistoryQuery) -> tuple[str, list[Any], bool]:
+        """The query's WHERE clause and parameters, and whether its digits are rare enough
+        to be looked up in the trigram index rather than found walking the order's index."""
         tests: list[str] = []
         params: list[Any] = []
+
+        def one_of(column: str, values: list[Any]) -> None:
+            # One value as `=`, so that the (column, created_at, id) index yields rows in
+            # order; several as ANY.
+            if len(values) == 1:
+                tests.append(f"{column} = %s")
+                params.append(values[0])
+            else:
+                tests.append(f"{column} = ANY(%s)")
+                params.append(values)
+
         if query.since is not None:
             tests.append("created_at >= %s")
             params.append(query.since)
@@ -582,14 +785,17 @@ class PostgresHistory:
             tests.append("created_at < %s")
             params.append(query.until)
         if query.accounts:
-            tests.append("account = ANY(%s)")
-            params.append(list(query.accounts))
+            one_of("account", list(query.accounts))
         if query.statuses:
-            tests.append("status = ANY(%s)")
-            params.append([str(s) for s in query.statuses])
+            one_of("status", [str(s) for s in query.statuses])
         if query.users:
-            tests.append("coalesce(placed_by, '') = ANY(%s)")
-            params.append(list(query.users))
+            people = [u for u in query.users if u]
+            if people:
+                one_of("placed_by", people)
+            if "" in query.users:  # calls placed outside the app name nobody
+                tests.append(
+                    f"({tests.pop()} OR placed_by IS NULL)" if people else ("placed_by IS NULL")
+                )
         if query.agent:
             tests.append("strpos(agent_digits, %s) > 0")
             params.append(digits_of(query.agent) or query.agent)
@@ -609,12 +815,12 @@ class PostgresHistory:
             # LIKE, so that the trigram index on the numbers (where there is one) serves it.
             tests.append("numbers LIKE %s")
             params.append(f"%{wanted}%")
-        return (" AND ".join(tests) or "true"), params
+        return (" AND ".join(tests) or "true"), params, len(wanted) >= RARE_DIGITS
 
     def page(
         self, query: HistoryQuery, *, after: PageKey | None = None, limit: int = 200
     ) -> list[CallRecord]:
-        where, params = self._where(query)
+        where, params, rare = self._where(query)
         order = _ORDER[query.sort]
         direction = "DESC" if query.descending else "ASC"
         if after is not None:
@@ -625,6 +831,11 @@ class PostgresHistory:
             f"ORDER BY {order} {direction}, id {direction} LIMIT %s"
         )
         with self._connection() as conn:
+            if rare:
+                # A run of this many digits matches few calls: the planner cannot tell from
+                # the pattern, and walking the created order would read them all.
+                conn.execute("SET LOCAL enable_indexscan = off")
+                conn.execute("SET LOCAL enable_seqscan = off")
             rows = conn.execute(sql.encode(), (*params, limit)).fetchall()
         return [self._record(row) for row in rows]
 
@@ -632,7 +843,7 @@ class PostgresHistory:
         return (rules.sort_value(query.sort, record), record.id)
 
     def totals(self, query: HistoryQuery) -> HistoryTotals:
-        where, params = self._where(query)
+        where, params, _ = self._where(query)
         with self._connection() as conn:
             row = conn.execute(
                 "SELECT count(*), count(*) FILTER (WHERE answered), "
@@ -645,7 +856,7 @@ class PostgresHistory:
 
     def totals_by_person(self, query: HistoryQuery) -> dict[str, HistoryTotals]:
         """The query's totals for each person who placed calls (the supervisor's view)."""
-        where, params = self._where(query)
+        where, params, _ = self._where(query)
         with self._connection() as conn:
             rows = conn.execute(
                 "SELECT coalesce(placed_by, ''), count(*), count(*) FILTER (WHERE answered), "
@@ -729,6 +940,10 @@ class PostgresHistory:
     def close(self) -> None:
         self._closed = True
         self._stop.set()
+        with self._ingest_lock:
+            self._ingest_ready.notify_all()
+        if self._ingester is not None:
+            self._ingester.join(timeout=5)
         if self._writers is not None:
             self._writers.shutdown(wait=True)
         if self._pool is not None:

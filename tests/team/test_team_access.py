@@ -5,6 +5,7 @@ must refuse each, or find zero rows."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +13,9 @@ import psycopg
 import pytest
 
 from dialer.core.calls import CallStatus
-from dialer.core.errors import InvalidInput
+from dialer.core.errors import InvalidInput, TeamDatabaseError
 from dialer.core.team import TeamRole
-from dialer.history import CallOrigin
+from dialer.history import CallOrigin, CallRecord
 from dialer.history import postgres_admin as admin
 from dialer.history.postgres_store import PostgresHistory
 from tests.history.test_sqlite_store import call, report
@@ -293,3 +294,44 @@ def test_a_name_that_is_taken_or_unusable_is_refused_with_a_sentence(team: Team)
             admin.add_person(team.db.admin_dsn, name, TeamRole.AGENT, "pw")
     with pytest.raises(InvalidInput, match="control character"):
         admin.add_person(team.db.admin_dsn, team.db.person("carl"), TeamRole.AGENT, "pw\nx")
+
+
+async def test_reports_arriving_together_are_stored_as_one_at_a_time_would(team: Team) -> None:
+    """The ingest thread stores the reports waiting together in one transaction: each is
+    still applied as the rules say, a redelivery within the batch is stored once, and a
+    report the database refuses spoils none of the others."""
+    alice = team.store(team.alice, TeamRole.AGENT)
+    try:
+        for n in range(30):
+            await alice.insert(
+                call(f"c{n}", status=CallStatus.ACCEPTED, customer=f"+9188671350{n:02d}")
+            )
+    finally:
+        alice.close()
+    rex = team.store(team.rex, TeamRole.RECEIVER)
+    try:
+        reports = [report(call_id=f"c{n}", talk_seconds=n) for n in range(30)]
+        reports += [report(call_id=f"c{n}", talk_seconds=n) for n in range(10)]  # again
+        reports += [report(customer=f"1415555{n:04d}", agent="14155550000") for n in range(5)]
+        spoiled = report(call_id="c29", body="nul \x00 byte")
+        stored = await asyncio.gather(
+            *(rex.ingest(r) for r in reports), rex.ingest(spoiled), return_exceptions=True
+        )
+    finally:
+        rex.close()
+    assert isinstance(stored[-1], TeamDatabaseError)
+    assert all(isinstance(r, CallRecord) for r in stored[:-1])
+    assert [r.id for r in stored[:30]] == [f"c{n}" for n in range(30)]  # type: ignore[union-attr]
+    assert [r.id for r in stored[30:40]] == [f"c{n}" for n in range(10)]  # type: ignore[union-attr]
+    with team.sql(team.sue) as conn:
+        calls = conn.execute(
+            "SELECT id, status, talk_seconds FROM dialer.calls WHERE origin = 'app' ORDER BY id"
+        ).fetchall()
+        assert sorted(calls) == sorted((f"c{n}", "completed", n) for n in range(30))
+        assert conn.execute("SELECT count(*) FROM dialer.reports").fetchone() == (35,)
+        outside = conn.execute("SELECT count(*) FROM dialer.calls WHERE origin = 'outside'")
+        assert outside.fetchone() == (5,)
+        steps = conn.execute(
+            "SELECT count(*) FROM dialer.timeline WHERE status = 'completed'"
+        ).fetchone()
+        assert steps == (35,)
