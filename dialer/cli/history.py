@@ -119,6 +119,7 @@ def query_from_args(args: argparse.Namespace) -> HistoryQuery:
 
 def run(args: argparse.Namespace, paths: AppPaths) -> int:
     from dialer.core.team import load_membership
+    from dialer.history.store import TeamReads
 
     query = query_from_args(args)
     out = sys.stdout
@@ -135,8 +136,12 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         history = open_history(paths.ensure())
         try:
             _say_where_from(history)
-            totals = history.totals(query) if not (args.csv or args.json) else HistoryTotals()
-            return _write(args, history.iter_records(query), totals, out, team=team)
+            table = not (args.csv or args.json)
+            totals = history.totals(query) if table else HistoryTotals()
+            code = _write(args, history.iter_records(query), totals, out, team=team)
+            if table and isinstance(history, TeamReads):
+                write_people(history.totals_by_person(query), out)
+            return code
         finally:
             history.close()
     except BrokenPipeError:
@@ -217,6 +222,20 @@ def _cell(text: str, width: int) -> str:
     text = " ".join(text.split())
     text = "".join(c if c.isprintable() else "?" for c in text)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def write_people(by_person: dict[str, HistoryTotals], out: TextIO) -> None:
+    """A team history's totals for each person who placed calls (after the table)."""
+    if len(by_person) < 2 and "" not in by_person:
+        return  # one person: the line above says it all
+    width = max(len(p or "(outside the app)") for p in by_person)
+    for person, totals in sorted(by_person.items()):
+        out.write(
+            f"  {(person or '(outside the app)').ljust(width)}  {totals.calls} calls, "
+            f"{totals.answered} answered ({totals.answered_rate:.0%}), "
+            f"talk {duration(totals.talk_seconds)}\n"
+        )
+    out.flush()
 
 
 def write_table(

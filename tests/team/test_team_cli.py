@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from dialer.core.accounts import ProviderKind
+from dialer.core.paths import AppPaths
 from dialer.simulator import ProviderSimulator
 from tests.cli.test_cli import run, sim  # noqa: F401 (the simulator fixture)
 from tests.memory_keyring import MemoryKeyring
@@ -198,7 +199,9 @@ def test_calls_placed_on_desktops_reach_the_supervisor_and_each_agent_sees_their
     assert run(monkeypatch, "history") == 0
     table = capsys.readouterr().out
     assert table.splitlines()[0].startswith("When                 User")
-    assert "2 calls" in table
+    assert "2 calls, 0 answered" in table
+    per_person = [line.split()[:3] for line in table.splitlines() if line.startswith("  ")]
+    assert per_person == [[name, "1", "calls,"] for name in sorted(placed)]
 
 
 def test_a_profile_not_in_a_team_refuses_the_user_filter_and_keeps_its_columns(
@@ -302,3 +305,60 @@ def test_a_wrong_password_is_one_sentence(
     assert str(error).startswith(f"The team history (database {team.database} on")
     assert "refused: password authentication failed" in str(error)
     assert error.exit_code == 2  # not "unreachable": trying again will not help
+
+
+def test_sslmode_in_the_dsn_is_honoured_as_libpq_does(
+    team: TeamDatabase,
+    desktops: Desktops,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    desktops.use("alice")
+    dsn = team.dsn() + "?sslmode=require"
+    code = _join(monkeypatch, dsn, team.person("alice"))
+    out = capsys.readouterr()
+    try:
+        with psycopg.connect(dsn, user=team.admin, connect_timeout=5):
+            server_has_tls = True
+    except psycopg.OperationalError:
+        server_has_tls = False
+    if server_has_tls:
+        assert code == 0, out.err
+        with team.connect(team.admin) as conn:
+            # Every connection of the desktop's store is encrypted.
+            from dialer.history.factory import open_history
+
+            history = open_history(AppPaths.default())
+            try:
+                assert history.count() == 0
+                rows = conn.execute(
+                    "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a "
+                    "USING (pid) WHERE a.usename = %s",
+                    (team.person("alice"),),
+                ).fetchone()
+            finally:
+                history.close()
+        assert rows == (True,)
+    else:
+        assert code == 2
+        assert "SSL was required" in out.err
+        assert "pw-" not in out.err
+
+
+def test_a_desktop_refuses_a_team_schema_newer_than_it_knows(
+    team: TeamDatabase,
+    desktops: Desktops,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    desktops.use("alice")
+    assert _join(monkeypatch, team.dsn(), team.person("alice")) == 0
+    with team.connect(team.admin, autocommit=True) as conn:
+        conn.execute("UPDATE dialer.meta SET value = '2' WHERE key = 'version'")
+    capsys.readouterr()
+    assert run(monkeypatch, "team", "status", "--json") == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["reachable"] is False
+    assert status["problem"].endswith(
+        "was set up by a newer dialer (schema 2; this one knows up to 1): update this dialer"
+    )
