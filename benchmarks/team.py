@@ -223,17 +223,12 @@ def _figure(samples: list[float]) -> str:
 
 
 def _absent(store: Any) -> str:
-    """Seven digits no number in the history has (a mistyped search), as the SQLite
-    benchmark draws them."""
+    """Seven digits no number in the history has, drawn as the SQLite benchmark draws them."""
     import random
 
-    from dialer.history import HistoryQuery
+    from benchmarks.history import _absent_digits
 
-    rng = random.Random(7)
-    while True:
-        digits = "".join(rng.choices("0123456789", k=7))
-        if not store.page(HistoryQuery(digits=digits), limit=1):
-            return digits
+    return _absent_digits(store, random.Random(7))
 
 
 def _filters(now: float, pick: Any, people: list[str], absent: str) -> list[tuple[str, Any]]:

@@ -50,7 +50,7 @@ from dialer.history.records import (
     TimelineEntry,
     digits_of,
 )
-from dialer.history.store import HistoryListener, PageKey
+from dialer.history.store import HistoryListener, PageKey, records_in_pages
 
 if TYPE_CHECKING:
     import psycopg
@@ -892,13 +892,7 @@ class PostgresHistory:
         return [row[0] for row in rows]
 
     def iter_records(self, query: HistoryQuery) -> Iterator[CallRecord]:
-        after: PageKey | None = None
-        while True:
-            page = self.page(query, after=after, limit=1000)
-            yield from page
-            if len(page) < 1000:
-                return
-            after = self.page_key(query, page[-1])
+        return records_in_pages(self, query)
 
     def open_calls(self, *, provider: str | None = None) -> list[CallRecord]:
         # The calls this desktop's trackers resume: this person's own, whoever may read more.

@@ -69,7 +69,7 @@ from dialer.history.records import (
     digits_of,
 )
 from dialer.history.rules import sort_value as sort_value  # noqa: PLC0414 (re-export)
-from dialer.history.store import HistoryListener, PageKey
+from dialer.history.store import HistoryListener, PageKey, records_in_pages
 
 logger = logging.getLogger(__name__)
 
@@ -1037,13 +1037,7 @@ class SqliteHistory:
         )
 
     def iter_records(self, query: HistoryQuery) -> Iterator[CallRecord]:
-        after: PageKey | None = None
-        while True:
-            page = self.page(query, after=after, limit=1000)
-            yield from page
-            if len(page) < 1000:
-                return
-            after = self.page_key(query, page[-1])
+        return records_in_pages(self, query)
 
     def open_calls(self, *, provider: str | None = None) -> list[CallRecord]:
         sql = f"SELECT {_COLUMNS} FROM calls WHERE is_open = 1"

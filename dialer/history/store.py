@@ -165,6 +165,22 @@ class TeamSending(Protocol):
         ...
 
 
+# How many records an export reads at a time.
+EXPORT_PAGE = 1000
+
+
+def records_in_pages(history: HistoryStore, query: HistoryQuery) -> Iterator[CallRecord]:
+    """Every record ``query`` matches, in order, read a page at a time by keyset paging
+    (what every backend's ``iter_records`` is)."""
+    after: PageKey | None = None
+    while True:
+        page = history.page(query, after=after, limit=EXPORT_PAGE)
+        yield from page
+        if len(page) < EXPORT_PAGE:
+            return
+        after = history.page_key(query, page[-1])
+
+
 async def final_record(history: HistoryStore, call_id: str, timeout: float) -> CallRecord:
     """The call once it is final (its outcome stored); TimeoutError if it is not within
     ``timeout`` seconds, KeyError if there is no such call. Listens rather than polls."""

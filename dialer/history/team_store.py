@@ -37,7 +37,7 @@ from dialer.history.records import (
     TimelineEntry,
 )
 from dialer.history.sqlite_store import SqliteHistory
-from dialer.history.store import HistoryListener, PageKey, TeamState
+from dialer.history.store import HistoryListener, PageKey, TeamState, records_in_pages
 
 logger = logging.getLogger(__name__)
 
@@ -286,13 +286,7 @@ class TeamHistory:
         return self._read(self.team.people, lambda: [self.user])  # type: ignore[no-any-return]
 
     def iter_records(self, query: HistoryQuery) -> Iterator[CallRecord]:
-        after: PageKey | None = None
-        while True:
-            page = self.page(query, after=after, limit=1000)
-            yield from page
-            if len(page) < 1000:
-                return
-            after = self.page_key(query, page[-1])
+        return records_in_pages(self, query)
 
     def open_calls(self, *, provider: str | None = None) -> list[CallRecord]:
         # The trackers resume the calls this desktop placed: its own file has them all.
