@@ -26,7 +26,8 @@ Measured, against the issue's targets:
   as the supervisor): p50 / p99. The window's panel applies what it is told within its
   50 ms coalescing interval (measured in the ingest section).
 
-Queries show "median / worst of the warm runs"; the worst is held against the target.
+Queries show "median / worst of the warm runs (first: the first run, whose pages may not be
+in the server's cache yet)"; the worst warm run is held against the target.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from benchmarks.table import Row
 SERVER_DSN = os.environ.get(
     "DIALER_BENCH_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 )
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 PAGE = 200
 TARGET_MS = 150.0
 INGEST_TARGET = 5000.0
@@ -59,9 +60,16 @@ ACCOUNTS = 20
 DAY = 86_400.0
 # The last generated call's time: fixed, so that a cached database means the same queries.
 NOW = 1_796_000_000.0
-ADMIN, SUPERVISOR, RECEIVER, AGENT = (
-    "dialer_bench_admin", "dialer_bench_sue", "dialer_bench_rex", "dialer_bench_alice",
-)  # fmt: skip
+ADMIN = "dialer_bench_admin"
+# The people, as login roles named after their database (roles are the server's: each
+# cached database keeps its own).
+SUPERVISOR, RECEIVER, AGENT = "sue", "rex", "alice"
+
+
+def _login(database: str, person: str) -> str:
+    return f"{database}_{person}"
+
+
 WEBHOOK = "bench-webhook"
 INGEST_ACCOUNT = "Bench C2C"
 
@@ -140,6 +148,16 @@ def team_database(count: int) -> tuple[str, float | None]:
             if ready:
                 return name, None
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        stale = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
+            (f"dialer_bench_team_{count}\\_%", name),
+        ).fetchall()
+        for (old,) in stale:  # an earlier schema's or generator's: rebuilt under a new name
+            conn.execute(f'DROP DATABASE "{old}" WITH (FORCE)')
+            for (role,) in conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (old + "\\_%",)
+            ).fetchall():
+                conn.execute(f'DROP ROLE "{role}"')
         for role in (ADMIN,):
             if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
                 conn.execute(f'CREATE ROLE "{role}" LOGIN CREATEROLE')
@@ -149,12 +167,12 @@ def team_database(count: int) -> tuple[str, float | None]:
     postgres_admin.setup(admin)
     from dialer.core.team import TeamRole
 
-    with _server() as conn:  # roles are the server's: a rebuilt database reuses them
+    with _server() as conn:  # left by a database dropped half-built
         for person in (SUPERVISOR, RECEIVER, AGENT):
-            conn.execute(f'DROP ROLE IF EXISTS "{person}"')
+            conn.execute(f'DROP ROLE IF EXISTS "{_login(name, person)}"')
     for person, role in ((SUPERVISOR, TeamRole.SUPERVISOR), (RECEIVER, TeamRole.RECEIVER),
                          (AGENT, TeamRole.AGENT)):  # fmt: skip
-        postgres_admin.add_person(admin, person, role, "bench")
+        postgres_admin.add_person(admin, _login(name, person), role, "bench")
     _fill(admin, count)
     return name, time.perf_counter() - started
 
@@ -210,8 +228,11 @@ def _fill(admin: str, count: int) -> None:
 
 
 def _timed(action: Callable[[], Any], repeats: int) -> list[float]:
+    """Milliseconds of a first run (pages perhaps not in the server's cache yet), then of
+    ``repeats`` warm runs: the first is reported apart, the warm ones are held against the
+    target (as in benchmarks.history)."""
     samples = []
-    for _ in range(repeats):
+    for _ in range(repeats + 1):
         started = time.perf_counter()
         action()
         samples.append((time.perf_counter() - started) * 1000)
@@ -219,7 +240,12 @@ def _timed(action: Callable[[], Any], repeats: int) -> list[float]:
 
 
 def _figure(samples: list[float]) -> str:
-    return f"{statistics.median(samples):.1f} / {max(samples):.1f} ms"
+    warm = samples[1:]
+    return f"{statistics.median(warm):.1f} / {max(warm):.1f} ms (first {samples[0]:.0f} ms)"
+
+
+def _within(samples: list[float]) -> bool:
+    return max(samples[1:]) <= TARGET_MS
 
 
 def _absent(store: Any) -> str:
@@ -289,7 +315,7 @@ def _query_rows(database: str, quick: bool, repeats: int, label: str) -> list[Ro
     from dialer.history.postgres_store import PostgresHistory
 
     _, sqlite, sqlite_label = _sqlite_figures(quick, repeats)
-    dsn = _dsn(database, SUPERVISOR)
+    dsn = _dsn(database, _login(database, SUPERVISOR))
 
     def open_panel() -> None:
         store = PostgresHistory(dsn, role=TeamRole.SUPERVISOR)
@@ -302,7 +328,7 @@ def _query_rows(database: str, quick: bool, repeats: int, label: str) -> list[Ro
     opened = _timed(open_panel, repeats)
     rows.append(Row(
         f"{label}: open the supervisor's panel (connect, check the schema, first page of "
-        f"{PAGE})", _figure(opened), f"<= {TARGET_MS:g} ms", max(opened) <= TARGET_MS,
+        f"{PAGE})", _figure(opened), f"<= {TARGET_MS:g} ms", _within(opened),
     ))  # fmt: skip
     store = PostgresHistory(dsn, role=TeamRole.SUPERVISOR)
     try:
@@ -318,19 +344,19 @@ def _query_rows(database: str, quick: bool, repeats: int, label: str) -> list[Ro
             rows.append(Row(
                 f"{label}: {name}: first page",
                 _figure(samples) + (f" ({sqlite_label}: {_figure(beside)})" if beside else ""),
-                f"<= {TARGET_MS:g} ms", max(samples) <= TARGET_MS,
+                f"<= {TARGET_MS:g} ms", _within(samples),
             ))  # fmt: skip
         day = HistoryQuery(since=NOW - DAY, until=NOW)
         totals = _timed(lambda: store.totals(day), repeats)
         rows.append(Row(
             f"{label}: the team's totals for a day",
             f"{_figure(totals)} ({sqlite_label}: {_figure(sqlite['totals for a day'])})",
-            f"<= {TARGET_MS:g} ms", max(totals) <= TARGET_MS,
+            f"<= {TARGET_MS:g} ms", _within(totals),
         ))  # fmt: skip
         by_person = _timed(lambda: store.totals_by_person(day), repeats)
         rows.append(Row(
             f"{label}: a day's totals per person ({AGENTS} agents)",
-            _figure(by_person), f"<= {TARGET_MS:g} ms", max(by_person) <= TARGET_MS,
+            _figure(by_person), f"<= {TARGET_MS:g} ms", _within(by_person),
         ))  # fmt: skip
     finally:
         store.close()
@@ -349,7 +375,7 @@ def _receiver_child(database: str, port: int) -> None:
     from dialer.webhooks.receiver import WebhookReceiver
 
     async def serve() -> None:
-        store = PostgresHistory(_dsn(database, RECEIVER), role=TeamRole.RECEIVER)
+        store = PostgresHistory(_dsn(database, _login(database, RECEIVER)), role=TeamRole.RECEIVER)
         store.check()
         account = Account(
             name=INGEST_ACCOUNT, provider=ProviderKind.C2C_V2, url="https://c2c.invalid/api/v2/",
@@ -381,7 +407,7 @@ def _place_open_calls(database: str, count: int) -> None:
     would have sent them)."""
     import psycopg
 
-    with psycopg.connect(_dsn(database, AGENT)) as conn:
+    with psycopg.connect(_dsn(database, _login(database, AGENT))) as conn:
         conn.execute(
             "INSERT INTO dialer.calls (id, account, provider, customer, agent, bridge, status, "
             "created_at, updated_at) SELECT 'bench-' || lpad(n::text, 7, '0'), %s, 'c2c-v2', "
@@ -510,14 +536,20 @@ async def _live(database: str, calls: int) -> list[float]:
             if len(delays) == calls:
                 heard.set()
 
-    supervisor = PostgresHistory(_dsn(database, SUPERVISOR), role=TeamRole.SUPERVISOR)
+    supervisor = PostgresHistory(
+        _dsn(database, _login(database, SUPERVISOR)), role=TeamRole.SUPERVISOR
+    )
     supervisor.call_listeners_on(loop)
     supervisor.add_listener(listener)
     with tempfile.TemporaryDirectory() as home:
         desktop = TeamHistory(
             SqliteHistory(Path(home) / "calls.sqlite3"),
-            PostgresHistory(_dsn(database, AGENT), role=TeamRole.AGENT, user=AGENT),
-            AGENT,
+            PostgresHistory(
+                _dsn(database, _login(database, AGENT)),
+                role=TeamRole.AGENT,
+                user=_login(database, AGENT),
+            ),
+            _login(database, AGENT),
         )
         try:
             desktop.wait_for_first_try(10)
