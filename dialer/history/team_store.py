@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dialer.core.errors import DialerError, TeamDatabaseError
+from dialer.core.errors import DialerError, TeamDatabaseError, TeamUnreachable
 from dialer.core.threads import LoopThread
 from dialer.history import team_outbox
 from dialer.history.postgres_store import DesktopCall, PostgresHistory
@@ -104,9 +104,32 @@ class TeamHistory:
                         continue
                     timeline = self.local.timeline(call_id)
                     calls.append(DesktopCall(record, timeline, self.local.reports(call_id)))
-                self.team.merge(calls)
+                try:
+                    self.team.merge(calls)
+                except TeamUnreachable:
+                    raise
+                except TeamDatabaseError:
+                    if len(calls) < 2:
+                        raise
+                    calls = self._merge_one_by_one(calls)
                 self.outbox.done(notes)
                 sent += len(calls)
+        return sent
+
+    def _merge_one_by_one(self, calls: list[DesktopCall]) -> list[DesktopCall]:
+        """Send each call alone, after the database refused a batch: one it refuses (a rule
+        PostgreSQL enforces says no) stays in this desktop's history only, and is logged, so
+        that it never holds back every call placed after it."""
+        sent = []
+        for call in calls:
+            try:
+                self.team.merge([call])
+            except TeamUnreachable:
+                raise
+            except TeamDatabaseError as exc:
+                logger.error("Call %s was not sent to the team history: %s", call.record.id, exc)
+                continue
+            sent.append(call)
         return sent
 
     def _send_forever(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -18,6 +19,8 @@ from dialer.core.team import TeamRole
 from dialer.history import CallOrigin, CallRecord
 from dialer.history import postgres_admin as admin
 from dialer.history.postgres_store import PostgresHistory
+from dialer.history.sqlite_store import SqliteHistory
+from dialer.history.team_store import TeamHistory
 from tests.history.test_sqlite_store import call, report
 from tests.postgres import SERVER_DSN, TeamDatabase
 
@@ -335,3 +338,31 @@ async def test_reports_arriving_together_are_stored_as_one_at_a_time_would(team:
             "SELECT count(*) FROM dialer.timeline WHERE status = 'completed'"
         ).fetchone()
         assert steps == (35,)
+
+
+@pytest.mark.allow_warnings_log(r"Call dup was not sent to the team history: .*row-level security")
+async def test_a_call_the_database_refuses_holds_back_no_other(team: Team, tmp_path: Path) -> None:
+    """A desktop whose file holds a call the team database refuses (here: one whose id is
+    Bob's) sends every other call, and keeps the refused one to itself."""
+    bob = team.store(team.bob, TeamRole.AGENT)
+    try:
+        await bob.insert(call("dup", status=CallStatus.ACCEPTED))
+    finally:
+        bob.close()
+    desktop = TeamHistory(
+        SqliteHistory(tmp_path / "calls.sqlite3"),
+        team.store(team.alice, TeamRole.AGENT),
+        team.alice,
+        send_in_background=False,
+    )
+    try:
+        await desktop.insert(call("dup", status=CallStatus.BUSY))
+        await desktop.insert(call("mine", status=CallStatus.ACCEPTED))
+        assert desktop.send_waiting() == 1
+        assert desktop.state().waiting == 0
+        assert desktop.local.get("dup") is not None  # kept here
+    finally:
+        desktop.close()
+    with team.sql(team.sue) as conn:
+        rows = conn.execute("SELECT id, status, placed_by FROM dialer.calls ORDER BY id")
+        assert rows.fetchall() == [("dup", "accepted", team.bob), ("mine", "accepted", team.alice)]
