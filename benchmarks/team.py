@@ -50,7 +50,7 @@ from benchmarks.table import Row
 SERVER_DSN = os.environ.get(
     "DIALER_BENCH_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 )
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 PAGE = 200
 TARGET_MS = 150.0
 INGEST_TARGET = 5000.0

@@ -221,18 +221,25 @@ def _v1(g: GroupRoles) -> list[str]:
                 END IF;
                 RETURN NEW;
             END $$""",
-        "CREATE TRIGGER guard_finished_call BEFORE UPDATE ON dialer.calls "
-        "FOR EACH ROW EXECUTE FUNCTION dialer.guard_finished_call()",
+        # Only agents' and supervisors' changes are checked (WHEN is evaluated without
+        # calling the function: a receiver's batch of outcomes pays nothing for it).
+        "CREATE TRIGGER guard_finished_call BEFORE UPDATE ON dialer.calls FOR EACH ROW "
+        f"WHEN (pg_has_role(current_user, '{_bare(g.agent)}', 'MEMBER') "
+        f"OR pg_has_role(current_user, '{_bare(g.supervisor)}', 'MEMBER')) "
+        "EXECUTE FUNCTION dialer.guard_finished_call()",
         # Every open window hears of every change it may read (it reads the row again, as
         # its own role: the id alone tells nothing).
-        f"""CREATE FUNCTION dialer.notify_call() RETURNS trigger
+        # Once per statement, over the rows it changed: a batch of reports is one call.
+        f"""CREATE FUNCTION dialer.notify_calls() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
-                PERFORM pg_notify('{NOTIFY_CHANNEL}', NEW.id);
+                PERFORM pg_notify('{NOTIFY_CHANNEL}', id) FROM changed;
                 RETURN NULL;
             END $$""",
-        "CREATE TRIGGER notify_call AFTER INSERT OR UPDATE ON dialer.calls "
-        "FOR EACH ROW EXECUTE FUNCTION dialer.notify_call()",
+        "CREATE TRIGGER notify_added AFTER INSERT ON dialer.calls REFERENCING NEW TABLE AS "
+        "changed FOR EACH STATEMENT EXECUTE FUNCTION dialer.notify_calls()",
+        "CREATE TRIGGER notify_changed AFTER UPDATE ON dialer.calls REFERENCING NEW TABLE AS "
+        "changed FOR EACH STATEMENT EXECUTE FUNCTION dialer.notify_calls()",
         # -- the timeline of each call ---------------------------------------------------
         """CREATE TABLE dialer.timeline (
             id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -111,6 +111,26 @@ _SQL_TYPE = {
 }  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    """A report queued for the ingest thread, and its caller waiting for it."""
+
+    report: ProviderReport
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[CallRecord]
+
+
+def _settle(settled: list[tuple[_Waiting, Any]]) -> None:
+    """On the callers' loop: each caller's record, or the exception its report raised."""
+    for waiting, outcome in settled:
+        if waiting.future.done():
+            continue  # the caller gave up (cancelled)
+        if isinstance(outcome, BaseException):
+            waiting.future.set_exception(outcome)
+        else:
+            waiting.future.set_result(outcome)
+
+
 def _lock_key(digest: str) -> int:
     """The advisory lock a report's digest takes (a signed 64-bit number, as PostgreSQL's)."""
     return int(digest[:16], 16) - (1 << 63)
@@ -148,7 +168,7 @@ class PostgresHistory:
         self._closed = False
         self._ingest_lock = threading.Lock()
         self._ingest_ready = threading.Condition(self._ingest_lock)
-        self._ingest_queue: list[tuple[ProviderReport, concurrent.futures.Future[CallRecord]]] = []
+        self._ingest_queue: list[_Waiting] = []
         self._ingesters: list[threading.Thread] = []
         # A receiver reads only what matching needs: the other columns read as empty.
         self._columns = CALL_COLUMNS if role is not TeamRole.RECEIVER else RECEIVER_READS
@@ -476,10 +496,11 @@ class PostgresHistory:
         if self._closed:
             raise RuntimeError("the call history is closed")
         loop = asyncio.get_running_loop()
-        future: concurrent.futures.Future[CallRecord] = concurrent.futures.Future()
+        future: asyncio.Future[CallRecord] = loop.create_future()
         with self._ingest_lock:
-            self._ingest_queue.append((report, future))
-            self._ingest_ready.notify()
+            self._ingest_queue.append(_Waiting(report, loop, future))
+            if len(self._ingest_queue) == 1:
+                self._ingest_ready.notify()
             if not self._ingesters:
                 # One (two measured no faster: the server's CPU, not its latency, bounds it).
                 for n in range(INGEST_THREADS):
@@ -488,7 +509,7 @@ class PostgresHistory:
                     )
                     thread.start()
                     self._ingesters.append(thread)
-        record = await asyncio.wrap_future(future)
+        record = await future
         self._tell([record], loop)
         return record
 
@@ -508,12 +529,10 @@ class PostgresHistory:
             grouping = len(batch) > 1
             self._ingest_batch(batch)
 
-    def _ingest_batch(
-        self, batch: list[tuple[ProviderReport, concurrent.futures.Future[CallRecord]]]
-    ) -> None:
+    def _ingest_batch(self, batch: list[_Waiting]) -> None:
         try:
             with self._connection() as conn:
-                records = self._ingest_many(conn, [report for report, _ in batch])
+                records = self._ingest_many(conn, [waiting.report for waiting in batch])
         except Exception:
             if len(batch) == 1:
                 records = None
@@ -523,15 +542,22 @@ class PostgresHistory:
                 for item in batch:
                     self._ingest_batch([item])
                 return
+        outcomes: list[CallRecord | BaseException]
         if records is None:
             try:
                 with self._connection() as conn:
-                    records = [self._ingest(conn, batch[0][0])]
+                    outcomes = [self._ingest(conn, batch[0].report)]
             except BaseException as exc:
-                batch[0][1].set_exception(exc)
-                return
-        for (_, future), record in zip(batch, records, strict=True):
-            future.set_result(record)
+                outcomes = [exc]
+        else:
+            outcomes = list(records)
+        # Each caller's loop is woken once per batch, not once per report.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Waiting, Any]]] = {}
+        for waiting, outcome in zip(batch, outcomes, strict=True):
+            by_loop.setdefault(waiting.loop, []).append((waiting, outcome))
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that caller's loop has closed
+                loop.call_soon_threadsafe(_settle, settled)
 
     def _ingest_many(
         self, conn: psycopg.Connection[Any], reports: list[ProviderReport]
