@@ -18,6 +18,7 @@ from dialer.core.contacts import Contact as ContactEntry
 from dialer.core.errors import CallInProgress, ConfigError, DialerError, InvalidInput
 from dialer.core.flows import FlowDefinition, resolve_variables
 from dialer.core.numbers import Contact, parse_contact
+from dialer.core.pacing import Pacer
 from dialer.core.secrets import SecretStore, get_secret
 from dialer.history import CallRecord, HistoryListener, HistoryStore
 
@@ -45,6 +46,7 @@ class CallService:
         self._providers: dict[str, tuple[Account, Provider]] = {}
         self._provider_lock = asyncio.Lock()
         self._placing: set[tuple[str, str]] = set()  # (account, customer) being placed
+        self._pacer = Pacer()
 
     def add_listener(self, listener: HistoryListener) -> None:
         """Tell ``listener`` of every stored change to a call, whoever made it (the
@@ -169,6 +171,9 @@ class CallService:
             self._placing.discard(key)
 
     async def _place(self, acct: Account, request: CallRequest) -> CallRecord:
+        # A burst of calls (or of their answers) is worked through in slices: the window
+        # paints and takes input in between (benchmarks/stall.py measures it).
+        await self._pacer.turn()
         provider = await self.provider_for(acct)
         prepared = await provider.prepare(request)
         record_row = await self.history.insert(
@@ -183,6 +188,7 @@ class CallService:
                 request=prepared.sent.as_dict(),
             )
         )
+        await self._pacer.turn()
         try:
             result = await provider.start(prepared)
         except DialerError as exc:
