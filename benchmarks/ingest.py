@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -259,23 +257,10 @@ def _count(path: Path, count: int) -> tuple[int, int, int]:
 
 def run(*, quick: bool = False) -> list[Row]:
     """Runs its own qasync loop (the panel lives on Qt's loop, as in the app)."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("QT_API", "pyside6")
-    import qasync
-    from PySide6.QtWidgets import QApplication
+    from benchmarks.qt_loop import run_in_a_home
 
-    from dialer.core.threads import DaemonThreadExecutor
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
     count = 4_000 if quick else 20_000
-    with (
-        tempfile.TemporaryDirectory() as home,
-        asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner,
-    ):
-        runner.get_loop().set_default_executor(DaemonThreadExecutor())
-        return runner.run(_measure(count, Path(home)))
+    return run_in_a_home(lambda home: _measure(count, home))
 
 
 if __name__ == "__main__":

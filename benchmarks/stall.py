@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -139,22 +137,9 @@ async def _measure(home: Path, quick: bool) -> list[Row]:
 
 def run(*, quick: bool = False) -> list[Row]:
     """Runs its own qasync loop (the window lives on Qt's loop, as in the app)."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("QT_API", "pyside6")
-    import qasync
-    from PySide6.QtWidgets import QApplication
+    from benchmarks.qt_loop import run_in_a_home
 
-    from dialer.core.threads import DaemonThreadExecutor
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
-    with (
-        tempfile.TemporaryDirectory() as home,
-        asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner,
-    ):
-        runner.get_loop().set_default_executor(DaemonThreadExecutor())
-        return runner.run(_measure(Path(home), quick))
+    return run_in_a_home(lambda home: _measure(home, quick))
 
 
 if __name__ == "__main__":
