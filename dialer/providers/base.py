@@ -371,6 +371,19 @@ class ClientPool:
             await client.aclose()
 
 
+def import_http_stack() -> None:
+    """Import what the first request needs (httpx's transport, httpcore, anyio's asyncio
+    backend, h11). The window calls it on a worker thread once it is shown: imported lazily
+    by the first call instead, they held the window's loop for about 110 ms (measured by
+    benchmarks/stall.py), and importing them at start-up would delay the first paint."""
+    import anyio._backends._asyncio  # noqa: F401
+    import h11  # noqa: F401
+    import httpcore  # noqa: F401
+    import httpx
+
+    httpx.AsyncHTTPTransport()  # its first construction imports the rest
+
+
 def make_client(
     account: Account, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:

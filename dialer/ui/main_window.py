@@ -215,7 +215,15 @@ class MainWindow(QMainWindow):
 
     async def start(self) -> None:
         """Fill the window; called once the loop runs."""
+        self.tasks.start("warm-up", self._import_http_stack())
         await self.search(self.search_edit.text())
+
+    async def _import_http_stack(self) -> None:
+        """The HTTP stack, imported on a worker thread while the agent looks at the window,
+        so that the first call does not import it on the window's loop."""
+        from dialer.providers.base import import_http_stack
+
+        await asyncio.get_running_loop().run_in_executor(None, import_http_stack)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save()
