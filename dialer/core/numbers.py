@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -276,3 +277,15 @@ def display_international(number: str) -> str:
     except phonenumbers.NumberParseException:
         return number
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def prepare_regions(regions: Iterable[str | None]) -> None:
+    """Load and compile phonenumbers' rules for these regions (a worker thread's job): the
+    first number checked for a region otherwise compiles its patterns on the caller's
+    thread, about 15 ms on the window's loop (benchmarks/stall.py)."""
+    import phonenumbers
+
+    for region in {r for r in regions if r}:
+        example = phonenumbers.example_number(region)
+        if example is not None:
+            phonenumbers.is_valid_number(example)

@@ -219,11 +219,15 @@ class MainWindow(QMainWindow):
         await self.search(self.search_edit.text())
 
     async def _import_http_stack(self) -> None:
-        """The HTTP stack, imported on a worker thread while the agent looks at the window,
-        so that the first call does not import it on the window's loop."""
+        """The HTTP stack and the accounts' number rules, loaded on a worker thread while the
+        agent looks at the window, so that the first call does not load them on its loop."""
+        from dialer.core.numbers import prepare_regions
         from dialer.providers.base import import_http_stack
 
-        await asyncio.get_running_loop().run_in_executor(None, import_http_stack)
+        regions = [account.region for account in self.profile.accounts.list()]
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, import_http_stack)
+        await loop.run_in_executor(None, prepare_regions, regions)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save()
