@@ -382,6 +382,7 @@ def import_http_stack() -> None:
     import httpx
 
     httpx.AsyncHTTPTransport()  # its first construction imports the rest
+    _ssl_context()  # truststore, and the OS's certificates
 
 
 def make_client(
