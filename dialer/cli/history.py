@@ -135,7 +135,8 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
             return _write(args, iter(()), HistoryTotals(), out, team=team)
         history = open_history(paths.ensure())
         try:
-            _say_where_from(history)
+            if team:
+                _say_where_from(history)
             table = not (args.csv or args.json)
             totals = history.totals(query) if table else HistoryTotals()
             code = _write(args, history.iter_records(query), totals, out, team=team)

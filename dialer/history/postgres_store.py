@@ -7,9 +7,10 @@ Every statement runs as the person's own login role, so what they may read and c
 PostgreSQL's row-level security to decide; this module never filters by person itself
 (the one exception: the calls a desktop's trackers resume are those it placed).
 
-- Writes run on a small thread pool, one transaction each, and return once committed; a
-  report takes an advisory lock on its digest first, so two receivers given the same report
-  store it once, and the call it matched is locked while it is changed.
+- Writes run on a small thread pool, one transaction each, and return once committed.
+- Reports go to one ingest thread, which stores every report waiting in one transaction
+  (group commit); each takes an advisory lock on its digest first, so two receivers given
+  the same report store it once, and the calls they match are locked while changed.
 - Reads are plain methods on a pooled connection, as the protocol has them.
 - Changes made elsewhere (another desktop, a receiver) arrive by LISTEN/NOTIFY: a thread
   listens, reads the changed calls again as this person, and tells the listeners; this
@@ -45,7 +46,6 @@ from dialer.history.records import (
     HistoryQuery,
     HistoryTotals,
     ProviderReport,
-    SortKey,
     StoredReport,
     TimelineEntry,
     digits_of,
@@ -64,19 +64,6 @@ logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 _STATUS_OF = {str(status): status for status in CallStatus}
 _ORIGIN_OF = {str(origin): origin for origin in CallOrigin}
 
-# The SQL of each sort key: the same values rules.sort_value gives a record.
-_ORDER = {
-    SortKey.CREATED: "created_at",
-    SortKey.CUSTOMER: "customer",
-    SortKey.ACCOUNT: "account",
-    SortKey.AGENT: "COALESCE(agent, '')",
-    SortKey.BRIDGE: "COALESCE(bridge, '')",
-    SortKey.STATUS: "status",
-    SortKey.TALK: "COALESCE(talk_seconds, -1)",
-    SortKey.BILLED: "COALESCE(billed_seconds, -1)",
-    SortKey.DISPOSITION: "disposition",
-}
-
 # How long a reader or writer waits for a pooled connection before saying the team
 # history cannot be reached (libpq's own connect timeout bounds each attempt).
 POOL_TIMEOUT = 5.0
@@ -90,7 +77,6 @@ RARE_DIGITS = 5
 # to join it while reports come from many callers at once (the last batch held several).
 INGEST_BATCH = 500
 INGEST_GROUP_WINDOW = 0.001
-INGEST_THREADS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +155,7 @@ class PostgresHistory:
         self._ingest_lock = threading.Lock()
         self._ingest_ready = threading.Condition(self._ingest_lock)
         self._ingest_queue: list[_Waiting] = []
-        self._ingesters: list[threading.Thread] = []
+        self._ingester: threading.Thread | None = None
         # A receiver reads only what matching needs: the other columns read as empty.
         self._columns = CALL_COLUMNS if role is not TeamRole.RECEIVER else RECEIVER_READS
         self._select = ", ".join(self._columns)
@@ -232,15 +218,15 @@ class PostgresHistory:
         pool = self._connections()
         try:
             try:
-                connection = pool.connection()
-                conn = connection.__enter__()
+                conn = pool.getconn()
             except psycopg_pool.PoolClosed:  # dropped by another thread meanwhile
                 pool = self._connections()
-                connection = pool.connection()
-                conn = connection.__enter__()
-            with contextlib.ExitStack() as stack:
-                stack.push(connection)
-                yield conn
+                conn = pool.getconn()
+            try:
+                with conn.transaction():
+                    yield conn
+            finally:
+                pool.putconn(conn)
         except psycopg_pool.PoolTimeout:
             self._drop(pool)
             raise TeamUnreachable(
@@ -436,8 +422,8 @@ class PostgresHistory:
         if applied is None:
             return current
         updated, changed = applied
-        columns = tuple(c for c in (*sorted(changed), "updated_at") if c in self._columns)
-        columns = tuple(dict.fromkeys(columns))
+        wanted = (*sorted(changed - {"updated_at"}), "updated_at")
+        columns = tuple(c for c in wanted if c in self._columns)
         assignments = ", ".join(f"{c} = %s" for c in columns)
         conn.execute(
             f"UPDATE dialer.calls SET {assignments} WHERE id = %s",
@@ -501,14 +487,12 @@ class PostgresHistory:
             self._ingest_queue.append(_Waiting(report, loop, future))
             if len(self._ingest_queue) == 1:
                 self._ingest_ready.notify()
-            if not self._ingesters:
+            if self._ingester is None:
                 # One (two measured no faster: the server's CPU, not its latency, bounds it).
-                for n in range(INGEST_THREADS):
-                    thread = threading.Thread(
-                        target=self._ingest_forever, name=f"team-history-ingest-{n}", daemon=True
-                    )
-                    thread.start()
-                    self._ingesters.append(thread)
+                self._ingester = threading.Thread(
+                    target=self._ingest_forever, name="team-history-ingest", daemon=True
+                )
+                self._ingester.start()
         record = await future
         self._tell([record], loop)
         return record
@@ -529,28 +513,19 @@ class PostgresHistory:
             grouping = len(batch) > 1
             self._ingest_batch(batch)
 
-    def _ingest_batch(self, batch: list[_Waiting]) -> None:
+    def _ingest_batch(self, batch: list[_Waiting], *, retried: bool = False) -> None:
+        outcomes: list[CallRecord | BaseException]
         try:
             with self._connection() as conn:
-                records = self._ingest_many(conn, [waiting.report for waiting in batch])
-        except Exception:
-            if len(batch) == 1:
-                records = None
-            else:
+                outcomes = list(self._ingest_many(conn, [waiting.report for waiting in batch]))
+        except Exception as exc:
+            if len(batch) > 1 or not retried:
                 # One report spoiled the batch (or two receivers' batches deadlocked):
-                # each on its own, so that the others are stored all the same.
+                # each on its own (once more), so that the others are stored all the same.
                 for item in batch:
-                    self._ingest_batch([item])
+                    self._ingest_batch([item], retried=len(batch) == 1)
                 return
-        outcomes: list[CallRecord | BaseException]
-        if records is None:
-            try:
-                with self._connection() as conn:
-                    outcomes = [self._ingest(conn, batch[0].report)]
-            except BaseException as exc:
-                outcomes = [exc]
-        else:
-            outcomes = list(records)
+            outcomes = [exc]
         # Each caller's loop is woken once per batch, not once per report.
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Waiting, Any]]] = {}
         for waiting, outcome in zip(batch, outcomes, strict=True):
@@ -605,7 +580,7 @@ class PostgresHistory:
                     match = candidate
             if match is None:
                 # Calls this batch finished are not open any more, though not yet written.
-                closed = {i for i, r in current.items() if r.is_final and i in changed}
+                closed = {i for i, r in changed.items() if r.is_final}
                 found = self._match(conn, report, closed)
                 if found is not None:
                     match = current.setdefault(found.id, found)
@@ -670,40 +645,13 @@ class PostgresHistory:
                     "%s::text[]) ON CONFLICT DO NOTHING",
                     list(map(list, zip(*steps, strict=True))),
                 )
-            cur.execute(
-                "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
-                "SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], "
-                "%s::text[])",
-                list(map(list, zip(*kept, strict=True))),
-            )
-
-    def _ingest(self, conn: psycopg.Connection[Any], report: ProviderReport) -> CallRecord:
-        digest = rules.report_digest(report)
-        # Two receivers given one report: the second waits here, then finds it stored.
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(digest),))
-        seen = conn.execute(
-            "SELECT call_id FROM dialer.reports WHERE digest = %s", (digest,)
-        ).fetchone()
-        if seen is not None:
-            stored = self._get(conn, seen[0])
-            if stored is not None:
-                return stored  # a repeated delivery: already applied once
-        now = time.time()
-        match = self._match(conn, report)
-        if match is None:
-            record = self._insert(
-                conn, rules.call_from_report(report, now), report.source, report.cause
-            )
-        else:
-            record = self._change(
-                conn, match, rules.report_changes(report, match), report.source, report.cause
-            )
-        conn.execute(
-            "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            (record.id, now, report.source, digest, report.body),
-        )
-        return record
+            if kept:  # a batch of redeliveries alone keeps nothing new
+                cur.execute(
+                    "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
+                    "SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], "
+                    "%s::text[])",
+                    list(map(list, zip(*kept, strict=True))),
+                )
 
     def _match(
         self,
@@ -867,7 +815,7 @@ class PostgresHistory:
         self, query: HistoryQuery, *, after: PageKey | None = None, limit: int = 200
     ) -> list[CallRecord]:
         where, params, rare = self._where(query)
-        order = _ORDER[query.sort]
+        order = rules.SORT_SQL[query.sort]
         direction = "DESC" if query.descending else "ASC"
         if after is not None:
             where += f" AND ({order}, id) {'<' if query.descending else '>'} (%s, %s)"
@@ -982,8 +930,8 @@ class PostgresHistory:
         self._stop.set()
         with self._ingest_lock:
             self._ingest_ready.notify_all()
-        for thread in self._ingesters:
-            thread.join(timeout=5)
+        if self._ingester is not None:
+            self._ingester.join(timeout=5)
         if self._writers is not None:
             self._writers.shutdown(wait=True)
         if self._pool is not None:

@@ -219,6 +219,21 @@ def with_fields(record: CallRecord, changes: Mapping[str, Any]) -> CallRecord:
     return CallRecord(*values)
 
 
+# Each sort key as every backend's SQL orders by it; NULLs sort as '' or -1 so that keyset
+# paging can compare them (sort_value gives the same value for a record).
+SORT_SQL = {
+    SortKey.CREATED: "created_at",
+    SortKey.CUSTOMER: "customer",
+    SortKey.ACCOUNT: "account",
+    SortKey.AGENT: "COALESCE(agent, '')",
+    SortKey.BRIDGE: "COALESCE(bridge, '')",
+    SortKey.STATUS: "status",
+    SortKey.TALK: "COALESCE(talk_seconds, -1)",
+    SortKey.BILLED: "COALESCE(billed_seconds, -1)",
+    SortKey.DISPOSITION: "disposition",
+}
+
+
 def sort_value(key: SortKey, record: CallRecord) -> Any:
     """A record's value under a sort key, as every backend's SQL computes it (a page ends
     at this value and the record's id)."""

@@ -225,19 +225,8 @@ _INSERT = (
     f"VALUES ({', '.join('?' * (len(_FIELDS) + len(_DERIVED)))})"
 )
 
-# Each sort key is an expression with an index of its own; NULLs sort as '' or -1 so that
-# keyset paging can compare them.
-_SORT_SQL = {
-    SortKey.CREATED: "created_at",
-    SortKey.CUSTOMER: "customer",
-    SortKey.ACCOUNT: "account",
-    SortKey.AGENT: "COALESCE(agent, '')",
-    SortKey.BRIDGE: "COALESCE(bridge, '')",
-    SortKey.STATUS: "status",
-    SortKey.TALK: "COALESCE(talk_seconds, -1)",
-    SortKey.BILLED: "COALESCE(billed_seconds, -1)",
-    SortKey.DISPOSITION: "disposition",
-}
+# Each sort key is an expression with an index of its own (the same in every backend).
+_SORT_SQL = rules.SORT_SQL
 
 _ALL_COLUMNS = (*_FIELDS, *_DERIVED)
 _NUMBERS = _ALL_COLUMNS.index("numbers")

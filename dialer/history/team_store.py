@@ -19,9 +19,8 @@ import contextlib
 import dataclasses
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from dialer.core.errors import DialerError, TeamDatabaseError, TeamUnreachable
 from dialer.core.threads import LoopThread
@@ -40,6 +39,8 @@ from dialer.history.sqlite_store import SqliteHistory
 from dialer.history.store import HistoryListener, PageKey, TeamState, records_in_pages
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Calls sent in one transaction.
 SEND_BATCH = 200
@@ -71,6 +72,7 @@ class TeamHistory:
         team_outbox.install(local.path)
         self.outbox = team_outbox.Outbox(local.path)
         self._online: bool | None = None
+        self._tried = threading.Event()  # the sender has tried once, whatever came of it
         self._problem = ""
         self._state_lock = threading.Lock()
         self._state_listeners: list[Callable[[], None]] = []
@@ -161,6 +163,7 @@ class TeamHistory:
             was = self._online
             changed = (online, problem) != (was, self._problem)
             self._online, self._problem = online, problem
+        self._tried.set()
         if changed:
             if online:
                 if was is False:
@@ -184,9 +187,7 @@ class TeamHistory:
 
     def wait_for_first_try(self, timeout: float) -> bool | None:
         """Wait (at most ``timeout`` s) until the sender has tried once; online or not."""
-        deadline = time.monotonic() + timeout
-        while self._online is None and time.monotonic() < deadline:
-            time.sleep(0.02)
+        self._tried.wait(timeout)
         return self._online
 
     # -- change listeners ---------------------------------------------------------------
@@ -253,7 +254,7 @@ class TeamHistory:
             return dataclasses.replace(record, user=self.user)
         return record
 
-    def _read(self, team_read: Any, local_read: Any) -> Any:
+    def _read(self, team_read: Callable[[], T], local_read: Callable[[], T]) -> T:
         if self._online:
             try:
                 return team_read()
@@ -275,7 +276,7 @@ class TeamHistory:
             found = self.local.get(call_id)
             return self._as_mine(found) if found else None
 
-        return self._read(lambda: self.team.get(call_id) or local(), local)  # type: ignore[no-any-return]
+        return self._read(lambda: self.team.get(call_id) or local(), local)
 
     def page(
         self, query: HistoryQuery, *, after: PageKey | None = None, limit: int = 200
@@ -286,7 +287,7 @@ class TeamHistory:
                 return []
             return [self._as_mine(r) for r in self.local.page(mine, after=after, limit=limit)]
 
-        return self._read(lambda: self.team.page(query, after=after, limit=limit), local)  # type: ignore[no-any-return]
+        return self._read(lambda: self.team.page(query, after=after, limit=limit), local)
 
     def page_key(self, query: HistoryQuery, record: CallRecord) -> PageKey:
         return self.team.page_key(query, record)
@@ -296,17 +297,17 @@ class TeamHistory:
             mine = self._local_query(query)
             return self.local.totals(mine) if mine is not None else HistoryTotals()
 
-        return self._read(lambda: self.team.totals(query), local)  # type: ignore[no-any-return]
+        return self._read(lambda: self.team.totals(query), local)
 
     def totals_by_person(self, query: HistoryQuery) -> dict[str, HistoryTotals]:
         def local() -> dict[str, HistoryTotals]:
             mine = self._local_query(query)
             return {self.user: self.local.totals(mine)} if mine is not None else {}
 
-        return self._read(lambda: self.team.totals_by_person(query), local)  # type: ignore[no-any-return]
+        return self._read(lambda: self.team.totals_by_person(query), local)
 
     def people(self) -> list[str]:
-        return self._read(self.team.people, lambda: [self.user])  # type: ignore[no-any-return]
+        return self._read(self.team.people, lambda: [self.user])
 
     def iter_records(self, query: HistoryQuery) -> Iterator[CallRecord]:
         return records_in_pages(self, query)
@@ -316,16 +317,16 @@ class TeamHistory:
         return [self._as_mine(r) for r in self.local.open_calls(provider=provider)]
 
     def count(self) -> int:
-        return self._read(self.team.count, self.local.count)  # type: ignore[no-any-return]
+        return self._read(self.team.count, self.local.count)
 
     def timeline(self, call_id: str) -> list[TimelineEntry]:
-        return self._read(  # type: ignore[no-any-return]
+        return self._read(
             lambda: self.team.timeline(call_id) or self.local.timeline(call_id),
             lambda: self.local.timeline(call_id),
         )
 
     def reports(self, call_id: str) -> list[StoredReport]:
-        return self._read(  # type: ignore[no-any-return]
+        return self._read(
             lambda: self.team.reports(call_id) or self.local.reports(call_id),
             lambda: self.local.reports(call_id),
         )

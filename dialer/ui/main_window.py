@@ -179,7 +179,12 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(self.team_status)
             self.team_events = TeamEvents(self)
             self.team_events.changed.connect(self.team_state_changed)
-            self.events.changed.connect(lambda _: self.team_state_changed())
+            # Calls change in bursts: the waiting count is read again at most 4 times a second.
+            self._team_timer = QTimer(self, singleShot=True, interval=250)
+            self._team_timer.timeout.connect(self.team_state_changed)
+            self.events.changed.connect(
+                lambda _: self._team_timer.isActive() or self._team_timer.start()
+            )
             history.on_state_change(self.team_events.changed.emit)
             self.team_state_changed()
         self.messages.posted.connect(self._show_message)
