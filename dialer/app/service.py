@@ -44,7 +44,9 @@ class CallService:
         self.history = history
         self._transport = transport
         self._providers: dict[str, tuple[Account, Provider]] = {}
-        self._provider_lock = asyncio.Lock()
+        # One lock per account: a keyring that hangs on one account's secret (locked, asking
+        # for its password) must not hold up a call on another account.
+        self._provider_locks: dict[str, asyncio.Lock] = {}
         self._placing: set[tuple[str, str]] = set()  # (account, customer) being placed
         self._pacer = Pacer()
 
@@ -58,7 +60,7 @@ class CallService:
 
     async def provider_for(self, account: Account) -> Provider:
         """The account's provider, created once and kept (with its connection pool)."""
-        async with self._provider_lock:
+        async with self._provider_locks.setdefault(account.name, asyncio.Lock()):
             cached = self._providers.get(account.name)
             if cached is not None and cached[0] == account:
                 return cached[1]
@@ -78,7 +80,7 @@ class CallService:
 
     async def forget(self, account_name: str) -> None:
         """Drop an account's provider (and its connections), e.g. after it was removed."""
-        async with self._provider_lock:
+        async with self._provider_locks.setdefault(account_name, asyncio.Lock()):
             cached = self._providers.pop(account_name, None)
         if cached is not None:
             await cached[1].aclose()
