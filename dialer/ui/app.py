@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dialer.core import collector
 from dialer.core.paths import AppPaths
 from dialer.core.threads import DaemonThreadExecutor
 
@@ -72,7 +73,9 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
         follow_system_theme(app)
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
             runner.get_loop().set_default_executor(DaemonThreadExecutor())
-            return runner.run(main(demo=demo, number=number, paths=paths, instance=instance))
+            return runner.run(
+                main(demo=demo, number=number, paths=paths, instance=instance, owns_process=True)
+            )
     finally:
         instance.close()
 
@@ -89,7 +92,11 @@ async def main(
     number: str | None = None,
     paths: AppPaths | None = None,
     instance: SingleInstance | None = None,
+    owns_process: bool = False,
 ) -> int:
+    """The window's life. ``owns_process``: this is ``dialer`` itself (:func:`run`), not a
+    caller's coroutine in a process of its own (a test), and may tune the process for the
+    window, which runs until the process ends."""
     from dialer.app.profile import open_user_profile
     from dialer.core.desktop_settings import load_desktop_settings
     from dialer.core.errors import DialerError
@@ -121,10 +128,11 @@ async def main(
     desktop = DesktopIntegration(window, paths, settings, instance=instance)
     try:
         desktop.show_window()
-        from dialer.core.numbers import load_country_names
-
-        asyncio.get_running_loop().run_in_executor(None, load_country_names)
         await window.start()
+        if owns_process:
+            # What start-up made lives as long as the process does, and a full garbage
+            # collection walking it all would hold the window for 45-50 ms.
+            window.warm_up.add_done_callback(lambda _: collector.freeze_start_up())
         if profile.reporting_problem:
             window.messages.warning(profile.reporting_problem)
         if settings_problem:

@@ -25,6 +25,17 @@ def display_number(number: str) -> str:
     return display_international(number)
 
 
+def read_first_page(store: ContactStore, ids: list[int]) -> list[Contact]:
+    """The contacts a new result shows first, read and their numbers formatted (a worker
+    thread's job: the first number of a country compiles phonenumbers' patterns for it,
+    up to 20 ms, which the loop would otherwise spend on the first paint)."""
+    page = store.get_many(ids[: ContactsTableModel.PAGE])
+    for contact in page:
+        for number in contact.numbers:
+            display_number(number.number)
+    return page
+
+
 class ContactsTableModel(QAbstractTableModel):
     PAGE = 100
 
@@ -34,11 +45,15 @@ class ContactsTableModel(QAbstractTableModel):
         self._ids: list[int] = []
         self._cache: dict[int, Contact] = {}
 
-    def set_ids(self, ids: list[int]) -> None:
-        """Show a new search result (computed off the GUI thread by the caller)."""
+    def set_ids(self, ids: list[int], first_page: list[Contact] | None = None) -> None:
+        """Show a new search result (computed off the GUI thread by the caller), with its
+        first page when the caller read it there too (:func:`read_first_page`)."""
         self.beginResetModel()
         self._ids = ids
         self._cache.clear()
+        for contact in first_page or ():
+            if contact.id is not None:
+                self._cache[contact.id] = contact
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature

@@ -281,3 +281,34 @@ async def test_layout_account_and_bridge_are_remembered(demo_profile: Any, qapp:
         await second.shutdown()
         second.close()
         second.deleteLater()
+
+
+async def test_a_search_finding_thousands_reads_no_contact_on_the_windows_thread(
+    window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows shown first are read by the search's worker thread; fitting the columns
+    looks at the rows on screen only (Qt's default reads the first 1,000 rows' cells)."""
+    import threading
+
+    from dialer.core.contacts import demo_contacts
+
+    store = window.profile.contacts
+    await asyncio.get_running_loop().run_in_executor(
+        None, store.add_many, demo_contacts(3_000, seed=11)
+    )
+    read_here: list[int] = []
+    get_many = store.get_many
+
+    def counted(ids: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            read_here.append(len(ids))
+        return get_many(ids)
+
+    monkeypatch.setattr(store, "get_many", counted)
+    await window.search("")
+    window.contacts_view.viewport().repaint()  # paints and fits the columns now
+    await asyncio.sleep(0.05)
+    assert window.contacts_model.rowCount() == 3_300
+    assert window.contacts_view.currentIndex().row() == 0
+    assert window.contacts_model.index(0, 1).data()  # the first row is there to show
+    assert read_here == []

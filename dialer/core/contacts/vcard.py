@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dialer.core import collector
 from dialer.core.contacts.files import ImportReport, read_text, stored_number
 from dialer.core.contacts.model import DEFAULT_LABEL, Contact, ContactNumber
 from dialer.core.contacts.store import ContactStore
@@ -159,6 +160,7 @@ def _contact(card: Any, default_region: str | None) -> Contact:
     )
 
 
+@collector.paused()  # 100,000 contacts built and dropped: no full collections
 def import_vcard(store: ContactStore, path: Path, *, default_region: str | None) -> ImportReport:
     """Add every card of ``path`` as a contact, in one transaction.
 
