@@ -8,6 +8,7 @@ disable an option up front instead of silently dropping it.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import socket
@@ -318,8 +319,13 @@ def _plain_reason(exc: BaseException) -> str:
     return excerpt(str(exc) or type(exc).__name__, 120)
 
 
+@functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    """The OS trust store (``truststore``), so corporate CAs installed by IT just work."""
+    """The OS trust store (``truststore``), so corporate CAs installed by IT just work.
+
+    One for the process, shared by every client (a context is safe to share): a burst of
+    calls leases new clients, and each context built loads the OS's certificates, 5-20 ms
+    on the window's loop (benchmarks/stall.py). The window's warm-up builds it."""
     try:
         import truststore
 
