@@ -122,3 +122,11 @@ def test_importing_a_vcard_file_runs_no_collection(tmp_path: Path, collections: 
     assert report.added == 2_000
     assert seen == [0]
     store.close()
+
+
+def test_a_big_list_is_dropped_a_slice_at_a_time() -> None:
+    rows = [(n, f"name {n}") for n in range(collector.DROP_CHUNK * 3 + 7)]
+    kept = rows[-1]
+    collector.drop_in_chunks(rows)
+    assert rows == []
+    assert kept == (collector.DROP_CHUNK * 3 + 6, f"name {collector.DROP_CHUNK * 3 + 6}")

@@ -382,3 +382,35 @@ def test_export_of_an_empty_book(tmp_path: Path, store: ContactStore) -> None:
 def test_export_to_an_unwritable_place(tmp_path: Path, store: ContactStore) -> None:
     with pytest.raises(InvalidInput, match="could not be written"):
         export_csv(store, tmp_path / "missing-folder" / "out.csv")
+
+
+def test_a_big_file_is_decoded_whole_across_its_megabyte_slices(tmp_path: Path) -> None:
+    """Decoded a megabyte at a time (the GIL is not held for the whole file): a character
+    cut by a slice's end is read whole, and a bad byte is named at its offset in the file."""
+    from dialer.core.contacts.files import _DECODE_CHUNK, read_text
+
+    head = b"Name,Phone\n" + b"a" * (_DECODE_CHUNK - 12)
+    path = tmp_path / "big.csv"
+    path.write_bytes(head + "é,+918867135000\n".encode())  # é straddles the first slice's end
+    text, encoding = read_text(path, "CSV")
+    assert encoding == "utf-8"
+    assert text.endswith("aé,+918867135000\n")
+    bad = head + b"xxxxx\x81,+918867135000\n"  # 0x81 is neither UTF-8 nor Windows-1252
+    path.write_bytes(bad)
+    with pytest.raises(InvalidInput, match=rf"byte 0x81 at offset {len(head) + 5}\)"):
+        read_text(path, "CSV")
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\r", "\n"])
+def test_any_line_ending_ends_a_record_and_a_quoted_one_stays_in_its_value(
+    store: ContactStore, tmp_path: Path, end: str
+) -> None:
+    text = end.join(
+        ["Name,Phone,Notes", 'Asha Rao,+918867135000,"two' + end + 'lines"', "Ravi,+918867135001,"]
+    )
+    path = write(tmp_path, text + end)
+    report = import_csv(store, path, preview_csv(path).mapping, default_region="IN")
+    assert report.added == 2
+    notes = {c.name: c.notes for c in everyone(store)}
+    assert notes["Asha Rao"].splitlines() == ["two", "lines"]
+    assert notes["Ravi"] == ""

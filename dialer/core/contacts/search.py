@@ -34,6 +34,7 @@ import re
 from itertools import accumulate, compress, repeat
 from operator import contains
 
+from dialer.core import collector
 from dialer.core.contacts.model import digits_of, normalise
 
 # What a typed number may contain besides digits: "+91 (886) 71-35.000".
@@ -130,6 +131,14 @@ class SearchIndex:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def drop(self) -> None:
+        """Empty the index a slice at a time (see :func:`collector.drop_in_chunks`); it is
+        not used again."""
+        for values in (self.ids, self._texts.values, self._numbers.values):
+            collector.drop_in_chunks(values)
+        self._texts.changed()
+        self._numbers.changed()
 
     def search(self, terms: list[Term]) -> list[int]:
         """The ids matching every term, in display order."""

@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from dialer.core import collector
 from dialer.core.contacts.model import (
     Contact,
     ContactNumber,
@@ -221,10 +222,15 @@ class ContactStore:
         # Prepared before taking the lock: searches from other threads go on meanwhile.
         rows = [_row(_clean(contact)) for contact in contacts]
         with self._lock:
-            self._index = None  # read again by the next search: cheaper than 100,000 inserts
+            # Read again by the next search: cheaper than 100,000 inserts.
+            stale, self._index = self._index, None
             with self._transaction() as db:
                 cursor = db.executemany(_INSERT, rows)
-            return max(cursor.rowcount, 0)
+            added = max(cursor.rowcount, 0)
+        collector.drop_in_chunks(rows)
+        if stale is not None:
+            stale.drop()
+        return added
 
     def update(self, contact: Contact) -> Contact:
         """Replace a stored contact (found by its ``id``); returns it as stored."""
@@ -284,12 +290,18 @@ class ContactStore:
         data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if self._index is None or self._index.data_version != data_version:
             rows = self._db.execute(_SELECT_KEYS).fetchall()
-            self._index = SearchIndex(
-                [row[0] for row in rows],
-                [row[1] for row in rows],
-                [row[2] for row in rows],
-                data_version,
+            stale, self._index = (
+                self._index,
+                SearchIndex(
+                    [row[0] for row in rows],
+                    [row[1] for row in rows],
+                    [row[2] for row in rows],
+                    data_version,
+                ),
             )
+            collector.drop_in_chunks(rows)
+            if stale is not None:
+                stale.drop()
         return self._index
 
     def search_ids(self, text: str) -> list[int]:

@@ -204,4 +204,5 @@ def import_vcard(store: ContactStore, path: Path, *, default_region: str | None)
     if not seen:
         raise InvalidInput(f"{path} is not a vCard file: it has no BEGIN:VCARD")
     added = store.add_many(contacts)
+    collector.drop_in_chunks(contacts)
     return ImportReport(added=added, skipped=skipped)
