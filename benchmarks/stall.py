@@ -1,7 +1,7 @@
 """The window never freezes, measured: the longest gap between the ticks of a 5 ms timer on
 the real window's event loop while it does the heaviest work an agent's window does.
 
-    python -m benchmarks.stall [--quick]
+    python -m benchmarks.stall [--quick] [--why]
 
 The real ``MainWindow`` runs on the qasync loop (offscreen), as ``dialer`` runs it; a 5 ms
 ``QTimer`` (precise) records when it fires. Any callback that holds the loop longer than a
@@ -25,7 +25,9 @@ its own, waits until what start-up schedules is done, then records while it runs
    50 changes a second, each reaching the window by notification (skipped without a
    server).
 
-``--quick`` keeps every scenario and shrinks its size.
+``--quick`` keeps every scenario and shrinks its size. ``--why`` prints, as each scenario
+ends, the loop callbacks that ran during its gaps over the target and how much of those gaps
+was spent outside them (:mod:`benchmarks.loop_profile`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from benchmarks.loop_profile import LoopProfile
 from benchmarks.table import Row
 
 TARGET_MS = 16.0
@@ -69,17 +72,26 @@ class TickRecorder:
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
         self.gaps: list[float] = []
+        self.late: list[tuple[float, float]] = []  # (start, end) of each gap over the target
         self._last: float | None = None
+        self.profile: LoopProfile | None = None  # --why: what ran during the late gaps
+        self.explanations: list[list[str]] = []  # one per run of ``during``, in order
 
     def _tick(self) -> None:
         now = time.perf_counter()
         if self._last is not None:
-            self.gaps.append((now - self._last) * 1000)
+            gap = (now - self._last) * 1000
+            self.gaps.append(gap)
+            if gap > TARGET_MS:
+                self.late.append((self._last, now))
         self._last = now
 
     def start(self) -> None:
         self.gaps = []
+        self.late = []
         self._last = None
+        if self.profile is not None:
+            self.profile.spans.clear()
         self.timer.start()
 
     def stop(self) -> list[float]:
@@ -93,10 +105,14 @@ class TickRecorder:
             result = await work
         finally:
             gaps = self.stop()
+            if self.profile is not None:
+                self.explanations.append(self.profile.explain(self.late))
         return gaps, result
 
 
-def _row(name: str, gaps: list[float], extra: str = "") -> Row:
+def _row(recorder: TickRecorder, name: str, gaps: list[float], extra: str = "") -> Row:
+    if recorder.explanations:  # --why: printed as each scenario ends
+        print(f"stall: {name}", *recorder.explanations.pop(0), sep="\n  ", file=sys.stderr)
     ordered = sorted(gaps) or [float("nan")]
     p50 = statistics.median(ordered)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -197,6 +213,7 @@ async def _calls_in_flight(home: Path, recorder: TickRecorder, remote: Any) -> R
         wall = time.perf_counter() - started
     failed = sum(1 for r in results if isinstance(r, BaseException))
     return _row(
+        recorder,
         f"{BURST} calls in flight, answered after {ANSWER_DELAY:g} s, {TIMING_OUT} timing out",
         gaps,
         f"; {failed} failed as timeouts, {wall:.1f} s wall",
@@ -228,6 +245,7 @@ async def _reports(home: Path, recorder: TickRecorder, count: int) -> Row:
         completed = totals.calls
     rate = count / float(result["seconds"])
     return _row(
+        recorder,
         f"{count:,} reports to the window's receiver, panel live",
         gaps,
         f"; {rate:,.0f}/s, {completed:,} calls completed",
@@ -305,8 +323,9 @@ async def _contacts(home: Path, recorder: TickRecorder, count: int) -> list[Row]
 
         search_gaps, found = await recorder.during(typed())
     return [
-        _row(f"importing {count:,} contacts from CSV", import_gaps, f"; {added:,} added"),
+        _row(recorder, f"importing {count:,} contacts from CSV", import_gaps, f"; {added:,} added"),
         _row(
+            recorder,
             f"typing '{SEARCH}' into the search, a key every 100 ms",
             search_gaps,
             f"; {found:,} found",
@@ -373,9 +392,10 @@ async def _big_history(home: Path, recorder: TickRecorder, count: int) -> list[R
         filter_gaps, shown = await recorder.during(filtered())
     name = f"{count:,}-call history"
     return [
-        _row(f"{name}: scrolling 50 pages", scroll_gaps, f"; to row {last_row:,}"),
-        _row(f"{name}: sorting by {COLUMNS[column].title} (header click)", sort_gaps),
+        _row(recorder, f"{name}: scrolling 50 pages", scroll_gaps, f"; to row {last_row:,}"),
+        _row(recorder, f"{name}: sorting by {COLUMNS[column].title} (header click)", sort_gaps),
         _row(
+            recorder,
             f"{name}: typing the number filter '{NUMBER_FILTER}'",
             filter_gaps,
             f"; {shown:,} rows loaded",
@@ -426,6 +446,7 @@ async def _locked_keyring(home: Path, recorder: TickRecorder, remote: Any, delay
 
         gaps, (outcome, other_s) = await recorder.during(both())
     return _row(
+        recorder,
         f"the keyring answering after {delay:g} s for one account",
         gaps,
         f"; that call {outcome}, another account's placed in {other_s * 1000:.0f} ms",
@@ -588,6 +609,7 @@ async def _team_comes_back(home: Path, recorder: TickRecorder, waiting: int, sec
         finally:
             relay.close()
     return _row(
+        recorder,
         title,
         gaps,
         f"; sent in {sent_s:.1f} s, {changes:,} changes heard, {shown:,} rows shown",
@@ -597,10 +619,17 @@ async def _team_comes_back(home: Path, recorder: TickRecorder, waiting: int, sec
 # -- the run -----------------------------------------------------------------------------------
 
 
-async def _measure(home: Path, quick: bool) -> list[Row]:
+async def _measure(home: Path, quick: bool, why: bool) -> list[Row]:
+    recorder = TickRecorder()
+    with contextlib.ExitStack() as stack:
+        if why:
+            recorder.profile = stack.enter_context(LoopProfile())
+        return await _scenarios(home, quick, recorder)
+
+
+async def _scenarios(home: Path, quick: bool, recorder: TickRecorder) -> list[Row]:
     from benchmarks.calls import _simulator_process
 
-    recorder = TickRecorder()
     rows: list[Row] = []
     with _simulator_process(ANSWER_DELAY) as remote:
         rows.append(await _calls_in_flight(home / "calls", recorder, remote))
@@ -614,12 +643,14 @@ async def _measure(home: Path, quick: bool) -> list[Row]:
     return rows
 
 
-def run(*, quick: bool = False) -> list[Row]:
-    """Runs its own qasync loop (the window lives on Qt's loop, as in the app)."""
+def run(*, quick: bool = False, why: bool = False) -> list[Row]:
+    """Runs its own qasync loop (the window lives on Qt's loop, as in the app). ``why``:
+    print, for each scenario, which loop callbacks ran during its gaps over the target
+    (:mod:`benchmarks.loop_profile`)."""
     from benchmarks.qt_loop import run_in_a_home
 
     _memory_keyring()
-    return run_in_a_home(lambda home: _measure(home, quick))
+    return run_in_a_home(lambda home: _measure(home, quick, why))
 
 
 def _memory_keyring() -> None:
@@ -638,4 +669,4 @@ if __name__ == "__main__":
         sys.exit(0)
     from benchmarks.table import print_table
 
-    print_table(run(quick="--quick" in sys.argv))
+    print_table(run(quick="--quick" in sys.argv, why="--why" in sys.argv))
