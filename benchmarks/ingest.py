@@ -106,26 +106,30 @@ def bench_receiver(history: Any, *, serve_on: Any) -> Any:
     )
 
 
+def bench_call(call_id: str, n: int, status: Any, created_at: float) -> Any:
+    """The ``n``-th call of a benchmark, placed on ``ACCOUNT``: a ``CallRecord``."""
+    from dialer.history import CallRecord
+
+    return CallRecord(
+        id=call_id,
+        account=ACCOUNT,
+        provider="c2c-v2",
+        customer=f"+91{8867135000 + n % 1000}",
+        agent="+919876543210",
+        bridge="918068280000",
+        status=status,
+        created_at=created_at,
+    )
+
+
 async def _place(history: Any, count: int) -> None:
     from dialer.core.calls import CallStatus
-    from dialer.history import CallRecord
 
     now = time.time() - count
     for first in range(0, count, 2000):
         await asyncio.gather(
             *(
-                history.insert(
-                    CallRecord(
-                        id=call_id(n),
-                        account=ACCOUNT,
-                        provider="c2c-v2",
-                        customer=f"+91{8867135000 + n % 1000}",
-                        agent="+919876543210",
-                        bridge="918068280000",
-                        status=CallStatus.ACCEPTED,
-                        created_at=now + n,
-                    )
-                )
+                history.insert(bench_call(call_id(n), n, CallStatus.ACCEPTED, now + n))
                 for n in range(first, min(count, first + 2000))
             )
         )

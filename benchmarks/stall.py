@@ -507,9 +507,9 @@ def _changes(dsn: str, user: str, seconds: float) -> int:
 
 
 async def _agent_changes(dsn: str, user: str, seconds: float) -> int:
+    from benchmarks.ingest import bench_call
     from dialer.core.calls import CallStatus
     from dialer.core.team import TeamRole
-    from dialer.history import CallRecord
     from dialer.history.postgres_store import PostgresHistory
 
     store = PostgresHistory(dsn, user=user, role=TeamRole.AGENT, password=lambda: "bench")
@@ -518,18 +518,8 @@ async def _agent_changes(dsn: str, user: str, seconds: float) -> int:
     try:
         n = 0
         while time.monotonic() - started < seconds:
-            record = await store.insert(
-                CallRecord(
-                    id=f"alice-{n:06d}",
-                    account="Bench C2C",
-                    provider="c2c-v2",
-                    customer=f"+91{8867135000 + n % 1000}",
-                    agent="+919876543210",
-                    bridge="918068280000",
-                    status=CallStatus.ACCEPTED,
-                    created_at=time.time(),
-                )
-            )
+            placed = bench_call(f"alice-{n:06d}", n, CallStatus.ACCEPTED, time.time())
+            record = await store.insert(placed)
             await store.amend(record, status=CallStatus.COMPLETED, talk_seconds=30)
             changes += 2
             n += 1
@@ -542,12 +532,14 @@ async def _agent_changes(dsn: str, user: str, seconds: float) -> int:
 
 
 async def _team_comes_back(home: Path, recorder: TickRecorder, waiting: int, seconds: float) -> Row:
-    from benchmarks.team import _dsn, _login
+    from psycopg import conninfo
+
+    from benchmarks.ingest import bench_call
+    from benchmarks.team import SERVER_DSN, _dsn, _login
     from dialer.core.calls import CallStatus
     from dialer.core.paths import AppPaths
     from dialer.core.secrets import KeyringSecretStore, MemorySecretStore
     from dialer.core.team import TeamMembership, TeamRole, save_membership
-    from dialer.history import CallRecord
     from dialer.history.factory import open_history
     from tests.team.tcp_proxy import TcpProxy  # the relay the team tests cut, shared
 
@@ -558,7 +550,9 @@ async def _team_comes_back(home: Path, recorder: TickRecorder, waiting: int, sec
         if database is None:
             target = f"max <= {TARGET_MS:g} ms"
             return Row(f"stall: {title}", "skipped: no PostgreSQL server", target)
-        relay = TcpProxy("127.0.0.1", 5432).start()
+        server = conninfo.conninfo_to_dict(SERVER_DSN)
+        host, port = str(server.get("host") or "127.0.0.1"), int(server.get("port") or 5432)
+        relay = TcpProxy(host, port).start()
         relay.cut()
         try:
             paths = AppPaths.under(home).ensure()
@@ -572,18 +566,7 @@ async def _team_comes_back(home: Path, recorder: TickRecorder, waiting: int, sec
             history = open_history(paths, send_in_background=False)  # placed while away
             now = time.time() - waiting
             for n in range(waiting):
-                await history.insert(
-                    CallRecord(
-                        id=f"sue-{n:06d}",
-                        account="Bench C2C",
-                        provider="c2c-v2",
-                        customer=f"+91{8867136000 + n % 1000}",
-                        agent="+919876543211",
-                        bridge="918068280000",
-                        status=CallStatus.COMPLETED,
-                        created_at=now + n,
-                    )
-                )
+                await history.insert(bench_call(f"sue-{n:06d}", n, CallStatus.COMPLETED, now + n))
             history.close()
             async with _window(home, [_bench_account()], MemorySecretStore()) as window:
                 await _until(lambda: "offline" in window.team_status.text(), "going offline")
