@@ -24,6 +24,11 @@ class ProviderReport:
     Matching (see the history store's ``ingest``) tries ``call_id`` (our own reference, echoed
     back as C2C v2 ``mid`` or v1 ``uniqueid``), then ``provider_ref``, then the bridge and the
     two legs' numbers against the newest open call of the same provider.
+
+    ``account`` is the account the report is filed under; ``accounts`` the accounts whose
+    calls it may change, when that is more than ``account`` (a webhook secret shared by two
+    accounts). A report changes only calls of those accounts, however its ids read: the
+    receiver authorised it for them and for no other (:meth:`may_change`).
     """
 
     provider: str  # a ProviderKind value
@@ -47,3 +52,18 @@ class ProviderReport:
     recording_url: str | None = None
     hangup_by: str | None = None
     cause: str = ""
+    accounts: frozenset[str] | None = None
+
+    def may_change(self, account: str) -> bool:
+        """Whether this report may change a call of ``account``. A report filed under no
+        account, with no ``accounts``, came where no account is protected: any call."""
+        if self.accounts is not None:
+            return account in self.accounts
+        return not self.account or account == self.account
+
+    @property
+    def allowed_accounts(self) -> frozenset[str] | None:
+        """The accounts whose calls this report may change; None: any account's."""
+        if self.accounts is not None:
+            return self.accounts
+        return frozenset((self.account,)) if self.account else None

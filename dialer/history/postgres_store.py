@@ -574,11 +574,13 @@ class PostgresHistory:
                 results.append(current[seen[digest]])  # a repeated delivery
                 continue
             match = None
+            crossing = False
             if report.call_id and report.call_id in current:
                 candidate = current[report.call_id]
                 if rules.named_call_matches(report, candidate):
                     match = candidate
-            if match is None:
+                crossing = rules.crosses_accounts(report, candidate)
+            if match is None and not crossing:
                 # Calls this batch finished are not open any more, though not yet written.
                 closed = {i for i, r in changed.items() if r.is_final}
                 found = self._match(conn, report, closed)
@@ -665,11 +667,19 @@ class PostgresHistory:
             found = self._get(conn, report.call_id, lock=True)
             if found is not None and rules.named_call_matches(report, found):
                 return found
+            if rules.crosses_accounts(report, found):
+                return None
         if report.provider_ref:
+            allowed = report.allowed_accounts
             row = conn.execute(
                 "SELECT id FROM dialer.calls WHERE provider = %s AND provider_ref = %s "
+                "AND (%s::text[] IS NULL OR account = ANY(%s::text[])) "
                 "ORDER BY created_at DESC LIMIT 1",
-                (report.provider, report.provider_ref),
+                (
+                    report.provider,
+                    report.provider_ref,
+                    *[None if allowed is None else sorted(allowed)] * 2,
+                ),
             ).fetchone()
             if row is not None:
                 return self._get(conn, row[0], lock=True)

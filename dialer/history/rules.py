@@ -78,21 +78,36 @@ class Candidate(NamedTuple):
 # A report is matched in this order; the backend looks each step up and stops at the first
 # that finds the call:
 # 1. its call id (ours, echoed back), when that call is of the report's provider
-#    (`named_call_matches`);
-# 2. its provider reference: the newest call of that provider with that reference;
+#    (`named_call_matches`); a call of an account the report may not change ends matching
+#    there: the report is kept as an outside call (`crosses_accounts`);
+# 2. its provider reference: the newest call of that provider with that reference, among
+#    the accounts the report may change (`ProviderReport.allowed_accounts`);
 # 3. the newest of the MATCH_WINDOW open calls of its provider that `matching_call` picks.
+# A report never changes a call of an account it was not authorised for: what a forged
+# report ("mid" of another account's call, sent under an account with no secret) does is
+# add an outside call, with its words.
 
 
 def named_call_matches(report: ProviderReport, call: CallRecord) -> bool:
     """Whether the call the report's call id names is the report's call (step 1)."""
-    return call.provider == report.provider
+    return call.provider == report.provider and report.may_change(call.account)
+
+
+def crosses_accounts(report: ProviderReport, call: CallRecord | None) -> bool:
+    """Whether the call the report's call id names belongs to an account the report may not
+    change (step 1): then the report matches no call at all."""
+    return (
+        call is not None
+        and call.provider == report.provider
+        and not report.may_change(call.account)
+    )
 
 
 def matching_call(report: ProviderReport, open_calls: Iterable[MatchCandidate]) -> str | None:
     """The id of the first of ``open_calls`` (the provider's open calls, newest first) that
     the report describes, or None (step 3)."""
     for candidate in open_calls:
-        if report.account and candidate.account != report.account:
+        if not report.may_change(candidate.account):
             continue
         if same_call(report, candidate):
             return candidate.id

@@ -1325,15 +1325,23 @@ def _ingest(tx: _Tx, report: ProviderReport) -> CallRecord:
 
 def _match(db: sqlite3.Connection, report: ProviderReport) -> CallRecord | None:
     """The call a report belongs to: each step of the rules' matching order looked up."""
+    allowed = report.allowed_accounts
     if report.call_id:
         found = _get(db, report.call_id)
         if found is not None and rules.named_call_matches(report, found):
             return found
+        if rules.crosses_accounts(report, found):
+            return None
     if report.provider_ref:
+        among = ""
+        params: tuple[str, ...] = ()
+        if allowed is not None:
+            among = f" AND account IN ({', '.join('?' * len(allowed))})"
+            params = tuple(sorted(allowed))
         row = db.execute(
-            f"SELECT {_COLUMNS} FROM calls WHERE provider = ? AND provider_ref = ? "
+            f"SELECT {_COLUMNS} FROM calls WHERE provider = ? AND provider_ref = ?{among} "
             "ORDER BY created_at DESC LIMIT 1",
-            (report.provider, report.provider_ref),
+            (report.provider, report.provider_ref, *params),
         ).fetchone()
         if row is not None:
             return _record(row)

@@ -127,8 +127,11 @@ def parse_c2c_callback(body: bytes, *, account: str | None) -> ProviderReport:
     return callback_from_json(text, data, account=account)
 
 
-def callback_from_json(text: str, data: Any, *, account: str | None) -> ProviderReport:
-    """:func:`parse_c2c_callback` for a body already decoded (``text``) and parsed (``data``)."""
+def callback_from_json(
+    text: str, data: Any, *, account: str | None, accounts: frozenset[str] | None = None
+) -> ProviderReport:
+    """:func:`parse_c2c_callback` for a body already decoded (``text``) and parsed
+    (``data``); ``accounts``: those whose calls it may change, when more than ``account``."""
     if not isinstance(data, dict):
         raise MalformedCallback(
             f"The body is a JSON {_json_type(data)}, not an object; a call report is an object."
@@ -161,6 +164,7 @@ def callback_from_json(text: str, data: Any, *, account: str | None) -> Provider
         body=text,
         status=status,
         account=account,
+        accounts=accounts,
         answered=answered,
         reported_at=reported_at if reported_at is not None else date,
         billed_seconds=fields["talk_seconds"],

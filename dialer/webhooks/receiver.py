@@ -247,15 +247,17 @@ class WebhookReceiver:
         if not isinstance(data, dict):
             return plain(400, "The body is not a JSON object; a call report is an object.")
         try:
-            account, refusal = await self._authorise(request, data)
+            granted = await self._authorise(request, data)
         except DialerError as exc:
             logger.error("webhook from %s not stored: %s", _remote(request), exc)
             return plain(503, f"The receiver cannot check this request now: {exc}")
-        if refusal is not None:
-            logger.info("webhook from %s refused: %s", _remote(request), refusal)
-            return plain(401, refusal, WWW_Authenticate="Bearer")
+        if isinstance(granted, str):
+            logger.info("webhook from %s refused: %s", _remote(request), granted)
+            return plain(401, granted, WWW_Authenticate="Bearer")
         try:
-            report = callback_from_json(text, data, account=account)
+            report = callback_from_json(
+                text, data, account=granted.account, accounts=granted.accounts
+            )
         except MalformedCallback as exc:
             logger.info("webhook from %s refused: %s", _remote(request), exc.reason)
             return plain(400, exc.reason)
@@ -275,10 +277,13 @@ class WebhookReceiver:
             )
         return Response(200, _STORED, _JSON)
 
-    async def _authorise(
-        self, request: Request, data: dict[str, Any]
-    ) -> tuple[str | None, str | None]:
-        """(the account the report is filed under, None) or (None, why it is refused)."""
+    async def _authorise(self, request: Request, data: dict[str, Any]) -> _Granted | str:
+        """Which accounts the report is authorised for, or why it is refused.
+
+        A report may change calls only of the accounts it was authorised for: the one its
+        ``webhook_id`` names when that needs no secret, or those whose secret it showed.
+        Whatever its ``mid`` or ``callId`` say, a call of any other account is not its to
+        change (the history keeps such a report as an outside call)."""
         webhook_id = data.get("webhook_id")
         wanted = None
         if isinstance(webhook_id, str | int) and not isinstance(webhook_id, bool):
@@ -292,7 +297,9 @@ class WebhookReceiver:
                 found = await self._secret_cache.get_many(claim.keys, max_age)
             required = {name: s for name, s in zip(claim.names, found, strict=True) if s}
             if not required:
-                return claim.sole_named, None
+                # No secret stands in the way: the accounts claimed (all of them when the
+                # webhook_id names none, and then no C2C v2 account has a secret at all).
+                return claim.granted
             if presented is not None:
                 matching = [
                     name
@@ -301,11 +308,11 @@ class WebhookReceiver:
                 ]
                 if matching:
                     if len(matching) == 1:
-                        return matching[0], None
-                    return claim.sole_named, None
+                        return _Granted(matching[0], None)
+                    return _Granted(claim.sole_named, frozenset(matching))
         if presented is None:
-            return None, "This webhook needs an 'Authorization: Bearer <secret>' header."
-        return None, "The Bearer secret does not match the webhook's secret."
+            return "This webhook needs an 'Authorization: Bearer <secret>' header."
+        return "The Bearer secret does not match the webhook's secret."
 
     def _c2c_accounts(self) -> _C2cAccounts:
         now = time.monotonic()
@@ -315,12 +322,22 @@ class WebhookReceiver:
         return self._accounts[1]
 
 
+class _Granted(NamedTuple):
+    """What a report was authorised for: the account it is filed under, and the accounts
+    whose calls it may change when that is more than the one (None: that one; both None:
+    any, as no account is protected)."""
+
+    account: str | None
+    accounts: frozenset[str] | None
+
+
 class _Claim(NamedTuple):
     """Who may have sent a report naming one ``webhook_id``."""
 
     names: tuple[str, ...]  # the accounts it names, or every account when it names none
     keys: tuple[str, ...]  # their webhook secrets' keyring keys, in the same order
     sole_named: str | None  # the account it names, when it names exactly one
+    granted: _Granted  # what a report naming it may change when none of them has a secret
 
 
 class _C2cAccounts:
@@ -329,7 +346,10 @@ class _C2cAccounts:
 
     def __init__(self, accounts: list[Account]) -> None:
         self._anyone = _Claim(
-            tuple(a.name for a in accounts), tuple(a.webhook_secret_key for a in accounts), None
+            tuple(a.name for a in accounts),
+            tuple(a.webhook_secret_key for a in accounts),
+            None,
+            _Granted(None, None),
         )
         named: dict[str, list[Account]] = {}
         for account in accounts:
@@ -341,6 +361,9 @@ class _C2cAccounts:
                 tuple(a.name for a in these),
                 tuple(a.webhook_secret_key for a in these),
                 these[0].name if len(these) == 1 else None,
+                _Granted(these[0].name, None)
+                if len(these) == 1
+                else _Granted(None, frozenset(a.name for a in these)),
             )
             for webhook_id, these in named.items()
         }

@@ -107,6 +107,42 @@ async def test_a_report_matching_nothing_is_a_call_placed_outside(store: History
     assert store.page(HistoryQuery(digits="4155550100"))[0].id == stored.id
 
 
+@pytest.mark.parametrize(
+    ("authorised", "names_it"),
+    [
+        ({"account": "b"}, {"call_id": "a-call"}),
+        ({"account": "b"}, {"provider_ref": "a-ref"}),
+        ({"account": "b"}, {}),
+        ({"accounts": frozenset({"b", "c"})}, {"call_id": "a-call"}),
+        ({"accounts": frozenset({"b", "c"})}, {"provider_ref": "a-ref"}),
+    ],
+)
+async def test_a_report_changes_only_calls_of_the_accounts_it_was_authorised_for(
+    store: HistoryStore, authorised: dict[str, object], names_it: dict[str, str]
+) -> None:
+    await store.insert(call("a-call", status=CallStatus.ACCEPTED, provider_ref="a-ref"))
+    crossing = report(status=CallStatus.BUSY, **authorised, **names_it)
+    stored = await store.ingest(crossing)
+    assert stored.id != "a-call" and stored.origin is CallOrigin.OUTSIDE
+    assert stored.status is CallStatus.BUSY and store.reports(stored.id)[0].body == crossing.body
+    untouched = store.get("a-call")
+    assert untouched is not None and untouched.status is CallStatus.ACCEPTED
+    assert store.reports("a-call") == []
+    # The account's own report still finds its call, past the outside call just kept.
+    own = await store.ingest(report(account="a", cause="own", **names_it))
+    assert own.id == "a-call" and own.status is CallStatus.COMPLETED
+
+
+async def test_a_report_authorised_for_several_accounts_changes_their_calls(
+    store: HistoryStore,
+) -> None:
+    await store.insert(call("c-call", account="c", status=CallStatus.ACCEPTED, provider_ref="r"))
+    for names_it in ({"call_id": "c-call"}, {"provider_ref": "r", "cause": "again"}):
+        stored = await store.ingest(report(accounts=frozenset({"b", "c"}), **names_it))
+        assert stored.id == "c-call"
+    assert len(store.reports("c-call")) == 2
+
+
 async def test_a_repeated_delivery_changes_nothing(store: HistoryStore) -> None:
     first = await store.ingest(report(customer="14155550100", reported_at=5.0))
     again = await store.ingest(report(customer="14155550100", reported_at=5.0))

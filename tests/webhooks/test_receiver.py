@@ -31,7 +31,7 @@ from dialer.simulator import Outcome, ProviderSimulator, SimulatorConfig
 from dialer.webhooks import receiver as receiver_module
 from dialer.webhooks.receiver import MAX_BODY, WebhookReceiver
 from tests.simulator.conftest import eventually
-from tests.webhooks.conftest import TOKEN, callback, stored
+from tests.webhooks.conftest import TOKEN, c2c_account, callback, stored
 
 
 async def post(
@@ -250,6 +250,98 @@ async def test_no_secret_anywhere_files_an_unknown_webhook_under_no_account(
 ) -> None:
     assert (await post(client, receiver.url, callback(webhook_id="other"))).status_code == 200
     assert only_record(history).account == ""
+
+
+def shop_call(call_id: str, status: CallStatus, **fields: Any) -> CallRecord:
+    return CallRecord(
+        id=call_id,
+        account="shop",
+        provider="c2c-v2",
+        customer="+918867135000",
+        agent="+919891952000",
+        bridge="918068280000",
+        status=status,
+        created_at=1_700_000_000.0,
+        **fields,
+    )
+
+
+@pytest.mark.parametrize(
+    "names_it",
+    [
+        {"mid": "shop-call"},
+        {"callId": "shop-ref"},
+        {"mid": "shop-call", "callId": "shop-ref"},
+        {},  # the numbers alone
+    ],
+    ids=["mid", "callId", "both", "numbers"],
+)
+async def test_a_report_authorised_for_one_account_never_changes_anothers_call(
+    receiver: WebhookReceiver,
+    client: httpx.AsyncClient,
+    history: SqliteHistory,
+    secrets: MemorySecretStore,
+    names_it: dict[str, str],
+) -> None:
+    # The shop's webhook has a secret; the branch's has none. A forged report sent as the
+    # branch's, naming the shop's calls, is a branch's outside call: the shop's stay as
+    # they were.
+    secrets.set("account:shop:webhook", "shop-webhook-secret")
+    await history.insert(shop_call("shop-call", CallStatus.COMPLETED, provider_ref="shop-ref"))
+    await history.insert(shop_call("shop-open", CallStatus.ACCEPTED))
+    forged = callback(webhook_id="hook-branch", status="BUSY", status2="BUSY", **names_it)
+    answer = await post(client, receiver.url, forged)
+    assert answer.status_code == 200
+    for call_id, status in (
+        ("shop-call", CallStatus.COMPLETED),
+        ("shop-open", CallStatus.ACCEPTED),
+    ):
+        record = history.get(call_id)
+        assert record is not None and record.status is status
+        assert history.reports(call_id) == []
+    (outside,) = history.page(HistoryQuery(accounts=("branch",)))
+    assert outside.origin is CallOrigin.OUTSIDE and outside.status is CallStatus.BUSY
+    assert json.loads(history.reports(outside.id)[0].body)["status"] == "BUSY"  # its words
+    # The shop's own report, with its secret, still finds its calls: the outside call the
+    # forged report left (with the same callId) does not stand in the way.
+    genuine = callback(status="NOANSWER", status2="NOANSWER", **names_it)
+    del genuine["recording_url"]
+    answer = await post(client, receiver.url, genuine, authorization="Bearer shop-webhook-secret")
+    assert answer.status_code == 200
+    changed = history.get("shop-open" if not names_it else "shop-call")
+    assert changed is not None and len(history.reports(changed.id)) == 1
+    assert stored(history) == (3, 2)
+
+
+async def test_a_secret_two_accounts_share_lets_a_report_change_only_their_calls(
+    client: httpx.AsyncClient, history: SqliteHistory, secrets: MemorySecretStore
+) -> None:
+    accounts = StaticAccounts(
+        [
+            c2c_account("shop", "hook-shop"),
+            c2c_account("branch", "hook-branch"),
+            c2c_account("depot", "hook-depot"),
+        ]
+    )
+    secrets.set("account:shop:webhook", "shared")
+    secrets.set("account:branch:webhook", "shared")
+    secrets.set("account:depot:webhook", "depot-secret")
+    depot = replace(shop_call("depot-call", CallStatus.ACCEPTED), account="depot")
+    await history.insert(depot)
+    await history.insert(replace(depot, id="branch-call", account="branch"))
+    async with WebhookReceiver(history, accounts, secrets, path_token=TOKEN) as receiver:
+        for call_id in ("depot-call", "branch-call"):
+            answer = await post(
+                client,
+                receiver.url,
+                callback(webhook_id=..., mid=call_id),
+                authorization="Bearer shared",
+            )
+            assert answer.status_code == 200
+    depot_now, branch_now = history.get("depot-call"), history.get("branch-call")
+    assert depot_now is not None and depot_now.status is CallStatus.ACCEPTED
+    assert branch_now is not None and branch_now.status is CallStatus.COMPLETED
+    assert stored(history) == (3, 2)  # the depot's report became an outside call
 
 
 async def test_a_changed_secret_takes_effect_without_a_restart(
