@@ -17,6 +17,7 @@ from typing import TextIO
 from dialer.core.calls import CallStatus
 from dialer.core.errors import InvalidInput
 from dialer.core.paths import AppPaths
+from dialer.core.times import format_duration, local_text
 from dialer.history.records import CallRecord, HistoryQuery, HistoryTotals, digits_of
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -208,15 +209,6 @@ _TABLE = (
 )
 
 
-def duration(seconds: int | float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def _cell(text: str, width: int) -> str:
     # Report data comes from providers: no control characters (escape sequences) reach the
     # terminal, and a cell is one line.
@@ -234,7 +226,7 @@ def write_people(by_person: dict[str, HistoryTotals], out: TextIO) -> None:
         out.write(
             f"  {(person or '(outside the app)').ljust(width)}  {totals.calls} calls, "
             f"{totals.answered} answered ({totals.answered_rate:.0%}), "
-            f"talk {duration(totals.talk_seconds)}\n"
+            f"talk {format_duration(totals.talk_seconds)}\n"
         )
     out.flush()
 
@@ -247,7 +239,7 @@ def write_table(
     out.write("  ".join(h.ljust(w) for h, w in table).rstrip() + "\n")
     count = 0
     for record in records:
-        when = datetime.fromtimestamp(record.created_at).strftime("%Y-%m-%d %H:%M:%S")
+        when = local_text(record.created_at, "?")
         customer = f"flow:{record.flow_id} {record.customer}" if record.flow_id else record.customer
         values = (
             when,
@@ -257,8 +249,8 @@ def write_table(
             customer,
             record.agent or "",
             record.bridge or "",
-            duration(record.talk_seconds),
-            duration(record.billed_seconds),
+            format_duration(record.talk_seconds),
+            format_duration(record.billed_seconds),
             record.disposition,
             str(record.origin),
         )
@@ -268,10 +260,10 @@ def write_table(
     if count == 0:
         out.write("No calls match.\n")
         return 0
-    average = duration(totals.average_talk_seconds) if totals.answered else "-"
+    average = format_duration(totals.average_talk_seconds) if totals.answered else "-"
     out.write(
         f"{totals.calls} calls, {totals.answered} answered ({totals.answered_rate:.0%}), "
-        f"talk {duration(totals.talk_seconds)} (average {average}), "
-        f"billed {duration(totals.billed_seconds)}\n"
+        f"talk {format_duration(totals.talk_seconds)} (average {average}), "
+        f"billed {format_duration(totals.billed_seconds)}\n"
     )
     return count

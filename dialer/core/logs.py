@@ -20,8 +20,15 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO) -> Path:
         if getattr(handler, "_dialer", False):
             root.removeHandler(handler)
             handler.close()
+    # A provider's text may hold what UTF-8 cannot (a lone surrogate from a JSON "\ud800"):
+    # written escaped, rather than a "--- Logging error ---" on stderr and the line lost.
     handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=1_000_000, backupCount=5, encoding="utf-8", delay=True
+        path,
+        maxBytes=1_000_000,
+        backupCount=5,
+        encoding="utf-8",
+        errors="backslashreplace",
+        delay=True,
     )
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.addFilter(RedactingFilter())

@@ -4,8 +4,9 @@ sit in memory). The history panel and ``dialer history --csv/--json`` write the 
 Columns: every field of :meth:`CallRecord.as_dict` but the request that was sent (it is in
 the call's details), the supervisor's note and disposition included. Times are ISO 8601 in
 local time with the UTC offset ("2024-05-01T10:22:03+05:30"): readable in a spreadsheet and
-unambiguous for a program. In CSV, ``answered`` is ``yes``/``no`` and an unknown value is an
-empty cell; in JSON it is ``true``/``false``/``null``.
+unambiguous for a program. A stored value no calendar holds (or a number that is not finite)
+is exported as unknown, so that one odd row never stops an export. In CSV, ``answered`` is
+``yes``/``no`` and an unknown value is an empty cell; in JSON it is ``true``/``false``/``null``.
 
 CSV is read by spreadsheets, which run a cell that starts with ``=``, ``+``, ``-`` or ``@``
 as a formula, and some report data (a name or a number in a call placed outside the app)
@@ -21,11 +22,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any, TextIO
 
+from dialer.core.times import local_iso
 from dialer.history.records import CallRecord
 
 _TIME_FIELDS = frozenset({"created_at", "started_at", "ended_at"})
@@ -54,12 +56,10 @@ def export_row(record: CallRecord, *, team: bool = False) -> dict[str, Any]:
         value = values[key]
         if key in _TIME_FIELDS and value is not None:
             value = local_iso(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            value = None
         row[key] = value
     return row
-
-
-def local_iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
 
 
 def safe_cell(value: Any) -> Any:
@@ -94,7 +94,7 @@ def write_json(records: Iterable[CallRecord], out: TextIO, *, team: bool = False
     out.write("[")
     for record in records:
         out.write(",\n" if count else "\n")
-        out.write(json.dumps(export_row(record, team=team), ensure_ascii=False))
+        out.write(json.dumps(export_row(record, team=team), ensure_ascii=False, allow_nan=False))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count

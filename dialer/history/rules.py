@@ -11,12 +11,14 @@ report, so they add no round trip and copy a record only where it changes.
 from __future__ import annotations
 
 import hashlib
+import math
 import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any, NamedTuple, Protocol
 
 from dialer.core.calls import new_reference
+from dialer.core.times import plausible
 from dialer.history.records import (
     FINAL_STATUSES,
     CallOrigin,
@@ -160,9 +162,19 @@ OUTCOME_FIELDS = (
 )
 
 
+_TIME_FIELDS = frozenset({"started_at", "ended_at"})
+
+
 def report_outcome(report: ProviderReport) -> dict[str, Any]:
-    """The fields a report sets on its call, whichever call that is (status aside)."""
+    """The fields a report sets on its call, whichever call that is (status aside). A time
+    no call can have (whichever parser let it through) is left unknown: it would break
+    every later read of the call (see dialer.core.times)."""
     outcome = {name: getattr(report, name) for name in OUTCOME_FIELDS}
+    for name in _TIME_FIELDS:
+        outcome[name] = plausible(outcome[name])
+    charge = outcome["charge"]
+    if charge is not None and not math.isfinite(charge):
+        outcome["charge"] = None
     outcome = {name: value for name, value in outcome.items() if value is not None}
     if report.cause:
         outcome["cause"] = report.cause
@@ -193,7 +205,7 @@ def call_from_report(report: ProviderReport, now: float) -> CallRecord:
         status=report.status,
         provider_ref=report.provider_ref,
         origin=CallOrigin.OUTSIDE,
-        created_at=report.started_at or report.reported_at or now,
+        created_at=plausible(report.started_at) or plausible(report.reported_at) or now,
         updated_at=now,
         **report_outcome(report),
     )

@@ -33,12 +33,12 @@ from PySide6.QtWidgets import (
 
 from dialer.core.calls import CallStatus
 from dialer.core.errors import DialerError, InvalidInput
+from dialer.core.times import format_duration
 from dialer.history import CallRecord, HistoryStore, StoredReport, TimelineEntry
 from dialer.history.dispositions import MAX_LENGTH, DispositionList, clean_dispositions
 from dialer.ui.contact_dialogs import WorkDialog, run_until_done
 from dialer.ui.history_model import (
     NO_REPORT_EXPLAINED,
-    format_duration,
     format_when,
     status_text,
 )

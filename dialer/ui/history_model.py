@@ -43,6 +43,7 @@ from PySide6.QtCore import (
 
 from dialer.core.calls import CallStatus
 from dialer.core.errors import DialerError
+from dialer.core.times import format_duration, local_text
 from dialer.history import CallRecord, HistoryQuery, HistoryStore, PageKey, SortKey
 from dialer.ui.contacts_model import display_number
 
@@ -119,17 +120,8 @@ def column_of(key: SortKey) -> int:
     return next(n for n, column in enumerate(COLUMNS) if column.sort is key)
 
 
-def format_duration(seconds: float | None) -> str:
-    """``75`` -> ``1:15``, ``3725`` -> ``1:02:05``; unknown -> empty."""
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def format_when(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+    return local_text(epoch, "—")
 
 
 def details_text(record: CallRecord) -> str:

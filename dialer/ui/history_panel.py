@@ -60,6 +60,7 @@ from PySide6.QtWidgets import (
 
 from dialer.core.calls import CallStatus
 from dialer.core.errors import DialerError
+from dialer.core.times import format_duration
 from dialer.history import CallRecord, HistoryQuery, HistoryStore, HistoryTotals, digits_of
 from dialer.history.dispositions import DispositionList
 from dialer.history.store import TeamReads
@@ -70,7 +71,6 @@ from dialer.ui.history_model import (
     NOTE_COLUMN,
     PERSON_COLUMN,
     HistoryModel,
-    format_duration,
     status_text,
 )
 from dialer.ui.messages import MessageBridge

@@ -19,6 +19,8 @@ Value types, as the document's example and real pushes send them:
   read as this machine's local time (the document writes PHP's ``h:i:s``, but its example
   says ``16:27:39``: the hour is 24-hour). An ISO 8601 time with an offset is read with its
   offset. ``""`` and PHP's zero date ``0000-00-00 00:00:00`` mean not reported.
+- A time (those three, or ``unixtime``) that reads as one but is outside 2000-2199 is stored
+  as unknown, the report verbatim as always (:mod:`dialer.core.times`).
 
 Statuses. The platform's vocabulary (``v2/voice/index.md``) maps onto ours as follows; the
 overall ``status`` decides, and only when it is missing or outside the vocabulary does
@@ -57,6 +59,7 @@ from typing import Any
 
 from dialer.core.accounts import ProviderKind
 from dialer.core.calls import CallStatus
+from dialer.core.times import plausible
 from dialer.history.records import ProviderReport
 
 logger = logging.getLogger(__name__)
@@ -218,10 +221,29 @@ def _text(data: Mapping[str, Any], name: str, *, allow_int: bool = False) -> str
     if value is None:
         return None
     if allow_int and isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        return _digits(name, value)
     if not isinstance(value, str):
         raise MalformedCallback(f"The callback's '{name}' is a JSON {_json_type(value)}, not text.")
-    return value.strip() or None
+    return _storable(value.strip()) or None
+
+
+def _storable(text: str) -> str:
+    """``text`` with what UTF-8 cannot hold escaped: JSON's ``"\ud800"`` is a lone surrogate,
+    which no file, log or database takes. Kept as ``\ud800``, six characters (the body, as
+    received, has it exactly), so the report is stored: a retry would never succeed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _digits(name: str, value: int) -> str:
+    """A JSON integer as text (Python refuses to print one of over 4,300 digits)."""
+    try:
+        return str(value)
+    except ValueError:
+        raise MalformedCallback(f"The callback's '{name}' is a number far too long.") from None
 
 
 def _number(data: Mapping[str, Any], name: str) -> str | None:
@@ -236,13 +258,13 @@ def _number(data: Mapping[str, Any], name: str) -> str | None:
         )
     if isinstance(value, int):
         if value < 0:
-            raise MalformedCallback(f"The callback's '{name}' is negative ({value}).")
-        return str(value)
+            raise MalformedCallback(f"The callback's '{name}' is negative.")
+        return _digits(name, value)
     if not isinstance(value, str):
         raise MalformedCallback(
             f"The callback's '{name}' is a JSON {_json_type(value)}, not a phone number."
         )
-    return value.strip() or None
+    return _storable(value.strip()) or None
 
 
 def _whole_number(data: Mapping[str, Any], name: str, maximum: int, what: str) -> int | None:
@@ -265,7 +287,8 @@ def _whole_number(data: Mapping[str, Any], name: str, maximum: int, what: str) -
             f"The callback's '{name}' is a JSON {_json_type(value)}{extra}, not {what}."
         )
     if not 0 <= value <= maximum:
-        raise MalformedCallback(f"The callback's '{name}' ({value}) is out of range.")
+        shown = f" ({value})" if -(10**20) < value < 10**20 else ""
+        raise MalformedCallback(f"The callback's '{name}'{shown} is out of range.")
     return value
 
 
@@ -274,8 +297,14 @@ def _seconds(data: Mapping[str, Any], name: str) -> int | None:
 
 
 def _unixtime(data: Mapping[str, Any]) -> float | None:
-    value = _whole_number(data, "unixtime", MAX_UNIXTIME, "a Unix time in whole seconds")
-    return None if value is None else float(value)
+    value = data.get("unixtime")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _plausible("unixtime", float(value), value)  # negative or huge: unknown
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        digits = value.strip()
+        return _plausible("unixtime", float(digits) if len(digits) < 20 else None, digits)
+    whole = _whole_number(data, "unixtime", MAX_UNIXTIME, "a Unix time in whole seconds")
+    return None if whole is None else float(whole)
 
 
 def _time(data: Mapping[str, Any], name: str) -> float | None:
@@ -285,8 +314,26 @@ def _time(data: Mapping[str, Any], name: str) -> float | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-        return moment.timestamp()  # a naive time is local time
-    except (ValueError, OverflowError, OSError):
+    except ValueError:
         raise MalformedCallback(
             f"The callback's '{name}' ({text[:40]!r}) is not a time as YYYY-MM-DD HH:MM:SS."
         ) from None
+    try:
+        epoch = moment.timestamp()  # a naive time is local time
+    except (ValueError, OverflowError, OSError):  # a time a date, but not an instant, holds
+        epoch = None
+    return _plausible(name, epoch, text)
+
+
+def _plausible(name: str, epoch: float | None, shown: object) -> float | None:
+    """A time a call can have, or None: the report keeps it verbatim, the call as unknown
+    (9999-12-31T23:59:59-12:00 is the year 10000 in UTC; every later read would fail on
+    it). Refusing the report would lose it: the platform retries only a few times."""
+    kept = plausible(epoch)
+    if kept is None:
+        logger.info(
+            "C2C v2 callback's %r (%s) is not a plausible call time; stored as unknown",
+            name,
+            str(shown)[:40],
+        )
+    return kept

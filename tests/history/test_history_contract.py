@@ -99,10 +99,10 @@ async def test_a_flow_report_matches_the_flow_call(store: HistoryStore) -> None:
 
 async def test_a_report_matching_nothing_is_a_call_placed_outside(store: HistoryStore) -> None:
     stored = await store.ingest(
-        report(customer="14155550100", account="a", started_at=1234.0, talk_seconds=9)
+        report(customer="14155550100", account="a", started_at=1_600_000_000.0, talk_seconds=9)
     )
     assert stored.origin is CallOrigin.OUTSIDE
-    assert stored.customer == "14155550100" and stored.created_at == 1234.0
+    assert stored.customer == "14155550100" and stored.created_at == 1_600_000_000.0
     assert stored.talk_seconds == 9
     assert store.page(HistoryQuery(digits="4155550100"))[0].id == stored.id
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
+
+import pytest
 
 from dialer.core.calls import CallStatus
 from dialer.history import CallOrigin, rules
@@ -54,11 +57,27 @@ def test_a_report_sets_its_outcome_and_a_missing_reference() -> None:
 
 
 def test_a_report_matching_nothing_is_a_call_placed_outside() -> None:
-    outside = rules.call_from_report(report(started_at=1234.0, account="a"), now=2000.0)
+    outside = rules.call_from_report(report(started_at=1.6e9, account="a"), now=1.7e9)
     assert outside.origin is CallOrigin.OUTSIDE
-    assert (outside.created_at, outside.updated_at, outside.account) == (1234.0, 2000.0, "a")
+    assert (outside.created_at, outside.updated_at, outside.account) == (1.6e9, 1.7e9, "a")
     flow = rules.call_from_report(report(customer="flow:220", agent="918867135000"), now=1.0)
     assert (flow.flow_id, flow.customer, flow.agent) == ("220", "918867135000", None)
+
+
+@pytest.mark.parametrize(
+    "when", [1234.0, -1.0, 253_402_300_799.0, 1e300, math.inf, -math.inf, math.nan]
+)
+def test_a_time_no_call_can_have_is_stored_as_unknown(when: float) -> None:
+    # Whichever parser let it through: kept as unknown, the report's body verbatim.
+    odd = report(started_at=when, ended_at=when, reported_at=when, charge=when)
+    outside = rules.call_from_report(odd, now=1.7e9)
+    assert outside.created_at == 1.7e9
+    assert (outside.started_at, outside.ended_at) == (None, None)
+    if math.isfinite(when):
+        assert outside.charge == when  # a charge is any finite number
+    else:
+        assert outside.charge is None
+    assert "started_at" not in rules.report_outcome(odd)
 
 
 def test_a_finished_call_is_never_reopened() -> None:

@@ -89,3 +89,59 @@ async def test_the_history_model_passes_the_model_tester_page_by_page(
             model.close()
     finally:
         history.close()
+
+
+async def test_the_history_model_reads_rows_no_calendar_or_number_holds(
+    qtmodeltester: Any, tmp_path: Path
+) -> None:
+    # Values written behind the app's back (another version, sqlite3 by hand): the model
+    # reads and shows every row, a time no calendar holds as unknown ("—").
+    import sqlite3
+
+    odd = {
+        "created_at": 253_402_343_999.0,  # the year 10000 in UTC
+        "started_at": float("inf"),
+        "ended_at": -1e300,
+        "talk_seconds": "forever",
+        "billed_seconds": 2**63 - 1,
+        "charge": float("-inf"),
+        "agent_seconds": 1e300,
+    }
+    history = SqliteHistory(tmp_path / "calls.sqlite3")
+    try:
+        await store_calls(history, [call(n) for n in range(len(odd) + 1)])
+    finally:
+        history.close()
+    db = sqlite3.connect(tmp_path / "calls.sqlite3")
+    with db:
+        for n, (name, value) in enumerate(odd.items()):
+            db.execute(f"UPDATE calls SET {name} = ? WHERE id = ?", (value, f"call-{n:05d}"))  # noqa: S608
+    db.close()
+    history = SqliteHistory(tmp_path / "calls.sqlite3")
+    try:
+        model = HistoryModel(history, page_size=3)
+        try:
+            await model.wait_loaded()
+            qtmodeltester.check(model)
+            for _ in range(5):  # 8 rows in pages of 3
+                if not model.canFetchMore(QModelIndex()):
+                    break
+                model.fetchMore(QModelIndex())
+                await model.wait_loaded()
+                qtmodeltester.check(model)
+            assert model.rowCount() == len(odd) + 1
+            cells = {
+                (model.record(row).id, column): model.data(model.index(row, column))
+                for row in range(model.rowCount())
+                for column in range(model.columnCount())
+            }
+            for role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole):
+                for row in range(model.rowCount()):
+                    for column in range(model.columnCount()):
+                        model.data(model.index(row, column), role)
+            assert cells[("call-00000", 0)] == "—"
+            assert all(isinstance(text, str) for text in cells.values())
+        finally:
+            model.close()
+    finally:
+        history.close()

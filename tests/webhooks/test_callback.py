@@ -270,7 +270,7 @@ WORDS = sorted(STATUS_MAP)
     customer=phone_number() | st.integers(1, 999).map(lambda n: f"flow:{n}"),
     duration=seconds(),
     billing=seconds(),
-    unixtime=st.integers(min_value=0, max_value=4_102_444_800) | st.just(""),
+    unixtime=st.integers(min_value=946_684_800, max_value=4_102_444_800) | st.just(""),
     started=MOMENTS,
     ended=MOMENTS,
     statuses=st.tuples(st.sampled_from(WORDS), st.sampled_from(WORDS), st.sampled_from(WORDS)),

@@ -465,6 +465,19 @@ async def test_a_body_over_the_limit_without_a_length_is_cut_off(
     assert stored(history) == (1, 1)
 
 
+async def test_a_lone_surrogate_is_stored_escaped_not_answered_503(
+    receiver: WebhookReceiver, client: httpx.AsyncClient, history: SqliteHistory
+) -> None:
+    # JSON's "\ud800" is text no database takes. 503 would have the platform retry a
+    # delivery that can never succeed: the report is stored, the odd text escaped.
+    body = b'{"webhook_id": "hook-shop", "status": "BUSY", "to": "\\ud800", "cause": "x"}'
+    answer = await post(client, receiver.url, body)
+    assert answer.status_code == 200, answer.text
+    record = only_record(history)
+    assert record.customer == "\\ud800" and record.status is CallStatus.BUSY
+    assert history.reports(record.id)[0].body == body.decode()  # verbatim, escape and all
+
+
 async def test_garbage_leaves_the_receiver_working(
     receiver: WebhookReceiver, client: httpx.AsyncClient, history: SqliteHistory
 ) -> None:
