@@ -9,13 +9,20 @@ reaches the network.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import TYPE_CHECKING
 
 from dialer.core.accounts import Account, AccountSource
 from dialer.core.calls import CallOptions, CallRequest, CallStatus, Flow
 from dialer.core.contacts import Contact as ContactEntry
-from dialer.core.errors import CallInProgress, ConfigError, DialerError, InvalidInput
+from dialer.core.errors import (
+    CallInProgress,
+    ConfigError,
+    DialerError,
+    InvalidInput,
+    UnexpectedFailure,
+)
 from dialer.core.flows import FlowDefinition, resolve_variables
 from dialer.core.numbers import Contact, parse_contact
 from dialer.core.pacing import Pacer
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
     from dialer.providers.base import Bridge, Capabilities, Provider
 
 _BRIDGE_SEPARATORS = re.compile(r"[\s\-.()]")
+
+logger = logging.getLogger(__name__)
 
 
 class CallService:
@@ -66,13 +75,21 @@ class CallService:
                 return cached[1]
             if cached is not None:
                 await cached[1].aclose()
-            from dialer.providers import provider_class
+            from dialer.providers import provider_class, provider_spec
 
             secret = await get_secret(self.secrets, account.secret_key)
             if not secret:
                 raise ConfigError(
                     f"No secret is stored for account '{account.name}'; remove the account "
                     "and add it again"
+                )
+            # A secret stored before it was checked (an older release): refused here, before
+            # any request, rather than quoted back in the HTTP library's error.
+            problem = provider_spec(account.provider).secret.problem(secret, account.options)
+            if problem:
+                raise ConfigError(
+                    f"Account '{account.name}': {problem}. Edit the account (or remove it and "
+                    "add it again) to set it anew"
                 )
             provider = provider_class(account.provider)(account, secret, transport=self._transport)
             self._providers[account.name] = (account, provider)
@@ -196,6 +213,17 @@ class CallService:
         except DialerError as exc:
             await self.history.amend(record_row, status=CallStatus.FAILED, error=str(exc))
             raise
+        except Exception as exc:
+            # A fault of ours or of a library (not a provider's answer): the call still ends
+            # as failed, never left "placing", and the person gets one sentence.
+            logger.error("Placing call %s failed unexpectedly", record_row.id, exc_info=exc)
+            failure = UnexpectedFailure(
+                f"Placing the call failed unexpectedly ({type(exc).__name__}); the call may "
+                "or may not have been placed. The details are in the log",
+                provider=str(acct.provider),
+            )
+            await self.history.amend(record_row, status=CallStatus.FAILED, error=str(failure))
+            raise failure from exc
         except asyncio.CancelledError:
             await self.history.amend(
                 record_row,

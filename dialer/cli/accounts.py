@@ -76,17 +76,26 @@ def account_from_args(args: argparse.Namespace) -> Account:
 
 
 def read_secret(account: Account) -> str:
-    what = in_sentence(provider_spec(account.provider).secret.label_for(account.options))
+    declared = provider_spec(account.provider).secret
+    what = in_sentence(declared.label_for(account.options))
+    secret = read_secret_line(what, account.name)
+    if not secret.strip():
+        raise InvalidInput(f"No {what} given (standard input was empty)")
+    problem = declared.problem(secret, account.options)
+    if problem:
+        raise InvalidInput(problem)
+    return secret
+
+
+def read_secret_line(what: str, account_name: str) -> str:
+    """A secret typed at the prompt, or piped in: the one line break ``echo`` adds at the
+    end is not part of it; anything else is, for the caller to check."""
     if sys.stdin is None:
         raise InvalidInput(f"No {what} given: pipe it on standard input")
     if sys.stdin.isatty():
-        secret = getpass.getpass(f"{what} for {account.name}: ")
-    else:
-        secret = sys.stdin.read()
-    secret = secret.strip("\r\n")
-    if not secret.strip():
-        raise InvalidInput(f"No {what} given (standard input was empty)")
-    return secret
+        return getpass.getpass(f"{what} for {account_name}: ")
+    text = sys.stdin.read()
+    return text.removesuffix("\n").removesuffix("\r")
 
 
 def _add(args: argparse.Namespace, store: AccountStore) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import getpass
 import signal
 import sys
 from dataclasses import replace
@@ -255,15 +254,13 @@ async def set_webhook_secret(
         await delete_secret(secrets, account.webhook_secret_key)
         print(f"Reports for '{account.name}' no longer need a Bearer secret")
         return 0
-    if sys.stdin is None:
-        raise InvalidInput("No webhook secret given: pipe it on standard input")
-    if sys.stdin.isatty():
-        secret = getpass.getpass(f"webhook secret for {account.name}: ")
-    else:
-        secret = sys.stdin.read()
-    secret = secret.strip()
-    if not secret or any(c.isspace() for c in secret):
-        raise InvalidInput("The webhook secret must be one word (no spaces), and not empty")
+    from dialer.cli.accounts import read_secret_line
+    from dialer.providers.spec import secret_problem
+
+    secret = read_secret_line("webhook secret", account.name)
+    problem = secret_problem(secret, "Webhook secret", in_header=True)
+    if problem:
+        raise InvalidInput(problem)
     await set_secret(secrets, account.webhook_secret_key, secret)
     print(
         f"Reports for '{account.name}' now need 'Authorization: Bearer <secret>'; "

@@ -13,9 +13,19 @@ logger = logging.getLogger(__name__)
 
 
 class DialerError(Exception):
-    """Base of every expected failure. ``str(err)`` is the sentence shown to the user."""
+    """Base of every expected failure. ``str(err)`` is the sentence shown to the user.
+
+    The sentence is scrubbed as the error is made (:func:`dialer.core.redact.scrub_known`:
+    every secret this process has read, however quoted, and any Bearer token), so no path
+    from an error to a message, a log line or the history can carry one: the history stores
+    ``str(err)``."""
 
     exit_code = 1
+
+    def __init__(self, *args: object) -> None:
+        from dialer.core.redact import scrub_known
+
+        super().__init__(*(scrub_known(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class InvalidInput(DialerError):
@@ -101,6 +111,14 @@ class UnexpectedAnswer(ProviderError):
     ):
         super().__init__(message, provider=provider, status_code=status_code)
         self.body_excerpt = body_excerpt
+
+
+class UnexpectedFailure(ProviderError):
+    """Placing a call failed in a way no provider answer explains (a fault of ours or of a
+    library, logged in full). Whether the request left is unknown: like an unreadable
+    answer, exit 3, not to be retried blindly."""
+
+    exit_code = 3
 
 
 class ProviderUnreachable(ProviderError):

@@ -36,6 +36,9 @@ _SECRET_PAIR = re.compile(
     r"(?i)\b(" + "|".join(re.escape(f) for f in sorted(SECRET_FIELDS)) + r")"
     r"(\"?\s*[=:]\s*\"?)(?:bearer\s+)?([^&\s\"',;}]+)"
 )
+# "Bearer <token>" wherever it is quoted (h11's "Illegal header value b'Bearer ...'"): the
+# token is a secret even when it is too short to be registered.
+_BEARER = re.compile(r"(?i)\b(bearer\s+)(?!\*\*\*)([^\s'\",;}]+)")
 
 _known_secrets: set[str] = set()
 _known_lock = threading.Lock()
@@ -46,19 +49,47 @@ MIN_REGISTERED_LENGTH = 6  # shorter values (a 4-digit PIN) would mask ordinary 
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret so that :func:`scrub` removes it from any text, whatever its field."""
+    """Remember a secret so that :func:`scrub` removes it from any text, whatever its field,
+    and however the text quotes it: as Python shows it in an exception (``b'Bearer a\\nb'``),
+    as JSON or a URL escapes it, or with its line breaks flattened into an excerpt."""
     if value and len(value) >= MIN_REGISTERED_LENGTH:
+        forms = _quoted_forms(value)
         with _known_lock:
-            _known_secrets.add(value)
+            _known_secrets.update(forms)
+
+
+def _quoted_forms(value: str) -> set[str]:
+    import json
+    from urllib.parse import quote, quote_plus
+
+    forms = {
+        value,
+        repr(value)[1:-1],
+        repr(value.encode("utf-8", "backslashreplace"))[2:-1],
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        " ".join(value.split()),
+    }
+    return {form for form in forms if len(form) >= MIN_REGISTERED_LENGTH}
 
 
 def scrub(text: str, extra: Iterable[str] = ()) -> str:
     """Return ``text`` with every known secret and every ``secret_field=value`` masked."""
+    text = scrub_known(text, extra)
+    return _SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
+def scrub_known(text: str, extra: Iterable[str] = ()) -> str:
+    """``text`` with every known secret (however quoted) and every Bearer token masked, but
+    not ``field: value`` pairs: for our own sentences, where "credentials: Invalid Auth
+    Code" is prose (what a provider said in them went through :func:`excerpt` already)."""
     with _known_lock:
         secrets = sorted({*_known_secrets, *(s for s in extra if s)}, key=len, reverse=True)
     for secret in secrets:
         text = text.replace(secret, MASK)
-    return _SECRET_PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return _BEARER.sub(lambda m: f"{m.group(1)}{MASK}", text)
 
 
 def redact_url(url: str) -> str:

@@ -20,6 +20,7 @@ from dialer.providers.spec import (
     ProviderSpec,
     SecretDeclaration,
     WebhookReports,
+    header_secret_check,
 )
 
 logger = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ SPEC = ProviderSpec(
     kind=ProviderKind.C2C_V2,
     label=C2CV2Provider.label,
     provider=C2CV2Provider,
-    secret=SecretDeclaration("API token"),
+    secret=SecretDeclaration("API token", in_header=True),  # "Authorization: Bearer <token>"
     fields=(
         AccountField("webhook_id", "Webhook id", "C2C v2: webhook for call reports"),
         AccountField(
@@ -160,6 +161,7 @@ SPEC = ProviderSpec(
             "optional: the secret set on the webhook in the panel",
             secret=True,
             keyring_name="webhook",
+            check=header_secret_check("Webhook secret"),  # the reports' Bearer header
         ),
     ),
     bridges="Bridge DIDs",

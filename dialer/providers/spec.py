@@ -51,17 +51,70 @@ class AccountField:
 @dataclass(frozen=True, slots=True)
 class SecretDeclaration:
     """The account's own secret: what it is called, and when it is called otherwise (a
-    Kazoo user login takes a password instead of an API key)."""
+    Kazoo user login takes a password instead of an API key). ``in_header``: it travels in
+    an HTTP header (C2C v2's Bearer token), which carries only visible ASCII."""
 
     label: str
     # (option key, label): while that option is set, the secret is called this.
     when_set: tuple[tuple[str, str], ...] = ()
+    in_header: bool = False
 
     def label_for(self, options: Mapping[str, str] | None = None) -> str:
         for key, label in self.when_set:
             if str((options or {}).get(key, "")).strip():
                 return label
         return self.label
+
+    def problem(self, value: str, options: Mapping[str, str] | None = None) -> str | None:
+        """Why ``value`` cannot be this secret (one sentence), or None."""
+        return secret_problem(value, self.label_for(options), in_header=self.in_header)
+
+
+def secret_problem(value: str, label: str, *, in_header: bool) -> str | None:
+    """Why ``value`` cannot be a secret called ``label`` (one sentence), or None.
+
+    Refused: nothing; spaces or line breaks around it (a paste that took too much: sent as
+    is they break the request, stripped they hide a different secret than the one typed);
+    control characters anywhere (a line break inside a header ends up quoted in an error
+    message, secret and all); and for a secret sent in an HTTP header, anything but visible
+    ASCII (httpx cannot encode it, and no server reads it). The sentence never quotes the
+    secret."""
+    import unicodedata
+
+    what = in_sentence(label)
+    if not value.strip():
+        return f"No {what} given"
+    if value != value.strip():
+        return f"The {what} has spaces or a line break around it: give it without them"
+    for position, char in enumerate(value, 1):
+        if unicodedata.category(char) in _CONTROL:
+            return (
+                f"The {what} has a line break or another control character in it (character "
+                f"{position}): it must be one line, exactly as the provider shows it"
+            )
+    if in_header:
+        for position, char in enumerate(value, 1):
+            if not "!" <= char <= "~":
+                kind = "a space" if char == " " else "a character outside ASCII"
+                return (
+                    f"The {what} has {kind} in it (character {position}), which the HTTP "
+                    "header it is sent in cannot carry: copy it again exactly as the provider "
+                    "shows it"
+                )
+    return None
+
+
+# Control, format, surrogate and separator characters: never part of a secret typed or pasted.
+_CONTROL = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def header_secret_check(label: str) -> Callable[[str], str | None]:
+    """An :class:`AccountField` check for a secret sent or received in an HTTP header."""
+
+    def check(value: str) -> str | None:
+        return secret_problem(value, label, in_header=True)
+
+    return check
 
 
 def in_sentence(label: str) -> str:

@@ -578,8 +578,22 @@ class AccountForm(QDialog):
         )
 
     def typed_secret(self) -> str:
-        secret = self.secret_edit.text().strip("\r\n")
-        return secret if secret.strip() else ""
+        """The secret as typed ("" when nothing is: an edit keeps the stored one). Kept as
+        is, spaces and all, for :meth:`_check_secrets` to refuse with a sentence."""
+        return self.secret_edit.text()
+
+    def _check_secrets(self, account: Account, secret: str) -> None:
+        """Refuse a secret the provider's wire cannot carry, before anything is stored."""
+        spec = provider_spec(account.provider)
+        if secret:
+            problem = spec.secret.problem(secret, account.options)
+            if problem:
+                raise FieldError("secret", problem)
+        for setting in spec.secret_fields:
+            value = self.secret_edits[setting.key].text()
+            problem = setting.check(value) if value and setting.check else None
+            if problem:
+                raise FieldError(setting.key, problem)
 
     def _edited(self) -> tuple[Account, str]:
         """The account as the form stands, and the secret typed (for Test connection)."""
@@ -590,6 +604,7 @@ class AccountForm(QDialog):
             if not secret and self.original is None:
                 what = in_sentence(secret_label(account.provider, account.options))
                 raise FieldError("secret", f"Type the {what} to test the connection")
+            self._check_secrets(account, secret)
         except FieldError as exc:
             self._focus(exc.field)  # the tester shows the sentence
             raise
@@ -638,6 +653,7 @@ class AccountForm(QDialog):
                 f"Type the {provider_label(account.provider)} {what}: the stored secret "
                 f"belongs to {provider_label(original.provider)}",
             )
+        self._check_secrets(account, secret)
         previous: str | None = None
         if secret:
             if original is not None:
@@ -656,7 +672,7 @@ class AccountForm(QDialog):
         for setting in provider_spec(account.provider).secret_fields:
             # E.g. C2C v2's webhook secret: reports for this account must then carry
             # "Authorization: Bearer <secret>".
-            value = self.secret_edits[setting.key].text().strip()
+            value = self.secret_edits[setting.key].text()
             if value:
                 key = f"{account.secret_key}:{setting.keyring_name or setting.key}"
                 await set_secret(profile.secrets, key, value)

@@ -268,6 +268,100 @@ def test_empty_secret_is_refused(
     assert "No API token given" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("provider", "secret", "says"),
+    [
+        ("c2c-v2", "sim-c2c\ntoken", "line break or another control character"),
+        ("c2c-v2", "sim-c2c-tökén", "outside ASCII"),
+        ("c2c-v2", "sim c2c token", "has a space in it"),
+        ("c2c-v2", " sim-c2c-token ", "spaces or a line break around it"),
+        ("click2call-v1", "sim-\x1b[31mpin", "control character"),
+        ("kazoo", "sim-kazoo\tkey", "control character"),
+        ("digidonar", "sim-digidonar-authcode\r\n\n", "spaces or a line break around it"),
+    ],
+)
+def test_a_secret_the_wire_cannot_carry_is_refused_at_account_add(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: MemoryKeyring,
+    dialer_home: Path,
+    provider: str,
+    secret: str,
+    says: str,
+) -> None:
+    extra = {"click2call-v1": ["--uid", "u"], "kazoo": ["--kazoo-account", "a" * 32]}
+    args = ["account", "add", "x", "--provider", provider, "--url", "https://x.example/",
+            *extra.get(provider, [])]  # fmt: skip
+    assert run(monkeypatch, *args, stdin=secret + "\n") == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1
+    assert secret.strip() not in err
+    assert memory_keyring.entries == {}
+    assert not (dialer_home / "config" / "accounts.toml").exists()
+
+
+def test_a_secret_sent_in_a_body_or_query_may_be_any_visible_text(
+    monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring
+) -> None:
+    # Kazoo's password goes in a JSON body and v1's PIN in a form: both carry any text.
+    args = ["account", "add", "k", "--provider", "kazoo", "--url", "https://k.example:8443/",
+            "--kazoo-account", "a" * 32, "--kazoo-user", "agent",
+            "--kazoo-account-name", "r.example"]  # fmt: skip
+    assert run(monkeypatch, *args, stdin="pässwört mit Leerzeichen\n") == 0
+    assert memory_keyring.entries[("dialer", "account:k")] == "pässwört mit Leerzeichen"
+
+
+def test_a_stored_secret_the_wire_cannot_carry_is_refused_before_sending(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: MemoryKeyring,
+    sim: ProviderSimulator,
+) -> None:
+    # A token stored before it was checked (an older release, or the keyring edited by
+    # hand): no request, and the error says what to fix without quoting it.
+    add_accounts(monkeypatch, sim)
+    memory_keyring.entries[("dialer", "account:sim-c2c")] = "sim-c2c\ntoken"
+    sent = len(sim.requests)
+    assert run(monkeypatch, "call", "+918867135000", "--account", "sim-c2c") == 2
+    err = capsys.readouterr().err
+    assert "Account 'sim-c2c': The API token has a line break" in err
+    assert "sim-c2c\ntoken" not in err and "sim-c2c\\ntoken" not in err
+    assert len(sim.requests) == sent
+    assert run(monkeypatch, "history", "--csv") == 0
+    assert "token" not in capsys.readouterr().out  # nothing placed, nothing recorded
+
+
+@pytest.mark.allow_warnings_log(r"^Placing call \w+ failed unexpectedly$")
+def test_an_unexpected_failure_while_placing_ends_the_call_failed_with_exit_3(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sim: ProviderSimulator,
+    dialer_home: Path,
+) -> None:
+    import logging
+
+    from dialer.providers.c2c_v2 import C2CV2Provider
+
+    add_accounts(monkeypatch, sim)
+
+    async def broken(self: object, prepared: object) -> object:
+        # What a library's fault looks like from here: not a provider's answer, and it
+        # quotes the secret (h11 quotes the header it refused).
+        raise RuntimeError("Illegal header value b'Bearer sim-c2c-token'")
+
+    monkeypatch.setattr(C2CV2Provider, "start", broken)
+    assert run(monkeypatch, "call", "+918867135000", "--json") == 3
+    out, err = capsys.readouterr()
+    assert "failed unexpectedly (RuntimeError)" in err and "sim-c2c-token" not in out + err
+    assert run(monkeypatch, "history", "--json") == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["status"] == "failed" and "unexpectedly" in row["error"]
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    logs = "".join(p.read_text() for p in (dialer_home / "logs").glob("*.log*"))
+    assert "RuntimeError" in logs and "sim-c2c-token" not in logs  # the traceback, redacted
+
+
 def _cli_env(dialer_home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON_KEYRING")}
     env.update({"DIALER_HOME": str(dialer_home), **extra})

@@ -90,7 +90,16 @@ def test_a_webhook_secret_is_kept_in_the_keyring_only(
         assert not path.is_file() or b"s3cret-webhook-value" not in path.read_bytes(), path
     assert run(monkeypatch, "webhooks", "secret", "legacy", stdin="x\n") == 2
     assert "only C2C v2 pushes webhooks" in capsys.readouterr().err
-    assert run(monkeypatch, "webhooks", "secret", "shop", stdin="two words\n") == 2
+    for unusable, says in (
+        ("two words\n", "has a space in it"),
+        ("s3cret-wébhook\n", "outside ASCII"),
+        ("s3cret\r\nInjected: 1\n", "control character"),
+        (" s3cret-webhook\n", "spaces or a line break around it"),
+    ):
+        assert run(monkeypatch, "webhooks", "secret", "shop", stdin=unusable) == 2
+        err = capsys.readouterr().err
+        assert says in err and unusable.strip() not in err
+    assert memory_keyring.entries[("dialer", "account:shop:webhook")] == "s3cret-webhook-value"
     assert run(monkeypatch, "webhooks", "secret", "nobody", stdin="x\n") == 2
     assert "No account named 'nobody'" in capsys.readouterr().err
     assert run(monkeypatch, "webhooks", "secret", "shop", "--remove") == 0

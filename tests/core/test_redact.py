@@ -69,3 +69,30 @@ def test_logging_filter_scrubs_formatted_messages() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "GET %s", ("/r?pin=9999",), None)
     RedactingFilter().filter(record)
     assert "9999" not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        "Illegal header value b'Bearer s3cret\\nline-two'",  # h11, as bytes' repr
+        "value 's3cret\\nline-two' refused",  # a str's repr
+        '{"token": "s3cret\\nline-two"}',  # JSON
+        "GET /c2c?x=s3cret%0Aline-two",  # a URL
+        "excerpt: s3cret line-two",  # an excerpt flattens the line break
+    ],
+)
+def test_a_registered_secret_is_masked_however_it_is_quoted(quoted: str) -> None:
+    register_secret("s3cret\nline-two")
+    assert "line-two" not in scrub(quoted)
+
+
+def test_a_bearer_token_is_masked_even_when_too_short_to_register() -> None:
+    assert scrub("Illegal header value b'Bearer ab12'") == "Illegal header value b'Bearer ***'"
+
+
+def test_an_error_sentence_is_scrubbed_as_it_is_made_but_prose_is_left_alone() -> None:
+    from dialer.core.errors import AuthenticationRefused
+
+    register_secret("tok-9f8e7d6c")
+    error = AuthenticationRefused("C2C v2 refused the credentials: Invalid token tok-9f8e7d6c")
+    assert str(error) == "C2C v2 refused the credentials: Invalid token ***"
