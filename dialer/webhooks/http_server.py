@@ -27,6 +27,13 @@ What it does, and bounds:
 - Anything llhttp cannot parse gets 400 and the connection closes; so does a request that
   is refused before its body was read (the rest of it is never read). An upgrade request
   (``Upgrade: h2c``, ``websocket``) is answered in HTTP/1.1, and the connection closes.
+- At most ``max_connections`` open at once, below the process's open-file limit
+  (:func:`connection_cap`: 768 under the common desktop default of 1,024 files), so that a
+  flood of connections cannot take every file and starve the platform's reports. At the cap
+  a new connection closes the oldest idle one (silent, or between requests); when none is
+  idle it is answered 503 and closed. A connection that has sent nothing at all is dropped
+  after ``FIRST_BYTE_TIMEOUT`` (a few seconds): holding one costs the client nothing. A
+  client that has begun a request keeps ``REQUEST_TIMEOUT``, however slowly its bytes come.
 - ``stop()``: listening ends at once, idle connections close, requests in flight get up to
   ``grace`` seconds to be answered.
 
@@ -42,8 +49,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import itertools
 import logging
 import re
+import socket
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -60,6 +69,11 @@ MAX_HEAD = 16 * 1024  # request line and headers
 MAX_HEADERS = 100
 REQUEST_TIMEOUT = 30.0  # from a request's first byte to its last
 KEEP_ALIVE = 75.0  # an idle connection between requests
+FIRST_BYTE_TIMEOUT = 5.0  # a new connection that sends nothing
+# The cap on open connections when the file limit does not set a lower one.
+MAX_CONNECTIONS = 4096
+# Files kept for everything else in the process (the history, its log, the window's own).
+_FILES_KEPT = 64
 SWEEP_EVERY = 1.0  # how often connections are checked against those two
 # After a last answer the connection is shut for writing, and what the client still sends
 # (the rest of a refused body) is read and dropped, up to this long and this much, so that
@@ -116,13 +130,47 @@ def plain(status: int, sentence: str, *, close: bool = False, **headers: str) ->
     )
 
 
+def connection_cap() -> int:
+    """How many client connections the server may hold: a quarter of the process's
+    open-file limit (at least 64 files) is kept for the rest of it."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit on sockets
+        return MAX_CONNECTIONS
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (OSError, ValueError):
+        return MAX_CONNECTIONS
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        return MAX_CONNECTIONS
+    return max(8, min(MAX_CONNECTIONS, soft - max(_FILES_KEPT, soft // 4)))
+
+
 class HttpServer:
     """``await server.start(host, port)``, then ``addresses``; ``await server.stop(grace)``."""
 
-    def __init__(self, app: HttpApp, *, max_body: int, backlog: int = 1024) -> None:
+    def __init__(
+        self,
+        app: HttpApp,
+        *,
+        max_body: int,
+        backlog: int = 1024,
+        max_connections: int | None = None,
+    ) -> None:
         self.app = app
         self.max_body = max_body
-        self.backlog = backlog
+        self.backlog = backlog  # the kernel's queue of connections not accepted yet
+        self.max_connections = max_connections or connection_cap()
+        # asyncio accepts up to this many connections in a row (it takes its listen backlog
+        # for it) before any is counted and an idle one closed to make room, and a closed
+        # one frees its file an iteration later: the files kept beside the cap must hold a
+        # few such rows, or a flood runs the process out of files mid-row.
+        self.accept_batch = max(8, min(256, self.max_connections // 24))
+        # Connections closed to make room for new ones, and new ones refused (none idle).
+        self.evicted = 0
+        self.refused = 0
+        self._last_cap_warning = float("-inf")
+        self._idle_order = itertools.count()  # ranks connections as they become idle
         self._server: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._connections: set[_Connection] = set()
@@ -131,9 +179,18 @@ class HttpServer:
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: _Connection(self), host, port, backlog=self.backlog
-        )
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listening = socket.create_server((host, port), family=family, backlog=self.backlog)
+        try:
+            self._server = await loop.create_server(
+                lambda: _Connection(self), sock=listening, backlog=self.accept_batch
+            )
+        except BaseException:
+            listening.close()
+            raise
+        # create_server listened with the batch size; the kernel's queue stays deep, so
+        # that a burst of clients waits in it rather than being refused.
+        listening.listen(self.backlog)
         self._sweeper = loop.create_task(self._sweep())
 
     async def _sweep(self) -> None:
@@ -150,6 +207,15 @@ class HttpServer:
     def connections(self) -> int:
         """How many client connections are open."""
         return len(self._connections)
+
+    @property
+    def idle_connections(self) -> int:
+        """How many of them wait for a request, having none begun."""
+        return sum(1 for c in self._connections if c.idle_order is not None)
+
+    def idle_rank(self) -> int:
+        """The next rank in the order connections became idle (the oldest goes first)."""
+        return next(self._idle_order)
 
     @property
     def addresses(self) -> list[Any]:
@@ -181,8 +247,40 @@ class HttpServer:
             self._sweeper.cancel()
         await server.wait_closed()
 
-    def _opened(self, connection: _Connection) -> None:
+    def _opened(self, connection: _Connection) -> bool:
+        """Count a new connection in; False when there is no room for it."""
+        if len(self._connections) >= self.max_connections and not self._make_room():
+            self.refused += 1
+            self._warn_at_cap()
+            return False
         self._connections.add(connection)
+        return True
+
+    def _make_room(self) -> bool:
+        """Close the connection idle the longest (silent, or between requests)."""
+        oldest = min(
+            (c for c in self._connections if c.idle_order is not None),
+            key=lambda c: c.idle_order or 0,
+            default=None,
+        )
+        if oldest is None:
+            return False
+        self._connections.discard(oldest)  # counted out now: its close completes later
+        oldest.abort()
+        self.evicted += 1
+        self._warn_at_cap()
+        return True
+
+    def _warn_at_cap(self) -> None:
+        now = time.monotonic()
+        if now - self._last_cap_warning >= 60.0:
+            self._last_cap_warning = now
+            logger.warning(
+                "The webhook receiver holds its most connections (%d): it closes the oldest "
+                "idle ones to make room, and answers 503 when none is idle (a flood of "
+                "connections, or too many platforms for this machine's open-file limit)",
+                self.max_connections,
+            )
 
     def _closed(self, connection: _Connection) -> None:
         self._connections.discard(connection)
@@ -220,6 +318,9 @@ class _Connection(asyncio.Protocol):
         self._fed = 0
         self._in_head = False  # its request line and headers are being read
         self._write_paused = False  # the client is not reading its answers
+        # Its rank in the order connections became idle, waiting for a request with none
+        # begun (None: reading or answering one): when full, the server closes the lowest.
+        self.idle_order: int | None = None
         # When the server's sweep closes this connection (loop time; None while answering):
         # a deadline, not a timer per request, which would cost more than the parsing.
         self.deadline: float | None = None
@@ -231,8 +332,15 @@ class _Connection(asyncio.Protocol):
         self._transport = transport
         peer = transport.get_extra_info("peername")
         self._remote = str(peer[0]) if isinstance(peer, tuple) and peer else None
-        self._server._opened(self)
-        self.deadline = self._loop.time() + KEEP_ALIVE
+        now = self._loop.time()
+        self.idle_order = self._server.idle_rank()
+        if not self._server._opened(self):
+            self.idle_order = None
+            self._lingering = 0  # whatever it sends now is dropped
+            transport.write(_rendered(_FULL, keep_alive=False, head=False))
+            self._close()
+            return
+        self.deadline = now + FIRST_BYTE_TIMEOUT
         if self._server.stopping:  # accepted in the same turn as the stop
             self._close()
 
@@ -281,6 +389,7 @@ class _Connection(asyncio.Protocol):
     # -- parser callbacks ---------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self.idle_order = None
         self._request = Request(remote=self._remote)
         self._url = b""
         self._head_size = 0
@@ -449,6 +558,8 @@ class _Connection(asyncio.Protocol):
         else:
             begun = self._request is not None  # the next request is on its way
             self.deadline = self._loop.time() + (REQUEST_TIMEOUT if begun else KEEP_ALIVE)
+            if not begun:
+                self.idle_order = self._server.idle_rank()
             if not self._transport.is_reading():
                 self._transport.resume_reading()
 
@@ -552,6 +663,9 @@ def _rendered(response: Response, *, keep_alive: bool, head: bool) -> bytes:
 # or the head), and anything outside Latin-1 (no encoding of the bytes is agreed).
 _UNSAFE = re.compile(r"[\r\n\0]|[^\x00-\xff]")
 _FAILED = plain(500, "The receiver failed on this request.", close=True)
+_FULL = plain(
+    503, "The receiver has too many connections open; try again shortly.", Retry_After="1"
+)
 
 _STATUS_LINES = {
     int(status): f"HTTP/1.1 {int(status)} {status.phrase}\r\n".encode() for status in HTTPStatus

@@ -501,3 +501,90 @@ async def test_stop_lets_a_request_being_read_arrive_and_be_answered(
     status, headers, body = await client.response()
     assert (status, len(body), headers["connection"]) == (200, 800, "close")
     await asyncio.wait_for(stopping, 5)
+
+
+# -- floods and slow clients ----------------------------------------------------------------
+
+
+async def test_a_connection_that_sends_nothing_is_dropped_but_a_slow_client_is_not(
+    connect: Connect, app: RecordingApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http_server, "FIRST_BYTE_TIMEOUT", 0.5)
+    monkeypatch.setattr(http_server, "SWEEP_EVERY", 0.05)
+    await asyncio.sleep(1.1)  # the sweep in progress picks up the new pace
+    silent = await connect()
+    slow = await connect()
+    request = post("/slow", b"12345")
+    # A byte every 0.1 s: the request takes twice the silent connection's deadline to
+    # arrive, and is answered (it keeps REQUEST_TIMEOUT, 30 s).
+    for start in range(0, len(request), len(request) // 10 + 1):
+        await slow.send(request[start : start + len(request) // 10 + 1])
+        await asyncio.sleep(0.1)
+    assert await silent.closed()
+    status, _, body = await slow.response()
+    assert (status, body) == (200, b"12345")
+
+
+@pytest.mark.allow_warnings_log("^The webhook receiver holds its most connections")
+async def test_a_flood_of_silent_connections_cannot_starve_a_report(
+    app: RecordingApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = HttpServer(app, max_body=MAX_BODY, max_connections=20)
+    await server.start("127.0.0.1", 0)
+    host, port = server.addresses[0][:2]
+    flood: list[Client] = []
+    try:
+        for _ in range(60):  # three times the cap, sending nothing
+            flood.append(Client(*await asyncio.open_connection(host, port)))
+        await eventually(lambda: server.evicted + server.connections >= 60)
+        assert server.connections <= 20 and server.refused == 0
+        report = Client(*await asyncio.open_connection(host, port))
+        flood.append(report)
+        await report.send(post("/report", b"stored"))
+        assert (await report.response())[:3:2] == (200, b"stored")
+        # The oldest idle went first: the first connections are the ones closed.
+        assert await flood[0].closed()
+    finally:
+        for client in flood:
+            client.close()
+        await server.stop(1.0)
+
+
+@pytest.mark.allow_warnings_log("^The webhook receiver holds its most connections")
+async def test_when_every_connection_is_mid_request_a_new_one_gets_503(
+    app: RecordingApp,
+) -> None:
+    server = HttpServer(app, max_body=MAX_BODY, max_connections=5)
+    await server.start("127.0.0.1", 0)
+    host, port = server.addresses[0][:2]
+    busy: list[Client] = []
+    try:
+        for _ in range(5):  # each has begun a request: none is idle, none is evicted
+            client = Client(*await asyncio.open_connection(host, port))
+            await client.send(post("/slow", b"12345")[:-2])
+            busy.append(client)
+        await eventually(lambda: server.connections == 5 and server.idle_connections == 0)
+        late = Client(*await asyncio.open_connection(host, port))
+        busy.append(late)
+        status, headers, body = await late.response()
+        assert (status, headers["retry-after"], headers["connection"]) == (503, "1", "close")
+        assert b"too many connections" in body and await late.closed()
+        assert (server.refused, server.evicted) == (1, 0)
+        await busy[0].send(b"45")  # the slow ones finish and are answered
+        assert (await busy[0].response())[0] == 200
+    finally:
+        for client in busy:
+            client.close()
+        await server.stop(1.0)
+
+
+def test_the_cap_stays_below_the_open_file_limit() -> None:
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+        assert http_server.connection_cap() == 768  # a quarter kept for everything else
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(128, hard), hard))
+        assert http_server.connection_cap() == 64
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
