@@ -3,7 +3,8 @@ from a terminal.
 
 Exit codes of ``dialer call`` (scripts rely on them): 0 accepted by the provider; 2 invalid
 input or an option the provider cannot do; 3 refused by the provider (authentication,
-rejection, or an answer that could not be read); 4 provider unreachable. Failures print one
+rejection, an answer that could not be read, or an unexpected fault while placing: the call
+may have been placed); 4 provider unreachable. Failures print one
 line on stderr, never a traceback; the details go to the log file.
 """
 
@@ -27,12 +28,15 @@ EXIT_OK, EXIT_INPUT, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 2, 3,
 
 
 def _positive_int(text: str) -> int:
+    shown = repr(text if len(text) <= 20 else text[:19] + "…")
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 40 else None  # a 5,000-digit paste is no length
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{shown} is not a whole number of seconds")
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"'{text}' must be greater than zero")
+        raise argparse.ArgumentTypeError(f"{shown} must be greater than zero")
     return value
 
 

@@ -17,6 +17,11 @@ from dialer.core.errors import InvalidInput
 from dialer.core.numbers import Contact
 
 MAX_ATTEMPTS = 2  # the C2C v2 document: "default 2. Max 2"
+# The longest call limit asked of any provider. None of the four documents gives one (v2
+# takes minutes, v1 and DigiDonar seconds, all as text); a day is beyond any click-to-call
+# and far inside what each one's number fields hold, where a 23-digit limit would be read
+# as who knows what.
+MAX_CALL_SECONDS = 24 * 3600
 
 
 class CallMode(StrEnum):
@@ -89,6 +94,10 @@ class CallRequest:
             raise InvalidInput("No agent number: set the account's agent number or pass --agent")
         if self.max_seconds is not None and self.max_seconds <= 0:
             raise InvalidInput("The maximum call length must be a positive number of seconds")
+        if self.max_seconds is not None and self.max_seconds > MAX_CALL_SECONDS:
+            raise InvalidInput(
+                f"The maximum call length must be at most {MAX_CALL_SECONDS:,} seconds (24 hours)"
+            )
         if self.attempts is not None and not 0 <= self.attempts <= MAX_ATTEMPTS:
             raise InvalidInput(f"Redial attempts must be between 0 and {MAX_ATTEMPTS}")
 

@@ -76,13 +76,13 @@ def _reason_text(reason: int, text: str, region: str | None) -> str | None:
 
     where = f" for {region_name(region)}" if region else ""
     messages = {
-        phonenumbers.ValidationResult.TOO_SHORT: f"'{text}' is too short for a number{where}",
-        phonenumbers.ValidationResult.TOO_LONG: f"'{text}' is too long for a number{where}",
+        phonenumbers.ValidationResult.TOO_SHORT: f"{_shown(text)} is too short for a number{where}",
+        phonenumbers.ValidationResult.TOO_LONG: f"{_shown(text)} is too long for a number{where}",
         phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: (
-            f"'{text}' does not start with a known country code"
+            f"{_shown(text)} does not start with a known country code"
         ),
         phonenumbers.ValidationResult.INVALID_LENGTH: (
-            f"'{text}' has the wrong number of digits{where}"
+            f"{_shown(text)} has the wrong number of digits{where}"
         ),
     }
     return messages.get(reason)
@@ -100,6 +100,19 @@ def region_name(region: str | None) -> str:
     return f"{name} ({region})" if name else region
 
 
+SHOWN_LENGTH = 40  # of what was typed, quoted in a message
+
+
+def _shown(text: str) -> str:
+    """What was typed, quoted for a one-line message: control characters (a pasted line
+    break) written as escapes, and cut to :data:`SHOWN_LENGTH` characters (a 5,000-digit
+    paste is not echoed whole)."""
+    visible = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(visible) > SHOWN_LENGTH:
+        visible = visible[: SHOWN_LENGTH - 1] + "…"
+    return f"'{visible}'"
+
+
 def load_country_names() -> None:
     """Import the country names :func:`region_name` reads (phonenumbers' geocoder: about
     0.4 s, most of it its locale table). The window calls this on a worker thread at start,
@@ -113,7 +126,9 @@ def validate_region(region: str) -> str:
 
     code = region.strip().upper()
     if not _REGION.match(code) or code not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidNumber(f"'{region}' is not a country code phonenumbers knows (try IN, GB, US)")
+        raise InvalidNumber(
+            f"{_shown(region)} is not a country code phonenumbers knows (try IN, GB, US)"
+        )
     return code
 
 
@@ -133,18 +148,18 @@ def parse_tel_uri(uri: str) -> tuple[str, str | None]:
         fields[key.strip().lower()] = value.strip()
     number = _VISUAL_SEPARATORS.sub("", number)
     if not number:
-        raise InvalidNumber(f"'{uri}' has no number in it")
+        raise InvalidNumber(f"{_shown(uri)} has no number in it")
     if not number.startswith("+"):
         context = fields.get("phone-context")
         if not context:
             raise InvalidNumber(
-                f"'{uri}' is a local tel: number without a phone-context; "
+                f"{_shown(uri)} is a local tel: number without a phone-context; "
                 "write it with its country code (tel:+...)"
             )
         context_digits = _VISUAL_SEPARATORS.sub("", context)
         if not re.fullmatch(r"\+\d+", context_digits):
             raise InvalidNumber(
-                f"'{uri}' belongs to the private dial plan '{context}', "
+                f"{_shown(uri)} belongs to the private dial plan {_shown(context)}, "
                 "which a click-to-call service cannot dial"
             )
         number = context_digits + number
@@ -170,9 +185,9 @@ def parse_number(text: str, region: str | None = None) -> PhoneNumber:
     if lowered.startswith(("tel:", "callto:")):
         candidate, extension = parse_tel_uri(candidate)
     elif lowered.startswith(("sip:", "sips:")):
-        raise InvalidNumber(f"'{original}' is a SIP address, not a phone number")
+        raise InvalidNumber(f"{_shown(original)} is a SIP address, not a phone number")
     if re.search(r"[A-Za-z]", re.sub(r"(?i)(ext\.?|x)\s*\d+$", "", candidate)):
-        raise InvalidNumber(f"'{original}' contains letters; a phone number has only digits")
+        raise InvalidNumber(f"{_shown(original)} contains letters; a phone number has only digits")
     if region is None and re.fullmatch(r"[1-9]\d{7,14}", _VISUAL_SEPARATORS.sub("", candidate)):
         # Digits with no "+" and no default country: read them the way the wire writes them,
         # country code first (918867135000), as agents paste them from provider panels.
@@ -180,7 +195,7 @@ def parse_number(text: str, region: str | None = None) -> PhoneNumber:
             return parse_number("+" + _VISUAL_SEPARATORS.sub("", candidate))
         except InvalidNumber:
             raise InvalidNumber(
-                f"'{original}' has no country code and no default country is set; "
+                f"{_shown(original)} has no country code and no default country is set; "
                 "write it as +<country code><number> or set the account's region"
             ) from None
     try:
@@ -189,18 +204,20 @@ def parse_number(text: str, region: str | None = None) -> PhoneNumber:
         if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
             if region is None and not candidate.lstrip().startswith("+"):
                 raise InvalidNumber(
-                    f"'{original}' has no country code and no default country is set; "
+                    f"{_shown(original)} has no country code and no default country is set; "
                     "write it as +<country code><number> or set the account's region"
                 ) from None
-            raise InvalidNumber(f"'{original}' does not start with a known country code") from None
+            raise InvalidNumber(
+                f"{_shown(original)} does not start with a known country code"
+            ) from None
         if exc.error_type in (
             phonenumbers.NumberParseException.TOO_SHORT_NSN,
             phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD,
         ):
-            raise InvalidNumber(f"'{original}' is too short to be a phone number") from None
+            raise InvalidNumber(f"{_shown(original)} is too short to be a phone number") from None
         if exc.error_type == phonenumbers.NumberParseException.TOO_LONG:
-            raise InvalidNumber(f"'{original}' is too long to be a phone number") from None
-        raise InvalidNumber(f"'{original}' is not a phone number") from None
+            raise InvalidNumber(f"{_shown(original)} is too long to be a phone number") from None
+        raise InvalidNumber(f"{_shown(original)} is not a phone number") from None
     return _validated(parsed, original, extension)
 
 
@@ -220,9 +237,11 @@ def _validated(
         phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
     ):
         message = _reason_text(reason, original, number_region)
-        raise InvalidNumber(message or f"'{original}' is not a possible phone number")
+        raise InvalidNumber(message or f"{_shown(original)} is not a possible phone number")
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidNumber(f"'{original}' is not a valid number in {region_name(number_region)}")
+        raise InvalidNumber(
+            f"{_shown(original)} is not a valid number in {region_name(number_region)}"
+        )
     return PhoneNumber(
         e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
         country_code=parsed.country_code or 0,
@@ -238,10 +257,10 @@ def parse_contact(text: str, region: str | None = None, *, allow_sip: bool = Fal
     if stripped.lower().startswith(("sip:", "sips:")):
         if not allow_sip:
             raise InvalidNumber(
-                f"'{stripped}' is a SIP address; this provider dials phone numbers only"
+                f"{_shown(stripped)} is a SIP address; this provider dials phone numbers only"
             )
         if not _SIP_URI.match(stripped):
-            raise InvalidNumber(f"'{stripped}' is not a valid SIP address (sip:user@host)")
+            raise InvalidNumber(f"{_shown(stripped)} is not a valid SIP address (sip:user@host)")
         return SipAddress(stripped)
     return parse_number(stripped, region)
 

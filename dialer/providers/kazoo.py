@@ -126,8 +126,18 @@ class KazooProvider(Provider):
                 places_call=False,
             )
             envelope = self.parse_json(response)
-            if response.status_code in (401, 403) or _status(envelope) != "success":
+            if response.status_code in (401, 403):
                 raise self.auth_refused(_envelope_message(envelope), response.status_code)
+            if _status(envelope) != "success" or not 200 <= response.status_code < 300:
+                # Not a verdict on the credentials ("no resources", a 400 for a missing
+                # account name, an error inside a 200): say what Kazoo said, as it said it.
+                raise CallRejected(
+                    f"Kazoo could not log in (HTTP {response.status_code}, status "
+                    f"{_status(envelope) or 'missing'}): {_envelope_message(envelope)}",
+                    provider=self.kind,
+                    status_code=response.status_code,
+                    provider_message=_envelope_message(envelope),
+                )
             token = envelope.get("auth_token") if isinstance(envelope, dict) else None
             if not token:
                 raise self.unexpected(response, "a login answer without an auth_token")
@@ -313,10 +323,10 @@ def _envelope_message(envelope: Any) -> str:
         return "no details"
     message = envelope.get("message")
     data = envelope.get("data")
-    if isinstance(data, dict) and isinstance(data.get("message"), str):
-        message = f"{message}: {data['message']}" if message else data["message"]
-    elif isinstance(data, str) and data:
-        message = f"{message}: {data}" if message else data
+    detail = data.get("message") if isinstance(data, dict) else data
+    if isinstance(detail, str) and detail and detail != message:
+        # Kazoo often says it twice ("no resources" in both): once is enough.
+        message = f"{message}: {detail}" if message else detail
     return excerpt(str(message or envelope.get("error") or "no details"), 200)
 
 

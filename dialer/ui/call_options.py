@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from dialer.core.accounts import Account
-from dialer.core.calls import CallOptions
+from dialer.core.calls import MAX_CALL_SECONDS, CallOptions
 from dialer.core.flows import FlowDefinition
 from dialer.providers import provider_label
 from dialer.providers.base import Bridge, BridgeKind, Capabilities, unsupported_reason
@@ -61,7 +61,7 @@ class CallOptionsPanel(QWidget):
         self.record_box.setAccessibleName("Record the call")
         self.limit_box = QSpinBox(self)
         self.limit_box.setAccessibleName("Maximum call length in seconds")
-        self.limit_box.setRange(0, 24 * 3600)
+        self.limit_box.setRange(0, MAX_CALL_SECONDS)
         self.limit_box.setSpecialValueText("No limit")
         self.limit_box.setSuffix(" s")
         self.attempts_box = QComboBox(self)

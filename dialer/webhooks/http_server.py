@@ -24,8 +24,9 @@ What it does, and bounds:
   transport's write buffer is full) and is dropped after ``REQUEST_TIMEOUT``; a close that
   cannot send is aborted after ``LINGER``. An answer with a header that cannot be written
   as it is (a line break, a NUL, beyond Latin-1) becomes a 500 and the connection closes.
-- Anything llhttp cannot parse gets 400 and the connection closes; so does a request that
-  is refused before its body was read (the rest of it is never read). An upgrade request
+- Anything llhttp cannot parse gets 400 and the connection closes, as does an HTTP/1.1
+  request without exactly one ``Host`` (RFC 9112); so does a request that is refused before
+  its body was read (the rest of it is never read). An upgrade request
   (``Upgrade: h2c``, ``websocket``) is answered in HTTP/1.1, and the connection closes.
 - At most ``max_connections`` open at once, below the process's open-file limit
   (:func:`connection_cap`: 768 under the common desktop default of 1,024 files), so that a
@@ -438,6 +439,12 @@ class _Connection(asyncio.Protocol):
         declared = request.headers.get("content-length")
         if declared is not None:
             request.content_length = int(declared)  # llhttp has checked it is a number
+        host = request.headers.get("host")
+        if (host is None and parser.get_http_version() == "1.1") or (host and "," in host):
+            # RFC 9112 3.2: exactly one Host in HTTP/1.1 (two were joined with ", " above,
+            # and no host name has a comma): anything else is a 400.
+            self._refuse(plain(400, "An HTTP/1.1 request needs exactly one Host header."))
+            return
         refusal = self._app.check_head(request)
         if refusal is not None:
             self._refuse(refusal)

@@ -136,6 +136,9 @@ def test_call_human_output_says_who_rings_first(
         (["call", "+918867135000", "--var", "Name=x"], 2, "need a flow"),
         (["call", "+918867135000", "--account", "nobody"], 2, "No account named"),
         (["call", "+918867135000", "--max-seconds", "0"], 2, "greater than zero"),
+        (["call", "+918867135000", "--max-seconds", "9" * 23], 2, "at most 86,400 seconds"),
+        (["call", "+918867135000", "--max-seconds", "9" * 5000], 2, "'9999999999999999999…'"),
+        (["call", "+91 88671\n35000"], 2, "'+91 88671\\n35000'"),
     ],
 )
 def test_invalid_input_exits_2_and_sends_nothing(
@@ -152,7 +155,7 @@ def test_invalid_input_exits_2_and_sends_nothing(
     assert run(monkeypatch, *argv) == code
     err = capsys.readouterr().err
     assert fragment in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and len(err) < 400
     assert [r for r in sim.requests if r.provider is not None] == []
 
 

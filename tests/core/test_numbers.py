@@ -85,3 +85,18 @@ def test_region_codes() -> None:
     assert validate_region("in") == "IN"
     with pytest.raises(InvalidNumber, match="not a country code"):
         validate_region("XX")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("+91 88671\n35000", r"'+91 88671\n35000'"),  # a pasted line break, on one line
+        ("9" * 5000, "'" + "9" * 39 + "…'"),  # quoted, and cut
+        ("+91\x1b[31m88671", r"'+91\x1b[31m88671'"),  # no escape sequence reaches a terminal
+    ],
+)
+def test_what_was_typed_is_quoted_on_one_line_and_cut(text: str, shown: str) -> None:
+    with pytest.raises(InvalidNumber) as refused:
+        parse_number(text, "IN")
+    message = str(refused.value)
+    assert shown in message and "\n" not in message and len(message) < 200

@@ -10,7 +10,7 @@ from dialer.core.accounts import ProviderKind
 from dialer.core.calls import CallOptions
 from dialer.core.errors import AuthenticationRefused, CallRejected, InvalidInput
 from dialer.providers.kazoo import KazooProvider, unix_from_gregorian
-from dialer.simulator import ProviderSimulator
+from dialer.simulator import Fault, ProviderSimulator
 from tests.providers.conftest import MakeService, provider_requests
 
 KIND = ProviderKind.KAZOO
@@ -123,6 +123,19 @@ async def test_bad_api_key(sim: ProviderSimulator, make_service: MakeService) ->
     with pytest.raises(AuthenticationRefused, match="invalid") as info:
         await service.place_call("+918867135000")
     assert "wrong-key" not in str(info.value)
+
+
+async def test_a_failure_inside_a_200_at_login_is_not_called_a_credentials_refusal(
+    sim: ProviderSimulator, make_service: MakeService
+) -> None:
+    service = await make_service(KIND)
+    sim.inject(Fault.failure_in_200())  # Kazoo's "no resources", in both its fields
+    with pytest.raises(CallRejected) as info:
+        await service.place_call("+918867135000")
+    message = str(info.value)
+    assert message == "Kazoo could not log in (HTTP 200, status error): no resources"
+    assert not isinstance(info.value, AuthenticationRefused)
+    assert provider_requests(sim)[-1].path.endswith("/api_auth")  # the login, nothing after
 
 
 async def test_expired_token_is_renewed_once(

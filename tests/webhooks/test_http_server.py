@@ -588,3 +588,28 @@ def test_the_cap_stays_below_the_open_file_limit() -> None:
         assert http_server.connection_cap() == 64
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"POST /r HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",  # no Host
+        b"POST /r HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 1\r\n\r\nx",  # two
+    ],
+    ids=["none", "two"],
+)
+async def test_http_1_1_without_exactly_one_host_is_400(
+    connect: Connect, app: RecordingApp, head: bytes
+) -> None:
+    client = await connect()
+    await client.send(head)
+    status, headers, body = await client.response()
+    assert (status, headers["connection"]) == (400, "close") and b"Host" in body
+    assert await client.closed()
+    assert app.handled == []
+
+
+async def test_http_1_0_needs_no_host(connect: Connect) -> None:
+    client = await connect()
+    await client.send(b"POST /r HTTP/1.0\r\nContent-Length: 1\r\n\r\nx")
+    assert (await client.response())[0] == 200
