@@ -145,3 +145,64 @@ async def test_the_history_model_reads_rows_no_calendar_or_number_holds(
             model.close()
     finally:
         history.close()
+
+
+@pytest.mark.allow_warnings_log(r"outside the documented vocabulary")
+async def test_the_history_model_reads_whatever_the_receiver_accepted(
+    qtmodeltester: Any, tmp_path: Path
+) -> None:
+    # The abuse test's reports (arbitrary JSON in every documented field), sent to a real
+    # receiver; the panel's model then reads every row it stored, under the model tester.
+    import json
+
+    import httpx
+    from hypothesis import HealthCheck, given, settings
+
+    from dialer.core.accounts import StaticAccounts
+    from dialer.core.secrets import MemorySecretStore
+    from dialer.webhooks.receiver import WebhookReceiver
+    from tests.webhooks.conftest import TOKEN, c2c_account
+    from tests.webhooks.test_abuse import reports
+
+    corpus: list[bytes] = []
+
+    @settings(
+        max_examples=150,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(reports())
+    def collect(body: dict[str, Any]) -> None:
+        corpus.append(json.dumps(body).encode())
+
+    collect()
+    history = SqliteHistory(tmp_path / "calls.sqlite3")
+    accounts = StaticAccounts([c2c_account("branch", "hook-branch")])
+    try:
+        async with (
+            WebhookReceiver(history, accounts, MemorySecretStore(), path_token=TOKEN) as receiver,
+            httpx.AsyncClient(trust_env=False, timeout=30) as client,
+        ):
+            answers = [
+                (await client.post(receiver.url, content=body)).status_code for body in corpus
+            ]
+        assert set(answers) <= {200, 400} and answers.count(200) >= 30, answers
+        model = HistoryModel(history, page_size=25)
+        try:
+            await model.wait_loaded()
+            for _ in range(20):
+                if not model.canFetchMore(QModelIndex()):
+                    break
+                model.fetchMore(QModelIndex())
+                await model.wait_loaded()
+            qtmodeltester.check(model)
+            assert model.rowCount() == history.count()
+            for row in range(model.rowCount()):
+                for column in range(model.columnCount()):
+                    for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+                        model.data(model.index(row, column), role)
+        finally:
+            model.close()
+    finally:
+        history.close()
