@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from dialer.core.accounts import Account, ProviderKind, StaticAccounts
+from dialer.core.calls import CallStatus
 from dialer.core.secrets import MemorySecretStore
+from dialer.history import CallRecord
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.webhooks.receiver import WebhookReceiver
 
@@ -53,6 +55,21 @@ def callback(**changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return {key: value for key, value in body.items() if value is not ...}
+
+
+def shop_call(call_id: str, status: CallStatus, **fields: Any) -> CallRecord:
+    """One of the shop's calls placed here, with the numbers :func:`callback` reports."""
+    return CallRecord(
+        id=call_id,
+        account="shop",
+        provider="c2c-v2",
+        customer="+918867135000",
+        agent="+919891952000",
+        bridge="918068280000",
+        status=status,
+        created_at=1_700_000_000.0,
+        **fields,
+    )
 
 
 def stored(history: SqliteHistory) -> tuple[int, int]:

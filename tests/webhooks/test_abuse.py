@@ -33,7 +33,7 @@ from dialer.history import CallRecord, HistoryQuery
 from dialer.history.export import COLUMNS, write_csv, write_json
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.webhooks.receiver import WebhookReceiver
-from tests.webhooks.conftest import TOKEN, c2c_account
+from tests.webhooks.conftest import TOKEN, c2c_account, shop_call
 
 # What a stored report that says odd things logs, as it should (it is stored all the same).
 pytestmark = pytest.mark.allow_warnings_log(r"outside the documented vocabulary")
@@ -146,7 +146,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         ("shop-call", CallStatus.COMPLETED, "shop-ref"),
         ("shop-open", CallStatus.ACCEPTED, None),
     ):
-        on_server(history.insert(shop_call(call_id, status, ref)))
+        on_server(history.insert(shop_call(call_id, status, provider_ref=ref)))
     url = on_server(receiver.start())
     try:
         with httpx.Client(trust_env=False, timeout=30) as http:
@@ -155,20 +155,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         on_server(receiver.stop())
         server.close()
         history.close()
-
-
-def shop_call(call_id: str, status: CallStatus, ref: str | None) -> CallRecord:
-    return CallRecord(
-        id=call_id,
-        account="shop",
-        provider="c2c-v2",
-        customer="+918867135000",
-        agent="+919891952000",
-        bridge="918068280000",
-        status=status,
-        provider_ref=ref,
-        created_at=1_700_000_000.0,
-    )
 
 
 def shop_calls(history: SqliteHistory) -> list[tuple[CallRecord | None, int]]:

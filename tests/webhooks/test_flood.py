@@ -19,7 +19,7 @@ from dialer.core.paths import AppPaths
 from dialer.webhooks.settings import WebhookSettings, save_settings
 from tests.webhooks.conftest import c2c_account, callback
 from tests.webhooks.file_keyring import FileKeyring
-from tests.webhooks.test_kill import REPO, environment, free_port
+from tests.webhooks.test_kill import REPO, environment, free_port, start_receiver
 
 resource = pytest.importorskip("resource")  # POSIX: the file limit is set for the process
 
@@ -64,18 +64,9 @@ def test_a_flood_of_silent_connections_under_a_desktop_file_limit_starves_no_rep
         [sys.executable, "-m", "dialer", "webhooks", "url"],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=60, check=True,
     ).stdout.strip()  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dialer", "webhooks", "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO,
-        preexec_fn=_desktop_file_limit,  # noqa: PLW1509 - only setrlimit, before exec
-    )
+    proc = start_receiver(env, _desktop_file_limit)
     flood: list[socket.socket] = []
     try:
-        assert proc.stdout is not None and "listening on" in proc.stdout.readline()
         for _ in range(FLOOD):
             flood.append(socket.create_connection(("127.0.0.1", port), timeout=10))
         status, took = post(url, json.dumps(callback(callId="in-the-flood")).encode(), 20)

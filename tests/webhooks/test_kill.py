@@ -16,6 +16,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -50,7 +51,9 @@ def environment(home: Path, keyring_file: Path) -> dict[str, str]:
     }
 
 
-def start_receiver(env: dict[str, str]) -> subprocess.Popen[str]:
+def start_receiver(
+    env: dict[str, str], preexec_fn: Callable[[], None] | None = None
+) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "dialer", "webhooks", "serve"],
         stdout=subprocess.PIPE,
@@ -58,6 +61,7 @@ def start_receiver(env: dict[str, str]) -> subprocess.Popen[str]:
         text=True,
         env=env,
         cwd=REPO,
+        preexec_fn=preexec_fn,  # noqa: PLW1509 - the flood test's setrlimit, nothing else
     )
     assert proc.stdout is not None
     banner = proc.stdout.readline()

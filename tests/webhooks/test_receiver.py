@@ -31,7 +31,7 @@ from dialer.simulator import Outcome, ProviderSimulator, SimulatorConfig
 from dialer.webhooks import receiver as receiver_module
 from dialer.webhooks.receiver import MAX_BODY, WebhookReceiver
 from tests.simulator.conftest import eventually
-from tests.webhooks.conftest import TOKEN, c2c_account, callback, stored
+from tests.webhooks.conftest import TOKEN, c2c_account, callback, shop_call, stored
 
 
 async def post(
@@ -250,20 +250,6 @@ async def test_no_secret_anywhere_files_an_unknown_webhook_under_no_account(
 ) -> None:
     assert (await post(client, receiver.url, callback(webhook_id="other"))).status_code == 200
     assert only_record(history).account == ""
-
-
-def shop_call(call_id: str, status: CallStatus, **fields: Any) -> CallRecord:
-    return CallRecord(
-        id=call_id,
-        account="shop",
-        provider="c2c-v2",
-        customer="+918867135000",
-        agent="+919891952000",
-        bridge="918068280000",
-        status=status,
-        created_at=1_700_000_000.0,
-        **fields,
-    )
 
 
 @pytest.mark.parametrize(
