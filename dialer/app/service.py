@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from dialer.core.accounts import Account, AccountSource
@@ -124,13 +125,19 @@ class CallService:
         return await provider.list_bridges()
 
     @staticmethod
-    def flow_variables(flow: FlowDefinition, contact: ContactEntry | None) -> dict[str, str]:
+    def flow_variables(
+        flow: FlowDefinition,
+        contact: ContactEntry | None,
+        per_call: Mapping[str, str] | None = None,
+    ) -> dict[str, str]:
         """The flow's variables for a call to ``contact`` (the contact being dialled, or None
-        for a number that is no contact): fixed values, and the contact's fields."""
+        for a number that is no contact): fixed values, the contact's fields, and what was
+        typed for this call (``per_call``) for the variables asked each time."""
         return resolve_variables(
             flow,
             contact.fields() if contact else None,
             contact_name=contact.name if contact else "",
+            per_call=per_call,
         )
 
     def build_request(

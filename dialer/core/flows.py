@@ -225,8 +225,16 @@ def _join(items: list[str]) -> str:
     return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def asked_per_call(flow: FlowDefinition) -> tuple[str, ...]:
+    """The variables with neither a typed value nor a contact field: the person types them
+    for each call, in the call options (an order number, an OTP)."""
+    return tuple(name for name in flow.placeholders if flow.binding(name).is_unset)
+
+
 def _lookup(
-    flow: FlowDefinition, contact_fields: Mapping[str, str] | None
+    flow: FlowDefinition,
+    contact_fields: Mapping[str, str] | None,
+    per_call: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, str], list[str], list[str], dict[str, list[str]]]:
     """Values found, names missing, names waiting for a contact, and empty contact fields
     (field key -> the variables bound to it)."""
@@ -236,7 +244,12 @@ def _lookup(
     empty_fields: dict[str, list[str]] = {}
     for name in flow.placeholders:
         binding = flow.binding(name)
-        if binding.contact_field is not None:
+        if binding.is_unset and per_call is not None:
+            text = (per_call.get(name) or "").strip()
+            if not text:
+                missing.append(name)
+                continue
+        elif binding.contact_field is not None:
             if contact_fields is None:
                 no_contact.append(name)
                 missing.append(name)
@@ -260,20 +273,26 @@ def resolve_variables(
     contact_fields: Mapping[str, str] | None,
     *,
     contact_name: str = "",
+    per_call: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Every variable of the prompt with its value (stripped), ready to send.
 
-    ``contact_fields`` is the selected contact as a :data:`CONTACT_FIELDS`-keyed mapping
-    (absent keys count as empty), or None when no contact is selected. ``contact_name`` names
-    the contact in the message; it defaults to the contact's ``name`` field.
+    ``contact_fields`` is the contact being called as a :data:`CONTACT_FIELDS`-keyed mapping
+    (absent keys count as empty), or None when the number is no contact. ``contact_name``
+    names the contact in the message; it defaults to the contact's ``name`` field.
+    ``per_call``: values typed for this call, for the variables :func:`asked_per_call`.
 
     Raises :class:`MissingVariables`, listing every variable without a value, when any
     is unset, typed empty, bound while no contact is selected, or bound to an empty field.
     """
-    values, missing, no_contact, empty_fields = _lookup(flow, contact_fields)
+    values, missing, no_contact, empty_fields = _lookup(flow, contact_fields, per_call)
     if not missing:
         return values
     message = f"Flow {flow.label} needs a value for {_join(missing)} before it can call"
+    typed = [name for name in missing if name in asked_per_call(flow)]
+    if typed and per_call is not None:
+        message = f"Type {_join(typed)} for this call (flow {flow.label})"
+        missing = [name for name in missing if name not in typed] + typed
     details: list[str] = []
     if no_contact:
         details.append(f"select a contact to fill {_join(no_contact)}")

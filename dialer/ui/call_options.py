@@ -6,7 +6,7 @@ Whatever the chosen provider cannot do is disabled with a tooltip that says why
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QWidget,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from dialer.core.accounts import Account
 from dialer.core.calls import MAX_CALL_SECONDS, CallOptions
-from dialer.core.flows import FlowDefinition
+from dialer.core.flows import FlowDefinition, asked_per_call
 from dialer.providers import provider_label
 from dialer.providers.base import Bridge, BridgeKind, Capabilities, unsupported_reason
 from dialer.ui.spinner import Spinner
@@ -57,6 +58,15 @@ class CallOptionsPanel(QWidget):
         self.mode_box.addItem("Ring the customer into an IVR flow", FLOW)
         self.flow_box = QComboBox(self)
         self.flow_box.setAccessibleName("IVR flow")
+        # The chosen flow's variables that are typed for each call (no fixed value, no
+        # contact field): one box each, under the flow.
+        self.values_box = QWidget(self)
+        self.values_box.setAccessibleName("Values for this call")
+        self.values_form = QFormLayout(self.values_box)
+        self.values_form.setContentsMargins(0, 0, 0, 0)
+        self.value_edits: dict[str, QLineEdit] = {}
+        self._flows: dict[str, FlowDefinition] = {}
+        self._flows_account: str | None = None
         self.record_box = QCheckBox("Record the call", self)
         self.record_box.setAccessibleName("Record the call")
         self.limit_box = QSpinBox(self)
@@ -69,6 +79,14 @@ class CallOptionsPanel(QWidget):
         self.attempts_box.addItem("Provider default", None)
         for n in (0, 1, 2):
             self.attempts_box.addItem(str(n), n)
+        self._lay_out()
+        self._accounts: list[Account] = []
+        self.account_box.currentIndexChanged.connect(self._account_changed)
+        self.mode_box.currentIndexChanged.connect(self._apply_capabilities)
+        self.flow_box.currentIndexChanged.connect(self._show_flow_values)
+        self.bridge_refresh.clicked.connect(self.refreshBridges)
+
+    def _lay_out(self) -> None:
         bridge_row = QHBoxLayout()
         bridge_row.addWidget(self.bridge_box, 1)
         bridge_row.addWidget(self.bridge_refresh)
@@ -81,13 +99,10 @@ class CallOptionsPanel(QWidget):
         form.addRow("", state_row)
         form.addRow("Mode", self.mode_box)
         form.addRow("Flow", self.flow_box)
+        form.addRow("", self.values_box)
         form.addRow("", self.record_box)
         form.addRow("Max length", self.limit_box)
         form.addRow("Redials", self.attempts_box)
-        self._accounts: list[Account] = []
-        self.account_box.currentIndexChanged.connect(self._account_changed)
-        self.mode_box.currentIndexChanged.connect(self._apply_capabilities)
-        self.bridge_refresh.clicked.connect(self.refreshBridges)
 
     # -- accounts and bridges -----------------------------------------------------------
 
@@ -136,11 +151,61 @@ class CallOptionsPanel(QWidget):
         show_level(self.bridge_state, "error")
         self.bridge_state.setText(f"✗ {text}")
 
-    def set_flows(self, flows: list[FlowDefinition]) -> None:
+    def set_flows(self, flows: list[FlowDefinition], account: str | None = None) -> str | None:
+        """Offer ``flows`` (``account``'s). The flow chosen stays chosen when it is still
+        there (the flow editor saved, the accounts were edited); when it is gone, the
+        sentence saying so is returned, for the window to show."""
+        same_account = account == self._flows_account
+        chosen = self.flow_box.currentData() if same_account else None
+        gone = self._flows.get(str(chosen)) if chosen is not None else None
+        self._flows = {flow.flow_id: flow for flow in flows}
+        self._flows_account = account
+        self.flow_box.blockSignals(True)
         self.flow_box.clear()
         for flow in flows:
             self.flow_box.addItem(f"{flow.name} ({flow.flow_id})", flow.flow_id)
+        index = self.flow_box.findData(chosen) if chosen is not None else -1
+        self.flow_box.setCurrentIndex(index if index >= 0 else 0 if flows else -1)
+        self.flow_box.blockSignals(False)
+        self._show_flow_values()
         self._apply_capabilities()
+        if gone is None or index >= 0:
+            return None
+        now = self._flows.get(str(self.flow_box.currentData()))
+        return f"Flow {gone.label} is no longer configured" + (
+            f"; the next flow call uses {now.label}" if now else ""
+        )
+
+    def chosen_flow(self) -> FlowDefinition | None:
+        return self._flows.get(str(self.flow_box.currentData()))
+
+    def _show_flow_values(self) -> None:
+        """One box per variable of the chosen flow that is typed for each call; what was
+        typed into a box of the same name stays (a flow chosen again, a reload)."""
+        flow = self.chosen_flow()
+        asked = asked_per_call(flow) if flow is not None else ()
+        kept = {name: edit.text() for name, edit in self.value_edits.items()}
+        while self.values_form.rowCount():
+            self.values_form.removeRow(0)
+        self.value_edits = {}
+        for name in asked:
+            edit = QLineEdit(self.values_box)
+            edit.setAccessibleName(f"{name}, typed for this call")
+            edit.setPlaceholderText(f"{{{name}}} for this call")
+            edit.setText(kept.get(name, ""))
+            self.values_form.addRow(name, edit)
+            self.value_edits[name] = edit
+        self.values_box.setVisible(bool(asked) and self.flow_mode)
+
+    def per_call_values(self) -> dict[str, str]:
+        """What is typed for this call, by variable (only the chosen flow's asked ones)."""
+        return {name: edit.text() for name, edit in self.value_edits.items()}
+
+    def fill_values(self, values: Mapping[str, str]) -> None:
+        """Put remembered values in the boxes that are empty (a contact's order number)."""
+        for name, edit in self.value_edits.items():
+            if not edit.text() and values.get(name):
+                edit.setText(values[name])
 
     def _account_changed(self) -> None:
         caps = self.capabilities()
@@ -170,6 +235,7 @@ class CallOptionsPanel(QWidget):
             self.mode_box.setCurrentIndex(0)
         in_flow = self.mode_box.currentData() == FLOW
         self.flow_box.setEnabled(in_flow and self.flow_box.count() > 0)
+        self.values_box.setVisible(in_flow and bool(self.value_edits))
         self.flow_box.setToolTip(
             "" if in_flow else "Choose 'Ring the customer into an IVR flow' to use a flow"
         )

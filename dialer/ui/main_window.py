@@ -30,8 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from dialer.app.profile import Profile
+from dialer.core.accounts import Account
+from dialer.core.calls import CallOptions
 from dialer.core.contacts import Contact
 from dialer.core.errors import CallInProgress, InvalidInput, error_sentence
+from dialer.core.flows import MissingVariables
 from dialer.core.links import dial_text
 from dialer.core.numbers import SipAddress
 from dialer.history import CallRecord
@@ -85,6 +88,11 @@ class MainWindow(QMainWindow):
         self.tasks = TaskManager(on_error=lambda name, exc: self.messages.failure(exc, name))
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.setWindowTitle("Dialer" + (" — demo" if profile.demo else ""))
+        # Values typed for a flow's per-call variables, by (account, flow, contact id), put
+        # back when that contact is selected again (for this window's life), and which of
+        # them a selection put in the boxes (contact id, values).
+        self._typed_for: dict[tuple[str, str, int], dict[str, str]] = {}
+        self._prefilled: tuple[int, dict[str, str]] | None = None
         self._build()
         self._wire()
         self._menus()
@@ -201,6 +209,9 @@ class MainWindow(QMainWindow):
         self.contacts_view.activated.connect(lambda _: self._start_contact_call())
         self.contacts_view.selectionModel().currentRowChanged.connect(self._contact_selected)
         self.options.accountChanged.connect(self._account_changed)
+        self.options.flow_box.currentIndexChanged.connect(
+            lambda: self._prefill_values(self.selected_contact())
+        )
         self.options.refreshBridges.connect(
             lambda: self.tasks.start("bridges", self.load_bridges(force=True))
         )
@@ -315,7 +326,9 @@ class MainWindow(QMainWindow):
             contact=self.selected_contact(),
         )
         if changed and account is not None:
-            self.options.set_flows(self.profile.flows.list(account.name))
+            note = self.options.set_flows(self.profile.flows.list(account.name), account.name)
+            if note:
+                self.messages.warning(note)
 
     async def add_contact(self) -> None:
         from dialer.ui.contact_dialogs import add_contact
@@ -438,6 +451,46 @@ class MainWindow(QMainWindow):
         contact = self.selected_contact()
         if contact is not None and contact.primary is not None and not self.number.edit.hasFocus():
             self.number.set_text(display_number(contact.primary.number))
+        self._prefill_values(contact)
+
+    def _prefill_values(self, contact: Contact | None) -> None:
+        """Put what was typed for the selected contact's last flow call back in the boxes,
+        replacing what an earlier selection put there (never what was typed since)."""
+        previous = self._prefilled
+        self._prefilled = None
+        if previous is not None:
+            for name, edit in self.options.value_edits.items():
+                if edit.text() == previous[1].get(name):
+                    edit.clear()
+        account, flow = self.options.account(), self.options.chosen_flow()
+        if contact is None or contact.id is None or account is None or flow is None:
+            return
+        remembered = self._typed_for.get((account.name, flow.flow_id, contact.id))
+        if remembered:
+            self.options.fill_values(remembered)
+            self._prefilled = (contact.id, dict(remembered))
+
+    def _focus_value(self, names: tuple[str, ...]) -> None:
+        """Put the cursor in the first box of a variable still to be typed."""
+        for name in names:
+            edit = self.options.value_edits.get(name)
+            if edit is not None:
+                edit.setFocus()
+                return
+
+    def _per_call_values(self, contact: Contact | None) -> dict[str, str]:
+        """What is typed for this call. A value put there for another contact than the one
+        called is not this call's (a customer never hears another's order number): it is
+        cleared, and asked for."""
+        values = self.options.per_call_values()
+        prefilled = self._prefilled
+        if prefilled is not None and (contact is None or contact.id != prefilled[0]):
+            for name, value in prefilled[1].items():
+                if values.get(name) == value:
+                    values[name] = ""
+                    self.options.value_edits[name].clear()
+            self._prefilled = None
+        return values
 
     # -- accounts and bridges ------------------------------------------------------------
 
@@ -448,7 +501,9 @@ class MainWindow(QMainWindow):
         self.number.set_region(account.region)
         caps = self.options.capabilities()
         self.number.allow_sip = bool(caps and caps.sip_contacts)
-        self.options.set_flows(self.profile.flows.list(account.name))
+        note = self.options.set_flows(self.profile.flows.list(account.name), account.name)
+        if note:
+            self.messages.warning(note)
         self.tasks.start("bridges", self.load_bridges())
 
     async def load_bridges(self, *, force: bool = False) -> None:
@@ -539,28 +594,18 @@ class MainWindow(QMainWindow):
         if account is None:
             self.messages.error("Add an account first (no account is configured)")
             return None
-        service = self.profile.service
         options = self.options.options()
+        per_call: dict[str, str] = {}
         try:
-            target = service.parse_number(text, account)
             if self.options.flow_mode:
-                flow_id = self.options.flow_id()
-                if flow_id is None:
-                    raise InvalidInput("Choose an IVR flow for this account first")
-                flow = self.profile.flows.get(account.name, flow_id)
-                if contact is None and not isinstance(target, SipAddress):
-                    found = self.profile.contacts.find_by_number(target.e164)
-                    contact = found[0] if len(found) == 1 else None
-                options = dataclasses.replace(
-                    options,
-                    flow=flow.flow_id,
-                    variables=service.flow_variables(flow, contact),
-                )
+                options, contact, per_call = self._flow_options(options, account, text, contact)
         except InvalidInput as exc:
             self.messages.error(str(exc))
+            if isinstance(exc, MissingVariables):
+                self._focus_value(exc.names)
             return None
         try:
-            record = await service.place_call(text, options, account=account.name)
+            record = await self.profile.service.place_call(text, options, account=account.name)
         except CallInProgress as exc:
             self.messages.info(str(exc))
             return None
@@ -568,7 +613,36 @@ class MainWindow(QMainWindow):
             self.messages.failure(exc, "placing the call")
             return None
         self.messages.info(f"Call to {record.customer} accepted by {account.name}")
+        if options.flow is not None and contact is not None and contact.id is not None:
+            typed = {name: value for name, value in per_call.items() if value.strip()}
+            if typed:
+                # Remembered for this contact, and from now on what the boxes show is that
+                # contact's: calling anyone else with it asks again.
+                self._typed_for[(account.name, options.flow, contact.id)] = typed
+                self._prefilled = (contact.id, typed)
         return record
+
+    def _flow_options(
+        self, options: CallOptions, account: Account, text: str, contact: Contact | None
+    ) -> tuple[CallOptions, Contact | None, dict[str, str]]:
+        """The options with the chosen flow and its variables for a call to ``text``, the
+        contact called, and what was typed for this call. Raises InvalidInput."""
+        service = self.profile.service
+        target = service.parse_number(text, account)
+        flow_id = self.options.flow_id()
+        if flow_id is None:
+            raise InvalidInput("Choose an IVR flow for this account first")
+        flow = self.profile.flows.get(account.name, flow_id)
+        if contact is None and not isinstance(target, SipAddress):
+            found = self.profile.contacts.find_by_number(target.e164)
+            contact = found[0] if len(found) == 1 else None
+        per_call = self._per_call_values(contact)
+        variables = service.flow_variables(flow, contact, per_call)
+        return (
+            dataclasses.replace(options, flow=flow.flow_id, variables=variables),
+            contact,
+            per_call,
+        )
 
     # -- messages ------------------------------------------------------------------------
 
