@@ -72,10 +72,20 @@ class KeyringSecretStore:
         return secret
 
     def set(self, key: str, secret: str) -> None:
+        """Store ``secret`` and read it back: a backend that accepts and drops it (keyring's
+        null backend, a misconfigured one) is an error now, not a missing secret later."""
         import keyring
 
         register_secret(secret)
         self._call("store the secret", lambda: keyring.set_password(self.service, key, secret))
+        kept = self._call("read the secret back", lambda: keyring.get_password(self.service, key))
+        if kept != secret:
+            raise SecretStoreError(
+                f"The keyring in use ({self.backend_name()}) accepted the secret but did not "
+                "keep it, so nothing was saved: use one that stores secrets (GNOME Keyring or "
+                "KWallet on Linux, Keychain, Windows Credential Manager), or point "
+                "PYTHON_KEYRING_BACKEND at one your administrator approves"
+            )
 
     def delete(self, key: str) -> None:
         import keyring

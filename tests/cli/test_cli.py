@@ -381,18 +381,25 @@ def test_python_dash_m_and_console_script(dialer_home: Path) -> None:
         assert done.stdout.strip() == f"dialer {__version__}"
 
 
-def test_no_keyring_names_the_fix_and_writes_nothing(dialer_home: Path) -> None:
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "keyring.backends.fail.Keyring",  # refuses: "no keyring"
+        "keyring.backends.null.Keyring",  # accepts and keeps nothing: read back, refused
+    ],
+)
+def test_no_keyring_names_the_fix_and_writes_nothing(dialer_home: Path, backend: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "dialer", "account", "add", "x", "--provider", "c2c-v2",
          "--url", "https://x.example/api/v2/"],
         input="top-secret-token\n",
         capture_output=True,
         text=True,
-        env=_cli_env(dialer_home, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring"),
+        env=_cli_env(dialer_home, PYTHON_KEYRING_BACKEND=backend),
         check=False,
     )  # fmt: skip
-    assert done.returncode == 2
-    assert "keyring" in done.stderr.lower()
+    assert done.returncode == 2, done.stderr
+    assert "keyring" in done.stderr.lower() and done.stderr.count("\n") == 1
     assert "PYTHON_KEYRING_BACKEND" in done.stderr
     assert "Traceback" not in done.stderr
     written = [p for p in dialer_home.rglob("*") if p.is_file()]

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import keyring
 import keyring.backends.fail
+import keyring.backends.null
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -72,10 +73,13 @@ async def user_profile(tmp_path: Path) -> AsyncIterator[Profile]:
     await profile.aclose()
 
 
-@pytest.fixture
-def no_keyring(memory_keyring: MemoryKeyring) -> None:
-    # After memory_keyring (which puts the previous backend back when the test ends).
-    keyring.set_keyring(keyring.backends.fail.Keyring())
+@pytest.fixture(params=["fail", "null"])
+def no_keyring(request: pytest.FixtureRequest, memory_keyring: MemoryKeyring) -> str:
+    """No keyring that keeps secrets: one that refuses (fail), or one that accepts and drops
+    them (null). After memory_keyring, which puts the previous backend back at the end."""
+    backends = {"fail": keyring.backends.fail.Keyring, "null": keyring.backends.null.Keyring}
+    keyring.set_keyring(backends[request.param]())
+    return str(request.param)
 
 
 async def modal(kind: type[W]) -> W:
@@ -548,14 +552,17 @@ async def test_remove_asks_then_deletes_keyring_entry_account_and_flows(
 
 
 async def test_no_keyring_is_explained_inline_and_nothing_is_saved(
-    parent: QWidget, user_profile: Profile, no_keyring: None
+    parent: QWidget, user_profile: Profile, no_keyring: str
 ) -> None:
     session = await open_accounts(parent, user_profile)
     form = await session.form()
     choose(form, ProviderKind.CLICK2CALL_V1)
     fill(form, VALID_V1)
     await submit(form)
-    assert problem(form) == NO_KEYRING_HELP
+    if no_keyring == "fail":
+        assert problem(form) == NO_KEYRING_HELP
+    else:  # it said yes and kept nothing: read back, and refused at once
+        assert "accepted the secret but did not keep it" in problem(form)
     assert "PYTHON_KEYRING_BACKEND" in problem(form)  # the text names the fix
     assert form.isVisible()
     assert form.save_button.isEnabled()

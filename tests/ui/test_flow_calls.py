@@ -77,8 +77,7 @@ async def test_the_chosen_flow_survives_the_flow_editor_and_its_loss_is_said(
     level, text = window.messages.history[-1]
     assert level == "warning"
     assert text == (
-        "Flow 221 (Order shipped) is no longer configured; the next flow call uses "
-        "220 (Login code)"
+        "Flow 221 (Order shipped) is no longer configured; the next flow call uses 220 (Login code)"
     )
 
 
@@ -123,3 +122,23 @@ async def test_a_value_typed_for_one_contact_never_reaches_another_customer(
     assert len(provider_requests(window)) == 1
     assert window.messages.history[-1][1].startswith("Type order for this call")
     assert edit.text() == ""
+
+
+async def test_a_link_to_a_number_that_is_no_contact_never_takes_the_selected_rows_name(
+    window: Any,
+) -> None:
+    # Lakshmi Sharma (or whoever) highlighted, a tel: link to a stranger, flow 220 whose
+    # {Name} comes from the contact called: the call is refused, and the selected row's
+    # name is never sent.
+    await select_account(window, ProviderKind.C2C_V2)
+    await choose_flow(window, "220")
+    window.contacts_view.selectRow(3)
+    selected = window.selected_contact()
+    window.dial_from_outside("tel:+918867199999")
+    assert window.match_label.text() == "Not in your contacts"
+    QTest.keyClick(window.number.edit, Qt.Key.Key_Return)
+    await window.tasks.wait_idle()
+    assert provider_requests(window) == []
+    level, text = window.messages.history[-1]
+    assert level == "error" and "needs a value for Name" in text
+    assert selected.name not in text
