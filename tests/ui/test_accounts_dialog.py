@@ -77,8 +77,10 @@ async def user_profile(tmp_path: Path) -> AsyncIterator[Profile]:
 def no_keyring(request: pytest.FixtureRequest, memory_keyring: MemoryKeyring) -> str:
     """No keyring that keeps secrets: one that refuses (fail), or one that accepts and drops
     them (null). After memory_keyring, which puts the previous backend back at the end."""
-    backends = {"fail": keyring.backends.fail.Keyring, "null": keyring.backends.null.Keyring}
-    keyring.set_keyring(backends[request.param]())
+    if request.param == "fail":
+        keyring.set_keyring(keyring.backends.fail.Keyring())
+    else:
+        keyring.set_keyring(keyring.backends.null.Keyring())
     return str(request.param)
 
 
