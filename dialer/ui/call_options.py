@@ -42,7 +42,7 @@ class CallOptionsPanel(QWidget):
         # the service says what an account's provider can do; the panel only shows it
         self._capabilities_of = capabilities
         self.account_box = QComboBox(self)
-        self.account_box.setAccessibleName("Account")
+        self.account_box.setAccessibleName("Account to call with")
         self.bridge_box = QComboBox(self)
         self.bridge_box.setAccessibleName("Bridge or caller ID")
         self.bridge_refresh = QPushButton("↻", self)

@@ -174,6 +174,7 @@ class HistoryView(QTableView):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setAccessibleName("Call history")
+        self.setTabKeyNavigation(False)  # one Tab stop: arrows move in the table
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -348,15 +349,19 @@ class HistoryPanel(QWidget):
         filters.setContentsMargins(0, 0, 0, 0)
         self._range_widgets: list[QWidget] = [self.since_edit, self.until_edit]
         fields: tuple[tuple[str, QWidget, str], ...] = (
-            ("&Period", self.period_box, "Period"),
-            ("From", self.since_edit, "From date"),
-            ("to", self.until_edit, "To date"),
-            ("Acc&ount", self.account_box, "Account"),
-            *((("P&erson", self.person_box, "Person"),) if self.team is not None else ()),
-            ("A&gent", self.agent_edit, "Agent digits"),
-            ("&Bridge", self.bridge_edit, "Bridge"),
-            ("&Status", self.status_button, "Status"),
-            ("N&umber", self.digits_edit, "Search numbers"),
+            ("&Period", self.period_box, "History period"),
+            ("From", self.since_edit, "History from date"),
+            ("to", self.until_edit, "History to date"),
+            ("Acc&ount", self.account_box, "History account filter"),
+            *(
+                (("P&erson", self.person_box, "History person filter"),)
+                if self.team is not None
+                else ()
+            ),
+            ("A&gent", self.agent_edit, "History agent digits"),
+            ("&Bridge", self.bridge_edit, "History bridge filter"),
+            ("&Status", self.status_button, "History status filter"),
+            ("N&umber", self.digits_edit, "Search history numbers"),
         )
         for text, field, name in fields:
             label = QLabel(text)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -43,6 +44,7 @@ from dialer.history.store import TeamSending, TeamState
 from dialer.providers.base import BridgeKind
 from dialer.ui.call_options import CallOptionsPanel
 from dialer.ui.contacts_model import ContactsTableModel, display_number, read_first_page
+from dialer.ui.help import DESCRIBED
 from dialer.ui.history_panel import HistoryPanel
 from dialer.ui.messages import Level, MessageBridge
 from dialer.ui.number_entry import NumberEntry
@@ -93,6 +95,8 @@ class MainWindow(QMainWindow):
         # them a selection put in the boxes (contact id, values).
         self._typed_for: dict[tuple[str, str, int], dict[str, str]] = {}
         self._prefilled: tuple[int, dict[str, str]] | None = None
+        self._keep_number = False  # the next search's first hit leaves the number alone
+        self._quiet_selection = False
         self._build()
         self._wire()
         self._menus()
@@ -302,8 +306,28 @@ class MainWindow(QMainWindow):
         action(settings, "&Accounts…", self.edit_accounts)
         action(settings, "&Dispositions…", panel.edit_dispositions)
         action(settings, "&Flows and variables…", self.edit_flows)
+        help_menu = bar.addMenu("&Help")
+        keys = help_menu.addAction("&Keyboard shortcuts…")
+        keys.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        keys.triggered.connect(lambda _=False: self.show_shortcuts())
+        about = help_menu.addAction("&About Dialer…")
+        about.triggered.connect(lambda _=False: self.show_about())
 
     # -- dialogs ---------------------------------------------------------------------
+
+    def show_shortcuts(self) -> QDialog:
+        from dialer.ui.help import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.open()
+        return dialog
+
+    def show_about(self) -> QDialog:
+        from dialer.ui.help import AboutDialog
+
+        dialog = AboutDialog(self.profile, self)
+        dialog.open()
+        return dialog
 
     async def edit_accounts(self) -> None:
         from dialer.ui.accounts_dialog import edit_accounts
@@ -375,21 +399,52 @@ class MainWindow(QMainWindow):
         self.history_panel.show_details(row)  # a dialog owned by the window, not modal
 
     def _shortcuts(self) -> None:
-        for keys in ("Ctrl+F", "Ctrl+K"):
-            QShortcut(QKeySequence(keys), self, self._focus_search)
-        QShortcut(QKeySequence("Ctrl+L"), self, self.number.edit.setFocus)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self._clear)
+        def key(
+            keys: QKeySequence | str, slot: Any, what: str, field: QWidget | None = None
+        ) -> None:
+            shortcut = QShortcut(QKeySequence(keys), field or self, slot)
+            shortcut.setProperty(DESCRIBED, what)  # for Help > Keyboard shortcuts
+            if field is not None:
+                shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+
+        key("Ctrl+F", self._focus_search, "Search contacts")
+        key("Ctrl+K", self._focus_search, "Search contacts")
+        key("Ctrl+L", self.number.edit.setFocus, "Type a number")
+        # Escape belongs to the field it is pressed in (a window-wide Escape cleared the
+        # search, and so the number, from a history filter or a closing popup).
+        escape = QKeySequence(Qt.Key.Key_Escape)
+        key(escape, self._clear_search, "Clear the search (in the search)", self.search_edit)
+        key(escape, self.number.edit.clear, "Clear the number (in the number)", self.number.edit)
+        down = QKeySequence(Qt.Key.Key_Down)
+        key(down, self._into_results, "Into the contacts found (in the search)", self.search_edit)
+        self.search_edit.returnPressed.connect(self._start_contact_call)
+        # The order Tab walks, as the window reads: search, contacts, number, call, options,
+        # then the history (the country box sits left of the number: it comes first).
+        order = [
+            self.search_edit,
+            self.contacts_view,
+            self.number.country,
+            self.number.edit,
+            self.call_button,
+            self.options.account_box,
+        ]
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
 
     def _focus_search(self) -> None:
         self.search_edit.setFocus()
         self.search_edit.selectAll()
 
-    def _clear(self) -> None:
-        if self.number.edit.hasFocus():
-            self.number.edit.clear()
-        else:
-            self.search_edit.clear()
-            self.search_edit.setFocus()
+    def _clear_search(self) -> None:
+        """Escape in the search: the search goes, the number typed stays."""
+        self._keep_number = True
+        self.search_edit.clear()
+
+    def _into_results(self) -> None:
+        """Down in the search: into the results, on the row the search selected."""
+        self.contacts_view.setFocus()
+        if not self.contacts_view.currentIndex().isValid() and self.contacts_model.rowCount():
+            self.contacts_view.selectRow(0)
 
     # -- settings ------------------------------------------------------------------------
 
@@ -435,8 +490,15 @@ class MainWindow(QMainWindow):
         loop = asyncio.get_running_loop()
         ids, first_page = await loop.run_in_executor(None, self._search_contacts, text)
         self.contacts_model.set_ids(ids, first_page)
+        keep, self._keep_number = self._keep_number, False
         if ids:
-            self.contacts_view.selectRow(0)
+            # The first hit is selected (Enter calls it) and fills the number, but not after
+            # Escape cleared the search: the number then stays as it was.
+            self._quiet_selection = keep
+            try:
+                self.contacts_view.selectRow(0)
+            finally:
+                self._quiet_selection = False
 
     def _search_contacts(self, text: str) -> tuple[list[int], list[Contact]]:
         """A worker thread's part of a search: the ids, and the first page to show."""
@@ -449,7 +511,12 @@ class MainWindow(QMainWindow):
 
     def _contact_selected(self) -> None:
         contact = self.selected_contact()
-        if contact is not None and contact.primary is not None and not self.number.edit.hasFocus():
+        if (
+            contact is not None
+            and contact.primary is not None
+            and not self.number.edit.hasFocus()
+            and not self._quiet_selection
+        ):
             self.number.set_text(display_number(contact.primary.number))
         self._prefill_values(contact)
 
@@ -664,4 +731,5 @@ def _table(model: Any, name: str) -> QTableView:
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setDefaultSectionSize(24)
     view.setAlternatingRowColors(True)
+    view.setTabKeyNavigation(False)  # Tab moves to the next area, arrows move in the table
     return view
