@@ -152,6 +152,10 @@ def write_export(history: HistoryStore, query: HistoryQuery, fmt: str, path: Pat
     return count
 
 
+# The cause of an export's problems (see MessageBridge): the next export that works ends it.
+EXPORT = "export"
+
+
 class StatusMenu(QMenu):
     """Checkable statuses that stay open while several are ticked with the mouse."""
 
@@ -749,12 +753,13 @@ class HistoryPanel(QWidget):
         try:
             count = await loop.run_in_executor(self._reads, run)
         except OSError as exc:
-            self.messages.error(f"Could not write {path}: {exc.strerror or exc}")
+            self.messages.error(f"Could not write {path}: {exc.strerror or exc}", EXPORT)
             return 0
         except Exception as exc:
-            self.messages.failure(exc, "exporting the call history")
+            self.messages.failure(exc, "exporting the call history", EXPORT)
             return 0
-        self.messages.info(f"Exported {count:,} call{'' if count == 1 else 's'} to {path}")
+        what = f"{count:,} call{'' if count == 1 else 's'}"
+        self.messages.info(f"Exported {what} to {path}", EXPORT)  # an earlier failure is over
         return count
 
     async def _choose_export_file(self, fmt: str) -> Path | None:
@@ -782,7 +787,7 @@ class HistoryPanel(QWidget):
                 path = path.with_suffix(f".{fmt}")
             self._export_folder = path.parent
             if path.is_dir():
-                self.messages.error(f"{path} is a folder; choose a file name")
+                self.messages.error(f"{path} is a folder; choose a file name", EXPORT)
                 continue
             if not path.exists() or await confirm(
                 self.window(), "Export call history", f"{path.name} already exists. Replace it?",

@@ -19,6 +19,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -49,6 +50,7 @@ from dialer.ui.history_panel import HistoryPanel
 from dialer.ui.messages import Level, MessageBridge
 from dialer.ui.number_entry import NumberEntry
 from dialer.ui.tasks import TaskManager
+from dialer.ui.theme import show_level
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         self._typed_for: dict[tuple[str, str, int], dict[str, str]] = {}
         self._prefilled: tuple[int, dict[str, str]] | None = None
         self._keep_number = False  # the next search's first hit leaves the number alone
+        self._matched_for = ""  # the number text the contact under the entry was found for
         self._quiet_selection = False
         self._build()
         self._wire()
@@ -123,6 +126,24 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.search_edit)
         left_layout.addWidget(self.contacts_view)
         return left
+
+    def _build_banner(self) -> None:
+        """The one place for a problem (warning, error) until its cause goes; news goes to
+        the status bar for a while instead (see dialer.ui.messages)."""
+        self.banner = QLabel()
+        self.banner.setAccessibleName("Problem")
+        self.banner.setWordWrap(True)
+        self.banner_close = QPushButton("✕")
+        self.banner_close.setAccessibleName("Dismiss the problem")
+        self.banner_close.setToolTip("Dismiss")
+        self.banner_close.setFlat(True)
+        self.banner_row = QWidget()
+        banner_layout = QHBoxLayout(self.banner_row)
+        banner_layout.setContentsMargins(0, 0, 0, 0)
+        banner_layout.addWidget(self.banner, 1)
+        banner_layout.addWidget(self.banner_close)
+        self.banner_row.setVisible(False)
+        self._banner_cause = ""
 
     def _build(self) -> None:
         profile = self.profile
@@ -157,10 +178,7 @@ class MainWindow(QMainWindow):
         self.team_status = QLabel()
         self.team_status.setAccessibleName("Team history")
         self._team_online: bool | None = None
-        self.banner = QLabel()
-        self.banner.setAccessibleName("Status")
-        self.banner.setWordWrap(True)
-        self.banner.setVisible(False)
+        self._build_banner()
 
         self.top_splitter = top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(left)
@@ -178,7 +196,7 @@ class MainWindow(QMainWindow):
             demo = QLabel(profile.label)
             demo.setAccessibleName("Profile")
             layout.addWidget(demo)
-        layout.addWidget(self.banner)
+        layout.addWidget(self.banner_row)
         layout.addWidget(main, 1)
         self.setCentralWidget(central)
         self.resize(1100, 720)
@@ -203,12 +221,18 @@ class MainWindow(QMainWindow):
             history.on_state_change(self.team_events.changed.emit)
             self.team_state_changed()
         self.messages.posted.connect(self._show_message)
+        self.messages.cleared.connect(self._clear_message)
+        self.banner_close.clicked.connect(self._hide_banner)
         self.search_edit.textChanged.connect(lambda _: self._search_timer.start())
         self._search_timer.timeout.connect(
             lambda: self.tasks.start("search", self.search(self.search_edit.text()))
         )
         self.number.submitted.connect(self._start_number_call)
         self.number.edit.textEdited.connect(lambda _: self.match_label.setVisible(False))
+        # A problem with the call is about the number typed: editing it clears it, and the
+        # contact named under it is that of the number it was worked out for only.
+        self.number.edit.textEdited.connect(lambda _: self.messages.clear(CALL_PROBLEM))
+        self.number.edit.textChanged.connect(self._number_changed)
         self.call_button.clicked.connect(self._start_number_call)
         self.contacts_view.activated.connect(lambda _: self._start_contact_call())
         self.contacts_view.selectionModel().currentRowChanged.connect(self._contact_selected)
@@ -614,7 +638,12 @@ class MainWindow(QMainWindow):
         else:
             self.messages.info(f"Press Enter to call {text}")
 
+    def _number_changed(self, text: str) -> None:
+        if text != self._matched_for:
+            self.match_label.setVisible(False)
+
     def _show_match(self, text: str) -> None:
+        self._matched_for = self.number.edit.text()
         account = self.options.account()
         try:
             number = self.profile.service.parse_number(text, account)
@@ -644,7 +673,7 @@ class MainWindow(QMainWindow):
     def _start_contact_call(self) -> None:
         contact = self.selected_contact()
         if contact is None or contact.primary is None:
-            self.messages.warning("This contact has no number to call")
+            self.messages.warning("This contact has no number to call", CALL_PROBLEM)
             return
         self.number.set_text(contact.primary.number)
         self.tasks.start(
@@ -659,7 +688,7 @@ class MainWindow(QMainWindow):
         contact fields come from that contact, never from whichever row is selected."""
         account = self.options.account()
         if account is None:
-            self.messages.error("Add an account first (no account is configured)")
+            self.messages.error("Add an account first (no account is configured)", CALL_PROBLEM)
             return None
         options = self.options.options()
         per_call: dict[str, str] = {}
@@ -667,7 +696,7 @@ class MainWindow(QMainWindow):
             if self.options.flow_mode:
                 options, contact, per_call = self._flow_options(options, account, text, contact)
         except InvalidInput as exc:
-            self.messages.error(str(exc))
+            self.messages.error(str(exc), CALL_PROBLEM)
             if isinstance(exc, MissingVariables):
                 self._focus_value(exc.names)
             return None
@@ -677,9 +706,9 @@ class MainWindow(QMainWindow):
             self.messages.info(str(exc))
             return None
         except Exception as exc:
-            self.messages.failure(exc, "placing the call")
+            self.messages.failure(exc, "placing the call", CALL_PROBLEM)
             return None
-        self.messages.info(f"Call to {record.customer} accepted by {account.name}")
+        self.messages.info(f"Call to {record.customer} accepted by {account.name}", CALL_PROBLEM)
         if options.flow is not None and contact is not None and contact.id is not None:
             typed = {name: value for name, value in per_call.items() if value.strip()}
             if typed:
@@ -713,12 +742,34 @@ class MainWindow(QMainWindow):
 
     # -- messages ------------------------------------------------------------------------
 
-    def _show_message(self, level: str, text: str) -> None:
-        self.banner.setText(text)
-        self.banner.setVisible(True)
-        self.banner.setProperty("level", level)
+    def _show_message(self, level: str, text: str, cause: str = "") -> None:
         if level == Level.INFO:
-            self.statusBar().showMessage(text, 8000)
+            self.statusBar().showMessage(text, NEWS_MS)
+            if cause and cause == self._banner_cause:
+                self._hide_banner()  # the news of the same cause: the problem is over
+            return
+        icon = "✗" if level == Level.ERROR else "⚠"
+        self.banner.setText(f"{icon} {text}")
+        show_level(self.banner, level)
+        self._banner_cause = cause
+        self.banner_row.setVisible(True)
+        self.statusBar().clearMessage()  # not the same thing twice
+
+    def _clear_message(self, cause: str) -> None:
+        if cause and cause == self._banner_cause:
+            self._hide_banner()
+
+    def _hide_banner(self) -> None:
+        self.banner_row.setVisible(False)
+        self.banner.clear()
+        self._banner_cause = ""
+
+
+# How long a piece of news stays in the status bar.
+NEWS_MS = 8000
+# The cause of a problem with placing a call (see MessageBridge): the number edited, or
+# the next call accepted, takes it away.
+CALL_PROBLEM = "call"
 
 
 def _table(model: Any, name: str) -> QTableView:

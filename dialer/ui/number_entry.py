@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLa
 
 from dialer.core.errors import InvalidNumber
 from dialer.core.numbers import PhoneNumber, calling_regions, format_as_you_type, parse_contact
+from dialer.ui.theme import show_level
 
 
 class NumberEntry(QWidget):
@@ -85,7 +86,9 @@ class NumberEntry(QWidget):
         except InvalidNumber as exc:
             digits = sum(c.isdigit() for c in text)
             self.status.setText("" if digits < 3 and ":" not in text else f"✗ {exc}")
+            show_level(self.status, "error")
         else:
+            show_level(self.status, "ok")
             if isinstance(contact, PhoneNumber):
                 self.status.setText(f"✓ {contact.e164} ({contact.region or '?'})")
             else:
