@@ -133,8 +133,7 @@ class CallDetailsDialog(QDialog):
     @staticmethod
     def _fields(record: CallRecord) -> list[tuple[str, str]]:
         billed = format_duration(record.billed_seconds) or "—"
-        if record.charge is not None:
-            billed += f" (charge {record.charge:g})"
+        charge = f"{record.charge:g} credit" if record.charge is not None else "—"
         return [
             ("Status", status_text(record.status)),
             ("Customer", record.customer),
@@ -152,6 +151,7 @@ class CallDetailsDialog(QDialog):
             ("Agent leg", format_duration(record.agent_seconds) or "—"),
             ("Talk time", format_duration(record.talk_seconds) or "—"),
             ("Billed", billed),
+            ("Charge", charge),
             ("Hung up by", record.hangup_by or "—"),
             ("Provider's outcome", record.cause or "—"),
             ("Recording", record.recording_url or "—"),

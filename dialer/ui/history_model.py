@@ -93,8 +93,10 @@ COLUMNS = (
     Column("Account", SortKey.ACCOUNT),
     Column("Bridge", SortKey.BRIDGE),
     Column("Status", SortKey.STATUS),
-    Column("Talk", SortKey.TALK, numeric=True),
-    Column("Billed", SortKey.BILLED, numeric=True),
+    # Units in the header, one quantity per column (the charge sat unlabelled in Billed).
+    Column("Talk (m:ss)", SortKey.TALK, numeric=True),
+    Column("Billed (m:ss)", SortKey.BILLED, numeric=True),
+    Column("Charge (credit)", None, numeric=True),
     Column("Disposition", SortKey.DISPOSITION),
     Column("Note", None),
     Column("Details", None),
@@ -109,6 +111,7 @@ COLUMNS = (
     STATUS_COLUMN,
     TALK_COLUMN,
     BILLED_COLUMN,
+    CHARGE_COLUMN,
     DISPOSITION_COLUMN,
     NOTE_COLUMN,
     DETAILS_COLUMN,
@@ -153,8 +156,9 @@ def cell_text(record: CallRecord, column: int) -> str:
     if column == TALK_COLUMN:
         return format_duration(record.talk_seconds)
     if column == BILLED_COLUMN:
-        billed = format_duration(record.billed_seconds)
-        return f"{billed} · {record.charge:g}" if record.charge is not None else billed
+        return format_duration(record.billed_seconds)
+    if column == CHARGE_COLUMN:
+        return f"{record.charge:g}" if record.charge is not None else ""
     if column == DISPOSITION_COLUMN:
         return record.disposition
     if column == NOTE_COLUMN:
@@ -297,8 +301,8 @@ class HistoryModel(QAbstractTableModel):
             return record.note or None
         if column == DETAILS_COLUMN:
             return "\n".join(t for t in (record.error, record.cause, record.message) if t) or None
-        if column == BILLED_COLUMN and record.charge is not None:
-            return f"Charge: {record.charge:g}"
+        if column == CHARGE_COLUMN and record.charge is not None:
+            return f"Credit used: {record.charge:g}, in the provider's unit"
         return None
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008

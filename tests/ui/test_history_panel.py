@@ -780,3 +780,18 @@ async def test_a_page_that_cannot_be_read_is_one_sentence(
             "The call history could not be read (ProgrammingError); the details are in the log"
         )
         assert panel.model.rowCount() == 0
+
+
+async def test_billed_time_and_the_charge_are_separate_columns_with_their_units(
+    history: SqliteHistory, tmp_path: Path
+) -> None:
+    from dialer.ui.history_model import CHARGE_COLUMN, COLUMNS
+
+    await store_calls(history, [call(0, billed_seconds=60, charge=2.0)])  # answered
+    async with open_panel(history, tmp_path) as panel:
+        model = panel.model
+        header = [model.headerData(n, Qt.Orientation.Horizontal) for n in range(len(COLUMNS))]
+        assert "Billed (m:ss)" in header and "Charge (credit)" in header
+        assert model.index(0, BILLED_COLUMN).data() == "1:00"  # no charge in it
+        assert model.index(0, CHARGE_COLUMN).data() == "2"
+        assert "Credit used: 2" in model.index(0, CHARGE_COLUMN).data(Qt.ItemDataRole.ToolTipRole)
