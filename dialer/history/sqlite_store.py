@@ -1073,6 +1073,15 @@ class SqliteHistory:
         row = self._reader().execute("SELECT COALESCE(SUM(calls), 0) FROM call_days").fetchone()
         return int(row[0])
 
+    def account_names(self) -> list[str]:
+        """From the per-day totals (a row per day, account and status: no table scan)."""
+        rows = (
+            self._reader()
+            .execute("SELECT DISTINCT account FROM call_days WHERE calls > 0 ORDER BY account")
+            .fetchall()
+        )
+        return [str(row[0]) for row in rows]
+
     def close(self) -> None:
         with self._start_lock:
             self._closed = True

@@ -319,6 +319,9 @@ class TeamHistory:
     def count(self) -> int:
         return self._read(self.team.count, self.local.count)
 
+    def account_names(self) -> list[str]:
+        return self._read(self.team.account_names, self.local.account_names)
+
     def timeline(self, call_id: str) -> list[TimelineEntry]:
         return self._read(
             lambda: self.team.timeline(call_id) or self.local.timeline(call_id),

@@ -154,6 +154,7 @@ def write_export(history: HistoryStore, query: HistoryQuery, fmt: str, path: Pat
 
 # The cause of an export's problems (see MessageBridge): the next export that works ends it.
 EXPORT = "export"
+ACCOUNTS_TASK = "history-accounts"
 
 
 class StatusMenu(QMenu):
@@ -267,6 +268,8 @@ class HistoryPanel(QWidget):
             max_workers=1, thread_name_prefix="dialer-history-reads"
         )
         self._export_folder: Path | None = None
+        self._configured_accounts: list[str] = []
+        self._held_accounts: set[str] = set()  # accounts the history holds calls of
         self._build(page_size)
         self.set_accounts(accounts)
         self._wire()
@@ -440,8 +443,35 @@ class HistoryPanel(QWidget):
         self.export_json_action.triggered.connect(lambda: self._start_dialog(self.export("json")))
 
     def set_accounts(self, names: Sequence[str]) -> None:
-        """The account filter's choices (the current choice is kept when still there)."""
+        """The account filter's choices: the configured accounts and every account the
+        history holds calls of (read on a reader thread: task ``history-accounts``); the
+        current choice is kept when still there."""
+        self._configured_accounts = list(names)
+        self._show_accounts()
+        self.start_accounts()
+
+    def start_accounts(self) -> None:
+        if self._closed:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # built before the loop runs: start from inside it
+            QTimer.singleShot(0, self, self.start_accounts)
+            return
+        self.tasks.start(ACCOUNTS_TASK, self.load_accounts())
+
+    async def load_accounts(self) -> list[str]:
+        loop = asyncio.get_running_loop()
+        held = await loop.run_in_executor(self._reads, self.history.account_names)
+        self._held_accounts.update(held)
+        self._show_accounts()
+        return held
+
+    def _show_accounts(self) -> None:
+        names = sorted({*self._configured_accounts, *self._held_accounts} - {""})
         current = self.account_box.currentData()
+        if names == [self.account_box.itemData(n) for n in range(1, self.account_box.count())]:
+            return
         self.account_box.blockSignals(True)
         self.account_box.clear()
         self.account_box.addItem("All accounts", "")
@@ -595,6 +625,9 @@ class HistoryPanel(QWidget):
         self.model.apply(record)
         if not self._totals_timer.isActive():
             self._totals_timer.start()
+        if record.account and record.account not in self._held_accounts:
+            self._held_accounts.add(record.account)  # a call of an account new to the list
+            self._show_accounts()
 
     def _live_applied(self, _updated: int, inserted: int) -> None:
         self._update_actions()

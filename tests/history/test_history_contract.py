@@ -284,3 +284,12 @@ async def test_listeners_are_told_on_the_loop_they_asked_for(store: HistoryStore
     async with asyncio.timeout(10):
         await all_told.wait()
     assert heard == [loop] * expected
+
+
+async def test_account_names_are_the_accounts_the_history_holds_calls_of(
+    store: HistoryStore,
+) -> None:
+    assert store.account_names() == []
+    for n, account in enumerate(["shop", "branch", "shop", "depot"]):
+        await store.insert(call(f"c{n}", account=account))
+    assert store.account_names() == ["branch", "depot", "shop"]

@@ -795,3 +795,22 @@ async def test_billed_time_and_the_charge_are_separate_columns_with_their_units(
         assert model.index(0, BILLED_COLUMN).data() == "1:00"  # no charge in it
         assert model.index(0, CHARGE_COLUMN).data() == "2"
         assert "Credit used: 2" in model.index(0, CHARGE_COLUMN).data(Qt.ItemDataRole.ToolTipRole)
+
+
+async def test_the_account_filter_offers_every_account_the_history_holds(
+    history: SqliteHistory, tmp_path: Path
+) -> None:
+    # A supervisor's desktop with none of the accounts configured: the filter still offers
+    # each account the calls came from, and one new to the history as its call arrives.
+    await store_calls(history, [call(n, account=f"team-{n % 20:02d}") for n in range(60)])
+    async with open_panel(history, tmp_path) as panel:
+        await until(lambda: panel.account_box.count() > len(ACCOUNTS) + 1)
+        offered = [panel.account_box.itemData(n) for n in range(panel.account_box.count())]
+        assert offered[0] == "" and {f"team-{n:02d}" for n in range(20)} <= set(offered)
+        assert set(ACCOUNTS) <= set(offered)  # the configured ones too
+        panel.account_box.setCurrentIndex(panel.account_box.findData("team-07"))
+        await settle(panel)
+        assert {panel.model.record(r).account for r in range(panel.model.rowCount())} == {"team-07"}
+        await history.insert(call(99, account="brand-new"))
+        await until(lambda: panel.account_box.findData("brand-new") >= 0)
+        assert panel.account_box.currentData() == "team-07"  # the choice stays
