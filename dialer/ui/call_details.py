@@ -68,37 +68,27 @@ class CallDetailsDialog(QDialog):
         self, record: CallRecord, parent: Any = None, *, history: HistoryStore | None = None
     ):
         super().__init__(parent)
-        timeline: list[TimelineEntry] = []
-        reports: list[StoredReport] = []
-        if history is not None:
-            record = history.get(record.id) or record
-            timeline = history.timeline(record.id)
-            reports = history.reports(record.id)
+        self.history = history
         self.record = record
-        self.setWindowTitle(f"Call to {record.customer}")
-
         layout = QVBoxLayout(self)
-        if record.status is CallStatus.NO_REPORT:
-            self.explanation: QLabel | None = QLabel(NO_REPORT_EXPLAINED)
-            self.explanation.setWordWrap(True)
-            self.explanation.setAccessibleName("About this status")
-            layout.addWidget(self.explanation)
-        else:
-            self.explanation = None
+        self.explanation = QLabel(NO_REPORT_EXPLAINED)
+        self.explanation.setWordWrap(True)
+        self.explanation.setAccessibleName("About this status")
+        layout.addWidget(self.explanation)
         form = QFormLayout()
-        for label, value in self._fields(record):
-            field = QLabel(value)
+        self.fields: dict[str, QLabel] = {}
+        for label, _ in self._fields(record):
+            field = QLabel()
             field.setWordWrap(True)
             field.setAccessibleName(label)
             field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             field.setTextFormat(Qt.TextFormat.PlainText)  # provider text is never markup
             form.addRow(label, field)
+            self.fields[label] = field
         layout.addLayout(form)
 
         self.tabs = QTabWidget()
-        self.request_text = QPlainTextEdit(
-            json.dumps(dict(record.request), indent=2, sort_keys=True)
-        )
+        self.request_text = QPlainTextEdit()
         self.request_text.setReadOnly(True)
         self.request_text.setAccessibleName("Request sent, secrets removed")
         self.tabs.addTab(self.request_text, "Request sent (secrets removed)")
@@ -106,29 +96,52 @@ class CallDetailsDialog(QDialog):
         self.timeline_view.setAccessibleName("Status timeline")
         self.timeline_view.setHeaderLabels(["When", "Status", "Source", "Detail"])
         self.timeline_view.setRootIsDecorated(False)
+        self.tabs.addTab(self.timeline_view, "Timeline")
+        self.reports_text = QPlainTextEdit()
+        self.reports_text.setReadOnly(True)
+        self.reports_text.setAccessibleName("Provider reports as received")
+        self.tabs.addTab(self.reports_text, "Provider reports")
+        layout.addWidget(self.tabs, 1)
+        self.refresh(record)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout.addWidget(buttons)
+        self.resize(640, 680)
+
+    def refresh(self, record: CallRecord | None = None) -> None:
+        """Show the call as stored now (its record, timeline and reports): the panel calls
+        this on every change of the call, so open details follow it live."""
+        timeline: list[TimelineEntry] = []
+        reports: list[StoredReport] = []
+        record = record or self.record
+        if self.history is not None:
+            record = self.history.get(record.id) or record
+            timeline = self.history.timeline(record.id)
+            reports = self.history.reports(record.id)
+        self.record = record
+        self.setWindowTitle(f"Call to {record.customer}")
+        self.explanation.setVisible(record.status is CallStatus.NO_REPORT)
+        for label, value in self._fields(record):
+            self.fields[label].setText(value)
+        self.request_text.setPlainText(json.dumps(dict(record.request), indent=2, sort_keys=True))
+        self.timeline_view.clear()
         for entry in timeline:
             self.timeline_view.addTopLevelItem(
                 QTreeWidgetItem(
                     [format_when(entry.at), status_text(entry.status), entry.source, entry.detail]
                 )
             )
-        self.timeline_view.resizeColumnToContents(0)
-        self.tabs.addTab(self.timeline_view, f"Timeline ({len(timeline)})")
-        self.reports_text = QPlainTextEdit(
+        for column in range(self.timeline_view.columnCount()):
+            self.timeline_view.resizeColumnToContents(column)
+        self.tabs.setTabText(1, f"Timeline ({len(timeline)})")
+        self.reports_text.setPlainText(
             "\n\n".join(
                 f"— {format_when(report.received_at)}, {report.source} —\n{_pretty(report.body)}"
                 for report in reports
             )
             or "No report from the provider has been received for this call."
         )
-        self.reports_text.setReadOnly(True)
-        self.reports_text.setAccessibleName("Provider reports as received")
-        self.tabs.addTab(self.reports_text, f"Provider reports ({len(reports)})")
-        layout.addWidget(self.tabs, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.close)
-        layout.addWidget(buttons)
-        self.resize(640, 680)
+        self.tabs.setTabText(2, f"Provider reports ({len(reports)})")
 
     @staticmethod
     def _fields(record: CallRecord) -> list[tuple[str, str]]:

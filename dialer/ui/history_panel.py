@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import logging
 import os
@@ -270,6 +271,7 @@ class HistoryPanel(QWidget):
         self._export_folder: Path | None = None
         self._configured_accounts: list[str] = []
         self._held_accounts: set[str] = set()  # accounts the history holds calls of
+        self._details: list[CallDetailsDialog] = []  # open details dialogs, followed live
         self._build(page_size)
         self.set_accounts(accounts)
         self._wire()
@@ -625,6 +627,9 @@ class HistoryPanel(QWidget):
         self.model.apply(record)
         if not self._totals_timer.isActive():
             self._totals_timer.start()
+        for dialog in self._details:
+            if dialog.record.id == record.id and shiboken6.isValid(dialog):
+                dialog.refresh(record)
         if record.account and record.account not in self._held_accounts:
             self._held_accounts.add(record.account)  # a call of an account new to the list
             self._show_accounts()
@@ -727,8 +732,14 @@ class HistoryPanel(QWidget):
             return None
         dialog = CallDetailsDialog(self.model.record(row), self.window(), history=self.history)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._details.append(dialog)  # followed live (record_changed) until it closes
+        dialog.destroyed.connect(lambda _=None, d=dialog: self._forget_details(d))
         dialog.show()
         return dialog
+
+    def _forget_details(self, dialog: CallDetailsDialog) -> None:
+        with contextlib.suppress(ValueError):
+            self._details.remove(dialog)
 
     def open_recording(self, record: CallRecord | None = None) -> bool:
         """Open the call's recording in the user's browser or player."""

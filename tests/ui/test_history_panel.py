@@ -814,3 +814,22 @@ async def test_the_account_filter_offers_every_account_the_history_holds(
         await history.insert(call(99, account="brand-new"))
         await until(lambda: panel.account_box.findData("brand-new") >= 0)
         assert panel.account_box.currentData() == "team-07"  # the choice stays
+
+
+async def test_open_details_follow_the_call_live(history: SqliteHistory, tmp_path: Path) -> None:
+    record = call(0, status=CallStatus.ACCEPTED, answered=None, talk_seconds=None)
+    await store_calls(history, [record])
+    async with open_panel(history, tmp_path) as panel:
+        dialog = panel.show_details(0)
+        assert dialog is not None
+        assert dialog.fields["Status"].text() == "Accepted by provider"
+        assert dialog.tabs.tabText(1) == "Timeline (1)"
+        stored = history.get(record.id)
+        assert stored is not None
+        await history.amend(stored, status=CallStatus.CONNECTED)
+        await history.amend(stored, status=CallStatus.COMPLETED, talk_seconds=42)
+        await until(lambda: dialog.fields["Status"].text() == "Completed")
+        assert dialog.fields["Talk time"].text() == "0:42"
+        assert dialog.tabs.tabText(1) == "Timeline (3)"
+        dialog.close()
+        await until(lambda: panel._details == [])  # closed: no longer followed
