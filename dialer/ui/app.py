@@ -47,6 +47,12 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
             return 1
         print("dialer: sent to the Dialer window already running", file=sys.stderr)
         return 0
+    if number and not demo and _dialled_in_demo(paths, number):
+        # A link goes to the window that runs: only the demo's does, so it goes there, not
+        # to a second, empty window of the default profile.
+        instance.close()
+        print("dialer: sent to the demo window already running", file=sys.stderr)
+        return 0
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -78,6 +84,17 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
             )
     finally:
         instance.close()
+
+
+def _dialled_in_demo(paths: AppPaths, number: str) -> bool:
+    """Hand ``number`` to the demo profile's window if one runs (True)."""
+    from dialer.ui.single_instance import InstanceError, forward_if_running
+
+    try:
+        return forward_if_running(instance_folder(paths, demo=True), {"dial": number})
+    except InstanceError as exc:
+        logger.warning("The demo window runs but did not take the link: %s", exc)
+        return False
 
 
 def instance_folder(paths: AppPaths, *, demo: bool) -> Path:

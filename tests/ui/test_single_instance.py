@@ -185,3 +185,26 @@ def test_with_nothing_running_nothing_is_forwarded(qapp: Any, dialer_home: Path)
 def test_each_profile_folder_has_its_own_socket(tmp_path: Path) -> None:
     assert server_name(tmp_path / "a") != server_name(tmp_path / "b")
     assert server_name(tmp_path / "a") == server_name(tmp_path / "a")
+
+
+async def test_a_link_goes_to_the_demo_window_when_only_it_runs(
+    qapp: Any, dialer_home: Path
+) -> None:
+    # Only the demo profile's window runs (this process): a link opened by the desktop
+    # ("dialer tel:...", the default profile) goes there, not to a second, empty window.
+    instance = SingleInstance(AppPaths.default().demo_profile().data_dir)
+    assert instance.claim()
+    instance.listen()
+    received: list[dict[str, Any]] = []
+    instance.received.connect(received.append)
+    try:
+        done = await launch(dialer_home, "tel:+918867135000")
+        assert done.returncode == 0, done.stderr
+        assert "sent to the demo window already running" in done.stderr
+        await until(lambda: received == [{"dial": "tel:+918867135000"}])
+        # The default profile's lock was let go again: its own window can start later.
+        default = SingleInstance(AppPaths.default().data_dir)
+        assert default.claim()
+        default.close()
+    finally:
+        instance.close()
