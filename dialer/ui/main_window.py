@@ -14,7 +14,7 @@ import itertools
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QPushButton,
     QSplitter,
     QTableView,
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self._prefilled: tuple[int, dict[str, str]] | None = None
         self._keep_number = False  # the next search's first hit leaves the number alone
         self._matched_for = ""  # the number text the contact under the entry was found for
+        self.number_picker: QMenu | None = None  # a contact's numbers, on Enter or right-click
         self._quiet_selection = False
         self._build()
         self._wire()
@@ -235,6 +237,8 @@ class MainWindow(QMainWindow):
         self.number.edit.textChanged.connect(self._number_changed)
         self.call_button.clicked.connect(self._start_number_call)
         self.contacts_view.activated.connect(lambda _: self._start_contact_call())
+        self.contacts_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.contacts_view.customContextMenuRequested.connect(self._contacts_menu)
         self.contacts_view.selectionModel().currentRowChanged.connect(self._contact_selected)
         self.options.accountChanged.connect(self._account_changed)
         self.options.flow_box.currentIndexChanged.connect(
@@ -671,14 +675,43 @@ class MainWindow(QMainWindow):
         self.tasks.start(f"call-{next(_call_tasks)}", self.call_number(self.number.text()))
 
     def _start_contact_call(self) -> None:
+        """Enter on a contact: its number, or with several a picker of them (arrows and
+        Enter choose, Escape calls none)."""
         contact = self.selected_contact()
         if contact is None or contact.primary is None:
             self.messages.warning("This contact has no number to call", CALL_PROBLEM)
             return
-        self.number.set_text(contact.primary.number)
-        self.tasks.start(
-            f"call-{next(_call_tasks)}", self.call_number(contact.primary.number, contact)
-        )
+        if len(contact.numbers) == 1:
+            self._call_contact_number(contact, contact.primary.number)
+            return
+        rect = self.contacts_view.visualRect(self.contacts_view.currentIndex())
+        self.number_picker = self._numbers_menu(contact)
+        self.number_picker.popup(self.contacts_view.viewport().mapToGlobal(rect.bottomLeft()))
+        self.number_picker.setActiveAction(self.number_picker.actions()[0])
+
+    def _numbers_menu(self, contact: Contact) -> QMenu:
+        """One "Call" entry per number of the contact (Enter's picker, the context menu)."""
+        menu = QMenu(self)
+        menu.setAccessibleName(f"Numbers of {contact.name}")
+        for entry in contact.numbers:
+            action = menu.addAction(f"Call {entry.label}: {display_number(entry.number)}")
+            action.triggered.connect(
+                lambda _=False, n=entry.number: self._call_contact_number(contact, n)
+            )
+        return menu
+
+    def _contacts_menu(self, position: QPoint) -> None:
+        index = self.contacts_view.indexAt(position)
+        contact = self.contacts_model.contact(index.row()) if index.isValid() else None
+        if contact is None or not contact.numbers:
+            return
+        self.contacts_view.setCurrentIndex(index)
+        self.number_picker = self._numbers_menu(contact)
+        self.number_picker.popup(self.contacts_view.viewport().mapToGlobal(position))
+
+    def _call_contact_number(self, contact: Contact, number: str) -> None:
+        self.number.set_text(number)
+        self.tasks.start(f"call-{next(_call_tasks)}", self.call_number(number, contact))
 
     async def call_number(self, text: str, contact: Contact | None = None) -> CallRecord | None:
         """Place a call to ``text`` with the chosen options; errors become one message.

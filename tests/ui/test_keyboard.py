@@ -147,3 +147,45 @@ async def test_help_lists_the_shortcuts_the_window_has(window: Any) -> None:
         assert str(window.profile.paths.log_dir) in about.text.text()
     finally:
         about.close()
+
+
+def row_with_numbers(window: Any, at_least: int = 2) -> int:
+    model = window.contacts_model
+    return next(r for r in range(model.rowCount()) if len(model.contact(r).numbers) >= at_least)
+
+
+async def test_enter_on_a_contact_with_several_numbers_offers_each(window: Any) -> None:
+    await select_account(window, ProviderKind.DIGIDONAR)
+    row = row_with_numbers(window)
+    contact = window.contacts_model.contact(row)
+    window.contacts_view.setFocus()
+    window.contacts_view.selectRow(row)
+    QTest.keyClick(window.contacts_view, Qt.Key.Key_Return)
+    menu = window.number_picker
+    assert menu is not None and menu.isVisible()
+    assert len(menu.actions()) == len(contact.numbers)
+    assert provider_requests(window) == []  # nothing placed before a number is chosen
+    QTest.keyClick(menu, Qt.Key.Key_Down)
+    QTest.keyClick(menu, Qt.Key.Key_Return)
+    await until(lambda: len(provider_requests(window)) == 1)
+    second = contact.numbers[1].number
+    assert second.endswith(provider_requests(window)[0].query["calling_party_a"])
+
+
+async def test_right_click_on_a_contact_lists_its_numbers_to_call(window: Any) -> None:
+    await select_account(window, ProviderKind.DIGIDONAR)
+    row = row_with_numbers(window)
+    contact = window.contacts_model.contact(row)
+    view = window.contacts_view
+    view.scrollTo(window.contacts_model.index(row, 0))
+    position = view.visualRect(window.contacts_model.index(row, 0)).center()
+    view.customContextMenuRequested.emit(position)
+    menu = window.number_picker
+    assert menu is not None and menu.isVisible()
+    texts = [action.text() for action in menu.actions()]
+    assert texts[0].startswith(f"Call {contact.numbers[0].label}: ")
+    menu.actions()[-1].trigger()
+    await until(lambda: len(provider_requests(window)) == 1)
+    assert contact.numbers[-1].number.endswith(
+        provider_requests(window)[0].query["calling_party_a"]
+    )
