@@ -85,7 +85,7 @@ logger = logging.getLogger(__name__)
 Index = QModelIndex | QPersistentModelIndex
 
 FILTER_DELAY_MS = 120  # typed filters apply once typing pauses, as the contacts search does
-TOTALS_EVERY_MS = 1000  # live changes refresh the totals at most this often
+TOTALS_EVERY_MS = 250  # live changes refresh the totals at most this often
 TOTALS_TASK = "history-totals"
 PEOPLE_TASK = "history-people"
 EXPORT_FORMATS = {"csv": "CSV files (*.csv)", "json": "JSON files (*.json)"}
@@ -272,6 +272,7 @@ class HistoryPanel(QWidget):
         self._configured_accounts: list[str] = []
         self._held_accounts: set[str] = set()  # accounts the history holds calls of
         self._details: list[CallDetailsDialog] = []  # open details dialogs, followed live
+        self._totals_stale = False  # live changes came while the totals were computed
         self._build(page_size)
         self.set_accounts(accounts)
         self._wire()
@@ -428,7 +429,7 @@ class HistoryPanel(QWidget):
         self.any_status_action.triggered.connect(self._any_status)
         for action in self.status_actions.values():
             action.toggled.connect(lambda _: self._statuses_changed())
-        self._totals_timer.timeout.connect(self.start_totals)
+        self._totals_timer.timeout.connect(self._live_totals)
         self.view.horizontalHeader().sortIndicatorChanged.connect(self._sort_indicator_changed)
         self.view.activated.connect(self._activated)
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -541,8 +542,27 @@ class HistoryPanel(QWidget):
             return
         self.tasks.start(TOTALS_TASK, self.refresh_totals())
 
+    def _live_totals(self) -> None:
+        """Totals after live changes: one computation at a time, never cancelled by the
+        next change (a burst of changes every second used to cancel each one before it
+        ended, and the totals fell seconds behind the rows); changes made meanwhile get one
+        more right after it."""
+        if self.tasks.running(TOTALS_TASK):
+            self._totals_stale = True
+            return
+        self.start_totals()
+
     async def refresh_totals(self) -> HistoryTotals:
         """Totals of the current filter, computed on a reader thread."""
+        self._totals_stale = False
+        try:
+            return await self._refresh_totals()
+        finally:
+            if self._totals_stale and not self._closed:
+                self._totals_stale = False
+                QTimer.singleShot(0, self, self.start_totals)
+
+    async def _refresh_totals(self) -> HistoryTotals:
         query = self.model.query()
         loop = asyncio.get_running_loop()
         try:

@@ -29,7 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 from dialer.core.calls import CallStatus
-from dialer.history import CallOrigin, CallRecord, HistoryQuery, ProviderReport, SortKey
+from dialer.history import (
+    CallOrigin,
+    CallRecord,
+    HistoryQuery,
+    HistoryTotals,
+    ProviderReport,
+    SortKey,
+)
 from dialer.history.dispositions import DispositionList
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.ui.history_model import (
@@ -833,3 +840,38 @@ async def test_open_details_follow_the_call_live(history: SqliteHistory, tmp_pat
         assert dialog.tabs.tabText(1) == "Timeline (3)"
         dialog.close()
         await until(lambda: panel._details == [])  # closed: no longer followed
+
+
+async def test_live_totals_are_never_cancelled_by_the_next_change_and_catch_up(
+    history: SqliteHistory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A database slower than the changes come (the team's, under load): each computation
+    # used to be cancelled by the next change's, and the totals fell seconds behind the
+    # rows. Here a computation waits until the test lets it go.
+    import threading
+
+    await store_calls(history, [call(n, status=CallStatus.ACCEPTED, answered=None) for n in (0, 1)])
+    async with open_panel(history, tmp_path) as panel:
+        gate = threading.Event()
+        computed: list[int] = []
+        real_totals = history.totals
+
+        def slow_totals(query: HistoryQuery) -> HistoryTotals:
+            gate.wait(10)
+            totals = real_totals(query)
+            computed.append(totals.answered)
+            return totals
+
+        monkeypatch.setattr(history, "totals", slow_totals)
+        first, second = history.get("call-00000"), history.get("call-00001")
+        assert first is not None and second is not None
+        await history.amend(first, status=CallStatus.COMPLETED, answered=True)
+        await until(lambda: panel.tasks.running("history-totals"))
+        # More changes while it computes: it is not cancelled, they are counted after it.
+        await history.amend(second, status=CallStatus.COMPLETED, answered=True)
+        await until(lambda: panel._totals_stale)
+        assert panel.tasks.running("history-totals")
+        gate.set()
+        await until(lambda: len(computed) >= 2 and not panel.tasks.running("history-totals"))
+        assert computed[-1] == 2  # the rows' state: both answered
+        assert "100% answered" in panel.totals_label.text()
