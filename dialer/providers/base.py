@@ -234,8 +234,10 @@ class Provider(ABC):
             ) from None
         except httpx.ConnectError as exc:
             where = redact_url(str(exc.request.url.copy_with(query=None)))
+            # In words first; the address, for whoever checks it, last.
             raise ProviderUnreachable(
-                f"Cannot connect to {self.label} at {where}: {_plain_reason(exc)}",
+                f"{self.label} cannot be reached ({_plain_reason(exc)}); nothing was sent. "
+                f"Address tried: {where}",
                 provider=self.kind,
             ) from None
         except httpx.TransportError as exc:

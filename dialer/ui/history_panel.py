@@ -38,6 +38,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QDesktopServices,
+    QGuiApplication,
     QKeySequence,
     QMouseEvent,
     QRegularExpressionValidator,
@@ -156,6 +157,7 @@ def write_export(history: HistoryStore, query: HistoryQuery, fmt: str, path: Pat
 # The cause of an export's problems (see MessageBridge): the next export that works ends it.
 EXPORT = "export"
 ACCOUNTS_TASK = "history-accounts"
+RECORDING = "recording"
 
 
 class StatusMenu(QMenu):
@@ -775,7 +777,13 @@ class HistoryPanel(QWidget):
             )
             return False
         if not QDesktopServices.openUrl(url):
-            self.messages.error("No application could open the recording")
+            # No browser or player is registered: the address is what the person needs.
+            QGuiApplication.clipboard().setText(record.recording_url)
+            self.messages.warning(
+                "No application could open the recording; its address is copied to the "
+                "clipboard, to paste into a browser or player",
+                RECORDING,
+            )
             return False
         return True
 

@@ -12,6 +12,17 @@ from dialer.core.numbers import PhoneNumber, calling_regions, format_as_you_type
 from dialer.ui.theme import show_level
 
 
+def system_region() -> str | None:
+    """The system's country (its locale's territory), or None when it names none (LANG=C)."""
+    from PySide6.QtCore import QLocale
+
+    territory = QLocale.system().territory()
+    if territory in (QLocale.Country.AnyTerritory, QLocale.Country.World):
+        return None
+    code = QLocale.territoryToCode(territory)
+    return code.upper() if len(code) == 2 else None
+
+
 class NumberEntry(QWidget):
     """A line edit with live as-you-type formatting, a country picker and a validity line."""
 
@@ -26,8 +37,12 @@ class NumberEntry(QWidget):
         self.edit.setClearButtonEnabled(True)
         self.country = QComboBox(self)
         self.country.setAccessibleName("Country for national numbers")
+        # First, no country: numbers then need their +country code (the status line says
+        # so), rather than the first of the list (Ascension, AC +247) under LANG=C.
+        self.country.addItem("No country (+code needed)", None)
         for region, code in calling_regions():
             self.country.addItem(f"{region} +{code}", region)
+        self.set_region(system_region())
         self.status = QLabel(self)
         self.status.setAccessibleName("Number status")
         self.status.setWordWrap(True)
@@ -50,9 +65,10 @@ class NumberEntry(QWidget):
         return str(data) if data else None
 
     def set_region(self, region: str | None) -> None:
-        index = self.country.findData(region) if region else -1
-        if index >= 0:
-            self.country.setCurrentIndex(index)
+        """The country national numbers are read in: the account's, else the system's."""
+        region = region or system_region()
+        index = self.country.findData(region) if region else 0
+        self.country.setCurrentIndex(max(index, 0))
 
     def text(self) -> str:
         return self.edit.text().strip()

@@ -212,7 +212,10 @@ def test_unreachable_exits_4(
             "--agent", "+919876543210"]  # fmt: skip
     assert run(monkeypatch, *args, stdin="tok-for-a-dead-port\n") == 0
     assert run(monkeypatch, "call", "+918867135000") == 4
-    assert "connection refused" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # In words first, the address last.
+    assert err.startswith("dialer: C2C v2 cannot be reached (connection refused); nothing was")
+    assert err.rstrip().endswith(f"Address tried: http://127.0.0.1:{port}/api/v2/voice/c2c")
 
 
 def test_logs_never_hold_a_secret(

@@ -875,3 +875,19 @@ async def test_live_totals_are_never_cancelled_by_the_next_change_and_catch_up(
         await until(lambda: len(computed) >= 2 and not panel.tasks.running("history-totals"))
         assert computed[-1] == 2  # the rows' state: both answered
         assert "100% answered" in panel.totals_label.text()
+
+
+@pytest.mark.qt_log_ignore("does not support QPlatformServices::openUrl")
+async def test_a_recording_no_application_opens_has_its_address_copied(
+    history: SqliteHistory, tmp_path: Path
+) -> None:
+    # Offscreen there is no browser or player at all: as on a desktop with none registered.
+    from PySide6.QtGui import QGuiApplication
+
+    await store_calls(history, [call(0)])
+    async with open_panel(history, tmp_path) as panel:
+        panel.view.selectRow(0)
+        assert not panel.open_recording()
+        assert QGuiApplication.clipboard().text() == "https://rec.example.net/0.mp3"
+        level, text = panel.messages.history[-1]
+        assert level == "warning" and "copied to the clipboard" in text

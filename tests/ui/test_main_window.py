@@ -312,3 +312,34 @@ async def test_a_search_finding_thousands_reads_no_contact_on_the_windows_thread
     assert window.contacts_view.currentIndex().row() == 0
     assert window.contacts_model.index(0, 1).data()  # the first row is there to show
     assert read_here == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown"),
+    [("C.UTF-8", "No country (+code needed)"), ("en_IN.UTF-8", "IN +91")],
+)
+def test_the_country_defaults_to_the_systems_or_none(lang: str, shown: str) -> None:
+    # Under LANG=C the first country of the list (Ascension, AC +247) used to be chosen.
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from dialer.ui.number_entry import NumberEntry\n"
+        "entry = NumberEntry()\n"
+        "entry.set_region(None)  # an account without a region\n"
+        "print(entry.country.currentText())\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LANG": lang, "LC_ALL": lang}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == shown
