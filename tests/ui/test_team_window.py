@@ -128,7 +128,8 @@ async def test_an_agent_keeps_calling_while_the_team_database_is_away(
     )
     window = await _window(profile)
     try:
-        await until(lambda: window.team_status.text() == "Team history: up to date")
+        # Upper bounds, not timings: a loaded machine connects to the team slower.
+        await until(lambda: window.team_status.text() == "Team history: up to date", timeout=30)
         proxy.cut()
         await select_account(window, ProviderKind.DIGIDONAR)
         record = await window.call_number("+91 88671 35000")
@@ -139,7 +140,7 @@ async def test_an_agent_keeps_calling_while_the_team_database_is_away(
         )
         assert "cannot be reached" in window.team_status.toolTip()
         # The panel shows the desktop's own calls meanwhile.
-        await until(lambda: window.history_panel.model.rowCount() == 1)
+        await until(lambda: window.history_panel.model.rowCount() == 1, timeout=15)
         proxy.restore()
         await until(lambda: window.team_status.text() == "Team history: up to date", timeout=40)
     finally:
