@@ -723,3 +723,35 @@ def test_account_from_fields_checks_timeouts_and_kazoo_login() -> None:
     slow = AccountFields(**{**ok.__dict__, "read_timeout": 301.0})
     with pytest.raises(FieldError, match="between 0 and 300"):
         account_from_fields(slow)
+
+
+async def test_switching_provider_carries_no_secret_bridge_or_test_result_over(
+    parent: QWidget, demo_profile: Profile
+) -> None:
+    session = await open_accounts(parent, demo_profile)
+    form = await session.form(edit="Demo C2C v2")
+    assert form.bridges_edit.toPlainText()  # the C2C v2 account's DIDs
+    said = await run_test(form.tester)  # with the stored token
+    assert said.startswith("C2C v2 accepted the API token")
+    fill(form, {"secret": "c2c-token-typed"})
+    choose(form, ProviderKind.KAZOO)
+    assert form.secret_edit.text() == ""  # a C2C v2 token is no Kazoo key
+    assert form.bridges_edit.toPlainText() == ""  # a DID is no clicktocall
+    assert not form.tester.result.isVisible() and form.tester.ok is None
+    choose(form, ProviderKind.C2C_V2)  # back to the account's own provider: its DIDs again
+    assert form.bridges_edit.toPlainText() == "\n".join(
+        next(a for a in demo_profile.accounts.list() if a.name == "Demo C2C v2").bridges
+    )
+    form.reject()
+    assert await session.close() is False
+
+
+async def test_a_provider_with_no_credentials_check_says_so_as_news(
+    parent: QWidget, demo_profile: Profile
+) -> None:
+    session = await open_accounts(parent, demo_profile)
+    session.dialog.select("Demo DigiDonar")
+    tester = session.dialog.tester
+    assert (await run_test(tester)).startswith(NO_CHECK_SENTENCE)
+    assert tester.result.property("level") == "info"  # not red: nothing failed
+    assert await session.close() is False
