@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dialer.core import collector
 from dialer.core.paths import AppPaths
@@ -86,6 +86,12 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
         instance.close()
 
 
+def _has_c2c_account(profile: Any) -> bool:
+    from dialer.core.accounts import ProviderKind
+
+    return any(account.provider is ProviderKind.C2C_V2 for account in profile.accounts.list())
+
+
 def _dialled_in_demo(paths: AppPaths, number: str) -> bool:
     """Hand ``number`` to the demo profile's window if one runs (True)."""
     from dialer.ui.single_instance import InstanceError, forward_if_running
@@ -150,7 +156,8 @@ async def main(
             # What start-up made lives as long as the process does, and a full garbage
             # collection walking it all would hold the window for 45-50 ms.
             window.warm_up.add_done_callback(lambda _: collector.freeze_start_up())
-        if profile.reporting_problem:
+        if profile.reporting_problem and _has_c2c_account(profile):
+            # Only C2C v2 pushes reports: without such an account it is nobody's problem.
             window.messages.warning(profile.reporting_problem)
         if settings_problem:
             window.messages.warning(settings_problem)

@@ -52,6 +52,7 @@ from dialer.ui.messages import Level, MessageBridge
 from dialer.ui.number_entry import NumberEntry
 from dialer.ui.tasks import TaskManager
 from dialer.ui.theme import show_level
+from dialer.ui.welcome import WelcomePanel
 
 logger = logging.getLogger(__name__)
 
@@ -199,6 +200,9 @@ class MainWindow(QMainWindow):
             demo.setAccessibleName("Profile")
             layout.addWidget(demo)
         layout.addWidget(self.banner_row)
+        self.welcome = WelcomePanel()
+        self.welcome.setVisible(not profile.accounts.list())
+        layout.addWidget(self.welcome)
         layout.addWidget(main, 1)
         self.setCentralWidget(central)
         self.resize(1100, 720)
@@ -222,6 +226,10 @@ class MainWindow(QMainWindow):
             )
             history.on_state_change(self.team_events.changed.emit)
             self.team_state_changed()
+        self.welcome.addAccount.connect(
+            lambda: self.tasks.start("dialog", self.edit_accounts(), replace=False)
+        )
+        self.welcome.tryDemo.connect(self.try_demo)
         self.messages.posted.connect(self._show_message)
         self.messages.cleared.connect(self._clear_message)
         self.banner_close.clicked.connect(self._hide_banner)
@@ -362,10 +370,21 @@ class MainWindow(QMainWindow):
 
         if await edit_accounts(self, self.profile):
             current = self.options.account()
-            self.options.set_accounts(
-                self.profile.accounts.list(), current.name if current else None
-            )
-            self.history_panel.set_accounts([a.name for a in self.profile.accounts.list()])
+            accounts = self.profile.accounts.list()
+            self.options.set_accounts(accounts, current.name if current else None)
+            self.history_panel.set_accounts([a.name for a in accounts])
+            self.welcome.setVisible(not accounts)
+            if accounts:
+                self.messages.clear(CALL_PROBLEM)  # "Add an account first" is answered
+
+    def try_demo(self) -> None:
+        """The demo, in a window (and process) of its own: this profile stays as it is."""
+        from dialer.ui.welcome import launch_demo
+
+        if launch_demo():
+            self.messages.info("The demo window is starting: its calls go to a simulator")
+        else:
+            self.messages.error("The demo could not be started; run 'dialer --demo' instead")
 
     async def edit_flows(self) -> None:
         from dialer.ui.flow_editor import edit_flows
@@ -721,7 +740,11 @@ class MainWindow(QMainWindow):
         contact fields come from that contact, never from whichever row is selected."""
         account = self.options.account()
         if account is None:
-            self.messages.error("Add an account first (no account is configured)", CALL_PROBLEM)
+            self.welcome.setVisible(True)
+            self.messages.error(
+                "Add an account first: no account is configured (Add an account… above)",
+                CALL_PROBLEM,
+            )
             return None
         options = self.options.options()
         per_call: dict[str, str] = {}
