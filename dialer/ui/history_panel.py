@@ -20,7 +20,7 @@ import functools
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -456,14 +456,24 @@ class HistoryPanel(QWidget):
         self.start_accounts()
 
     def start_accounts(self) -> None:
+        self._start_read(ACCOUNTS_TASK, self.start_accounts, self.load_accounts)
+
+    def _start_read(
+        self,
+        name: str,
+        again: Callable[[], None],
+        read: Callable[[], Coroutine[Any, Any, object]],
+    ) -> None:
+        """Start the reader task ``name`` (a newer one supersedes it); a panel built before
+        the loop runs starts it from inside the loop (``again``)."""
         if self._closed:
             return
         try:
             asyncio.get_running_loop()
-        except RuntimeError:  # built before the loop runs: start from inside it
-            QTimer.singleShot(0, self, self.start_accounts)
+        except RuntimeError:
+            QTimer.singleShot(0, self, again)
             return
-        self.tasks.start(ACCOUNTS_TASK, self.load_accounts())
+        self.tasks.start(name, read())
 
     async def load_accounts(self) -> list[str]:
         loop = asyncio.get_running_loop()
@@ -535,14 +545,7 @@ class HistoryPanel(QWidget):
     def start_totals(self) -> None:
         """Recompute the totals (task ``history-totals``: a newer one supersedes it)."""
         self._totals_timer.stop()
-        if self._closed:
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # built before the loop runs: start from inside it
-            QTimer.singleShot(0, self, self.start_totals)
-            return
-        self.tasks.start(TOTALS_TASK, self.refresh_totals())
+        self._start_read(TOTALS_TASK, self.start_totals, self.refresh_totals)
 
     def _live_totals(self) -> None:
         """Totals after live changes: one computation at a time, never cancelled by the
@@ -581,14 +584,8 @@ class HistoryPanel(QWidget):
 
     def start_people(self) -> None:
         """Fill the person filter (task ``history-people``), in a team history."""
-        if self.team is None or self._closed:
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # built before the loop runs: start from inside it
-            QTimer.singleShot(0, self, self.start_people)
-            return
-        self.tasks.start(PEOPLE_TASK, self.load_people())
+        if self.team is not None:
+            self._start_read(PEOPLE_TASK, self.start_people, self.load_people)
 
     async def load_people(self) -> list[str]:
         """The people this person may see the calls of, read on a reader thread."""
