@@ -294,13 +294,19 @@ def resolve_variables(
         message = f"Type {_join(typed)} for this call (flow {flow.label})"
         missing = [name for name in missing if name not in typed] + typed
     details: list[str] = []
-    if no_contact:
+    calling = per_call is not None  # a call: its values come from the contact called
+    if no_contact and calling:
+        details.append(
+            f"the number called is not one of your contacts, so {_join(no_contact)} "
+            "cannot come from a contact"
+        )
+    elif no_contact:
         details.append(f"select a contact to fill {_join(no_contact)}")
     if empty_fields:
         who = (
             contact_name.strip()
             or ((contact_fields or {}).get("name") or "").strip()
-            or "the selected contact"
+            or ("the contact called" if calling else "the selected contact")
         )
         labels = [CONTACT_FIELDS[key] for key in empty_fields]
         verb = "is" if len(labels) == 1 else "are"

@@ -141,4 +141,5 @@ async def test_a_link_to_a_number_that_is_no_contact_never_takes_the_selected_ro
     assert provider_requests(window) == []
     level, text = window.messages.history[-1]
     assert level == "error" and "needs a value for Name" in text
+    assert "the number called is not one of your contacts" in text
     assert selected.name not in text
