@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from dialer.app.profile import Profile
 from dialer.core.accounts import Account
-from dialer.core.calls import CallOptions
+from dialer.core.calls import CallOptions, CallStatus
 from dialer.core.contacts import Contact
 from dialer.core.errors import CallInProgress, InvalidInput, error_sentence
 from dialer.core.flows import MissingVariables
@@ -44,6 +44,7 @@ from dialer.history import CallRecord
 from dialer.history.dispositions import DispositionList
 from dialer.history.store import TeamSending, TeamState
 from dialer.providers.base import BridgeKind
+from dialer.ui.call_card import CallCard
 from dialer.ui.call_options import CallOptionsPanel
 from dialer.ui.contacts_model import ContactsTableModel, display_number, read_first_page
 from dialer.ui.help import DESCRIBED
@@ -102,6 +103,9 @@ class MainWindow(QMainWindow):
         self._keep_number = False  # the next search's first hit leaves the number alone
         self._matched_for = ""  # the number text the contact under the entry was found for
         self.number_picker: QMenu | None = None  # a contact's numbers, on Enter or right-click
+        # (account, customer, contact name) of the call being placed: the card follows it.
+        self._placing: tuple[str, str, str] | None = None
+        self._calls_in_flight = 0
         self._quiet_selection = False
         self._build()
         self._wire()
@@ -167,6 +171,8 @@ class MainWindow(QMainWindow):
         self.match_label.setVisible(False)
         right_layout.addWidget(self.match_label)
         right_layout.addWidget(self.call_button)
+        self.call_card = CallCard()
+        right_layout.addWidget(self.call_card)
         right_layout.addWidget(self.options)
         right_layout.addStretch(1)
 
@@ -212,6 +218,7 @@ class MainWindow(QMainWindow):
         profile = self.profile
         self.events = CallEvents(self)
         self.events.changed.connect(self.history_panel.record_changed)
+        self.events.changed.connect(self._call_changed)
         profile.service.add_listener(self.events.changed.emit)
         history = profile.history
         if isinstance(history, TeamSending):
@@ -756,14 +763,27 @@ class MainWindow(QMainWindow):
             if isinstance(exc, MissingVariables):
                 self._focus_value(exc.names)
             return None
+        service = self.profile.service
         try:
-            record = await self.profile.service.place_call(text, options, account=account.name)
+            target = service.parse_number(text, account)
+        except InvalidInput:
+            target = None  # place_call says what is wrong with it
+        if contact is None and target is not None and not isinstance(target, SipAddress):
+            found = self.profile.contacts.find_by_number(target.e164)
+            contact = found[0] if len(found) == 1 else None  # whom the card names
+        self._placing = (account.name, str(target or ""), contact.name if contact else "")
+        self._busy_call(True)
+        try:
+            record = await service.place_call(text, options, account=account.name)
         except CallInProgress as exc:
             self.messages.info(str(exc))
             return None
         except Exception as exc:
             self.messages.failure(exc, "placing the call", CALL_PROBLEM)
             return None
+        finally:
+            self._placing = None
+            self._busy_call(False)
         self.messages.info(f"Call to {record.customer} accepted by {account.name}", CALL_PROBLEM)
         if options.flow is not None and contact is not None and contact.id is not None:
             typed = {name: value for name, value in per_call.items() if value.strip()}
@@ -773,6 +793,27 @@ class MainWindow(QMainWindow):
                 self._typed_for[(account.name, options.flow, contact.id)] = typed
                 self._prefilled = (contact.id, typed)
         return record
+
+    def _busy_call(self, busy: bool) -> None:
+        """The Call button while a request is with the provider (a slow one takes seconds)."""
+        self._calls_in_flight += 1 if busy else -1
+        placing = self._calls_in_flight > 0
+        self.call_button.setText("Placing…" if placing else "Call")
+        self.call_button.setEnabled(not placing)
+
+    def _call_changed(self, record: CallRecord) -> None:
+        """The call card follows the call this window is placing, from its first step."""
+        placing = self._placing
+        if (
+            placing is not None
+            and record.status is CallStatus.PLACING
+            and (record.account, record.customer) == placing[:2]
+        ):
+            caps = self.options.capabilities()
+            first = bool(caps and caps.customer_rings_first)
+            self.call_card.follow(record, who=placing[2], customer_first=first)
+            return
+        self.call_card.update_record(record)
 
     def _flow_options(
         self, options: CallOptions, account: Account, text: str, contact: Contact | None
