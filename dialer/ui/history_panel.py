@@ -85,6 +85,9 @@ logger = logging.getLogger(__name__)
 
 Index = QModelIndex | QPersistentModelIndex
 
+# Time, customer, agent, account, bridge, status, talk, billed, charge, disposition, note
+# (details stretch); each at least as wide as its title.
+COLUMN_WIDTHS = (150, 140, 140, 120, 120, 150, 0, 0, 0, 110, 160)
 FILTER_DELAY_MS = 120  # typed filters apply once typing pauses, as the contacts search does
 TOTALS_EVERY_MS = 250  # live changes refresh the totals at most this often
 TOTALS_TASK = "history-totals"
@@ -294,8 +297,9 @@ class HistoryPanel(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((150, 140, 140, 120, 120, 150, 60, 70, 110, 160)):
-            header.resizeSection(column, width)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            # Never narrower than the title (the units in "Talk (m:ss)" were cut off).
+            header.resizeSection(column, max(width, header.sectionSizeHint(column)))
         self.view.setColumnHidden(PERSON_COLUMN, self.team is None)
         self.view.setSortingEnabled(True)
         header.setSortIndicator(*self.model.sort_column())

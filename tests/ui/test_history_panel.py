@@ -891,3 +891,19 @@ async def test_a_recording_no_application_opens_has_its_address_copied(
         assert QGuiApplication.clipboard().text() == "https://rec.example.net/0.mp3"
         level, text = panel.messages.history[-1]
         assert level == "warning" and "copied to the clipboard" in text
+
+
+async def test_every_column_is_at_least_as_wide_as_its_title(
+    history: SqliteHistory, tmp_path: Path
+) -> None:
+    async with open_panel(history, tmp_path) as panel:
+        header = panel.view.horizontalHeader()
+        last = header.logicalIndex(header.count() - 1)  # it stretches
+        narrow = [
+            panel.model.headerData(column, Qt.Orientation.Horizontal)
+            for column in range(header.count())
+            if column != last
+            and not header.isSectionHidden(column)
+            and header.sectionSize(column) < header.sectionSizeHint(column)
+        ]
+        assert narrow == []
