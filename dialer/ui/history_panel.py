@@ -42,6 +42,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QRegularExpressionValidator,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -298,8 +299,8 @@ class HistoryPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         for column, width in enumerate(COLUMN_WIDTHS):
-            # Never narrower than the title (the units in "Talk (m:ss)" were cut off).
-            header.resizeSection(column, max(width, header.sectionSizeHint(column)))
+            header.resizeSection(column, width)
+        self._titles_fitted = False
         self.view.setColumnHidden(PERSON_COLUMN, self.team is None)
         self.view.setSortingEnabled(True)
         header.setSortIndicator(*self.model.sort_column())
@@ -450,6 +451,18 @@ class HistoryPanel(QWidget):
         self.recording_button.clicked.connect(lambda _=False: self.open_recording())
         self.export_csv_action.triggered.connect(lambda: self._start_dialog(self.export("csv")))
         self.export_json_action.triggered.connect(lambda: self._start_dialog(self.export("json")))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._titles_fitted:
+            # Never narrower than its title (the units in "Talk (m:ss)" were cut off); once
+            # shown, when the style's final font and sort indicator count in the hint.
+            self._titles_fitted = True
+            header = self.view.horizontalHeader()
+            for column in range(len(COLUMN_WIDTHS)):
+                hint = header.sectionSizeHint(column)
+                if header.sectionSize(column) < hint:
+                    header.resizeSection(column, hint)
 
     def set_accounts(self, names: Sequence[str]) -> None:
         """The account filter's choices: the configured accounts and every account the

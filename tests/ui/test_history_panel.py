@@ -906,4 +906,5 @@ async def test_every_column_is_at_least_as_wide_as_its_title(
             and not header.isSectionHidden(column)
             and header.sectionSize(column) < header.sectionSizeHint(column)
         ]
-        assert narrow == []
+        sizes = [(header.sectionSize(c), header.sectionSizeHint(c)) for c in range(header.count())]
+        assert narrow == [], str(sizes)
