@@ -36,6 +36,11 @@ class DesktopSettings:
     hotkey: str = DEFAULT_HOTKEY  # pynput GlobalHotKeys syntax
     start_minimised: bool = False  # start in the tray
     notify_call_end: bool = True  # desktop notification when a call completes or fails
+    theme: str = "system"  # one of THEMES: follow the system, or always light or dark
+
+
+# The window's theme choices, as the settings file spells them.
+THEMES = ("system", "light", "dark")
 
 
 def desktop_settings_file(paths: AppPaths) -> Path:
@@ -184,6 +189,8 @@ def _from_toml(raw: dict[str, Any]) -> DesktopSettings:
             raise ValueError(f"{name} must be {kind}")
         values[name] = value
     settings = DesktopSettings(**values)
+    if settings.theme not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(THEMES)}")
     try:
         hotkey = parse_hotkey(settings.hotkey)
     except InvalidInput as exc:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from dialer.core.desktop_settings import DesktopSettings
 from dialer.core.links import SCHEMES
 from dialer.core.paths import AppPaths
+from dialer.ui.theme import choose_theme
 from dialer.ui.tray import CallTray, bring_to_front
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class DesktopIntegration(QObject):
         self.window = window
         self.paths = paths
         self.settings = settings
+        choose_theme(settings.theme)
         self.hotkey: GlobalHotkey | None = None
         self.hotkey_problem = ""
         app = QApplication.instance()
@@ -137,6 +139,7 @@ class DesktopIntegration(QObject):
         )
         self.settings = settings
         self.tray.notify = settings.notify_call_end
+        choose_theme(settings.theme)
         if hotkey_changed:
             self._stop_hotkey()
             self._start_hotkey()

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from dialer.core.desktop_settings import (
+    THEMES,
     DesktopSettings,
     hotkey_label,
     load_desktop_settings,
@@ -74,6 +76,27 @@ class DesktopSettingsDialog(QDialog):
         box.setAccessibleName(name)
         return box
 
+    def _build_window_group(self) -> QGroupBox:
+        window = QGroupBox("Window and notifications")
+        self.minimised_box = self._check("Start in the system &tray", "Start in the tray")
+        self.notify_box = self._check(
+            "&Notify me when a call completes or fails", "Notify when a call ends"
+        )
+        self.theme_box = QComboBox()
+        self.theme_box.setAccessibleName("Theme")
+        for choice, text in zip(THEMES, ("As the system", "Light", "Dark"), strict=True):
+            self.theme_box.addItem(text, choice)
+        theme_form = QFormLayout()
+        theme_label = QLabel("T&heme")
+        theme_label.setBuddy(self.theme_box)
+        theme_form.addRow(theme_label, self.theme_box)
+        window_layout = QVBoxLayout(window)
+        window_layout.addWidget(self.minimised_box)
+        window_layout.addWidget(self.notify_box)
+        window_layout.addLayout(theme_form)
+
+        return window
+
     def _build(self) -> None:
         links = QGroupBox("Links")
         self.links_at_once_box = self._check(
@@ -112,15 +135,7 @@ class DesktopSettingsDialog(QDialog):
         hotkey_layout.addLayout(hotkey_form)
         hotkey_layout.addWidget(self.hotkey_support_label)
 
-        window = QGroupBox("Window and notifications")
-        self.minimised_box = self._check("Start in the system &tray", "Start in the tray")
-        self.notify_box = self._check(
-            "&Notify me when a call completes or fails", "Notify when a call ends"
-        )
-        window_layout = QVBoxLayout(window)
-        window_layout.addWidget(self.minimised_box)
-        window_layout.addWidget(self.notify_box)
-
+        window = self._build_window_group()
         self.error_label = message_label("Problem")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -145,6 +160,7 @@ class DesktopSettingsDialog(QDialog):
         self.hotkey_edit.setText(hotkey_label(settings.hotkey))
         self.minimised_box.setChecked(settings.start_minimised)
         self.notify_box.setChecked(settings.notify_call_end)
+        self.theme_box.setCurrentIndex(max(self.theme_box.findData(settings.theme), 0))
         self.hotkey_box.setEnabled(False)  # until the support check says yes
         self.hotkey_edit.setEnabled(False)
         say(self.hotkey_support_label, CHECKING_HOTKEY, "info")
@@ -209,6 +225,7 @@ class DesktopSettingsDialog(QDialog):
             hotkey=self.hotkey_edit.text(),
             start_minimised=self.minimised_box.isChecked(),
             notify_call_end=self.notify_box.isChecked(),
+            theme=str(self.theme_box.currentData()),
         )
 
     def save(self) -> None:

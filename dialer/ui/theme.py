@@ -92,21 +92,32 @@ class ThemeFollower(QObject):
         self._light_style = app.style().name()
         self._fallback = False  # our own dark palette is applied
         self._applying = False
+        self.choice = "system"  # or "light" / "dark": the person's, over the system's
         app.styleHints().colorSchemeChanged.connect(self.apply)
         app.installEventFilter(self)
+        self.apply()
+
+    def choose(self, choice: str) -> None:
+        """Follow the system ("system"), or stay light or dark whatever it says."""
+        self.choice = choice
         self.apply()
 
     def apply(self, scheme: Qt.ColorScheme | None = None) -> None:
         app = self._app
         scheme = app.styleHints().colorScheme() if scheme is None else scheme
+        if self.choice == "dark":
+            scheme = Qt.ColorScheme.Dark
+        elif self.choice == "light":
+            scheme = Qt.ColorScheme.Light
         self._applying = True
         try:
             if scheme == Qt.ColorScheme.Dark and not is_dark(app.palette()):
                 app.setStyle("Fusion")
                 app.setPalette(dark_palette())
                 self._fallback = True
-            elif scheme != Qt.ColorScheme.Dark and self._fallback:
-                app.setStyle(self._light_style)
+            elif scheme != Qt.ColorScheme.Dark and (self._fallback or is_dark(app.palette())):
+                # Back from our dark palette, or light chosen over a dark system palette.
+                app.setStyle(self._light_style if self._fallback else "Fusion")
                 app.setPalette(app.style().standardPalette())
                 self._fallback = False
             app.setStyleSheet(style_sheet(app.palette()))
@@ -125,4 +136,16 @@ class ThemeFollower(QObject):
 
 
 def follow_system_theme(app: QGuiApplication) -> ThemeFollower | None:
-    return ThemeFollower(app) if isinstance(app, QApplication) else None
+    if not isinstance(app, QApplication):
+        return None
+    follower = ThemeFollower(app)
+    app.setProperty("dialer_theme", follower)  # for choose_theme, from the settings
+    return follower
+
+
+def choose_theme(choice: str) -> None:
+    """Apply the person's theme choice (the desktop settings) to the running application."""
+    app = QApplication.instance()
+    follower = app.property("dialer_theme") if app is not None else None
+    if isinstance(follower, ThemeFollower):
+        follower.choose(choice)

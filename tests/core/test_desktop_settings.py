@@ -97,6 +97,7 @@ def test_an_invalid_hotkey_is_not_saved(paths: AppPaths) -> None:
         ("hotkey_enable = true", "unknown key 'hotkey_enable'"),
         ('hotkey = "<ctrl>+<alt>+<nope>"', "hotkey: '<nope>' in the hotkey"),
         ('hotkey = "d"', "hotkey: The hotkey 'd' needs Ctrl, Alt or Cmd/Win"),
+        ('theme = "purple"', "theme must be one of system, light, dark"),
     ],
 )
 def test_a_broken_file_is_one_sentence_naming_it(

@@ -118,6 +118,7 @@ async def test_toggles_are_saved_to_the_file(parent: QWidget, paths: AppPaths) -
         "hotkey": "<ctrl>+<alt>+d",
         "start_minimised": True,
         "notify_call_end": False,
+        "theme": "system",
     }
     assert load_desktop_settings(paths) == expected
 

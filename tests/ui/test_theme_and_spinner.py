@@ -82,6 +82,53 @@ def test_dark_scheme_gets_a_dark_palette_and_readable_messages(
     assert (light_error, light_window) == (foreground, background)
 
 
+def test_a_chosen_theme_holds_whatever_the_system_says(
+    qapp: QApplication, follower: ThemeFollower
+) -> None:
+    follower.choose("dark")
+    follower.apply(Qt.ColorScheme.Light)  # the system says light: dark was chosen
+    assert is_dark(qapp.palette())
+    follower.choose("light")
+    follower.apply(Qt.ColorScheme.Dark)
+    assert not is_dark(qapp.palette())
+    foreground, background = message_colour("error")
+    assert contrast(foreground, background) >= 4.5
+    follower.choose("system")
+    follower.apply(Qt.ColorScheme.Dark)
+    assert is_dark(qapp.palette())
+
+
+async def test_the_theme_chosen_in_the_settings_is_applied(
+    qapp: QApplication, follower: ThemeFollower, window: Any, dialer_home: Any
+) -> None:
+    from PySide6.QtTest import QTest
+
+    from dialer.core.desktop_settings import DesktopSettings, load_desktop_settings
+    from dialer.core.paths import AppPaths
+    from dialer.ui.desktop import DesktopIntegration
+    from dialer.ui.desktop_settings_dialog import DesktopSettingsDialog
+
+    qapp.setProperty("dialer_theme", follower)
+    paths = AppPaths.default()
+    desktop = DesktopIntegration(window, paths, DesktopSettings())
+    try:
+        task = asyncio.ensure_future(desktop.edit_settings())
+        await until(lambda: isinstance(QApplication.activeModalWidget(), DesktopSettingsDialog))
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, DesktopSettingsDialog)
+        dialog.theme_box.setFocus()
+        QTest.keyClick(dialog.theme_box, Qt.Key.Key_Down)
+        QTest.keyClick(dialog.theme_box, Qt.Key.Key_Down)  # As the system, Light, Dark
+        assert dialog.theme_box.currentData() == "dark"
+        dialog.save_button.click()
+        await asyncio.wait_for(task, 10)
+        assert load_desktop_settings(paths).theme == "dark"
+        assert is_dark(qapp.palette())
+    finally:
+        qapp.setProperty("dialer_theme", None)
+        desktop.close()
+
+
 async def test_kazoo_bridges_show_a_spinner_while_loading(window: Any) -> None:
     await select_account(window, ProviderKind.KAZOO)
     await window.call_number("+918867135000")  # creates the agent's clicktocall
