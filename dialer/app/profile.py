@@ -41,6 +41,7 @@ class Profile:
     receiver: Any = None  # the in-app WebhookReceiver, when it could start
     webhook_url: str | None = None  # what to register in the C2C v2 panel
     reporting_problem: str = ""  # why the receiver is not running, in one sentence
+    _receiver_port: int | None = None  # the port asked for (tests), kept for a retry
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
@@ -66,8 +67,6 @@ class Profile:
         still open) and the C2C v2 webhook receiver. A receiver that cannot start (port in
         use, no keyring) leaves ``reporting_problem`` set and the rest running."""
         from dialer.history.tracking import CallTracker
-        from dialer.webhooks.receiver import WebhookReceiver
-        from dialer.webhooks.settings import load_settings, path_token, receiver_url
 
         # The window listens on this loop; the receiver may serve from the history's own
         # thread (see WebhookReceiver's serve_on), so listeners must be told here.
@@ -75,6 +74,19 @@ class Profile:
         self.tracker = CallTracker(self.history, self.service, timings=timings)
         self.tracker.start()
         self.on_close(self.tracker.aclose)
+        await self.start_receiver(receiver_port)
+
+    async def start_receiver(self, receiver_port: int | None = None) -> bool:
+        """Start the C2C v2 webhook receiver (again, after it could not: a keyring that was
+        locked, a port that was taken). True once it runs; else ``reporting_problem`` says
+        why in one sentence."""
+        from dialer.webhooks.receiver import WebhookReceiver
+        from dialer.webhooks.settings import load_settings, path_token, receiver_url
+
+        if self.receiver is not None:
+            return True
+        if receiver_port is not None:
+            self._receiver_port = receiver_port
         try:
             settings = load_settings(self.paths)
             token = await path_token(self.secrets)
@@ -84,17 +96,22 @@ class Profile:
                 self.secrets,
                 path_token=token,
                 host=settings.host,
-                port=settings.port if receiver_port is None else receiver_port,
+                port=settings.port if self._receiver_port is None else self._receiver_port,
                 serve_on=self.history.serving_thread,
             )
             url = await receiver.start()
         except DialerError as exc:
-            self.reporting_problem = f"C2C v2 call reports are not received here: {exc}"
-            logger.warning("%s", self.reporting_problem)
-            return
+            problem = f"C2C v2 call reports are not received here: {exc}"
+            # Said once; a retry that meets the same problem only notes it.
+            level = logging.INFO if problem == self.reporting_problem else logging.WARNING
+            self.reporting_problem = problem
+            logger.log(level, "%s", problem)
+            return False
         self.receiver = receiver
+        self.reporting_problem = ""
         self.webhook_url = receiver_url(settings, token) if settings.public_url else url
         self.on_close(receiver.stop)
+        return True
 
 
 def assemble(

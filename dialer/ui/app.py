@@ -158,7 +158,11 @@ async def main(
             window.warm_up.add_done_callback(lambda _: collector.freeze_start_up())
         if profile.reporting_problem and _has_c2c_account(profile):
             # Only C2C v2 pushes reports: without such an account it is nobody's problem.
-            window.messages.warning(profile.reporting_problem)
+            from dialer.ui.main_window import REPORTING_PROBLEM
+
+            window.messages.warning(profile.reporting_problem, REPORTING_PROBLEM)
+        if profile.reporting_problem and not profile.demo:
+            window.tasks.start("reporting", window.keep_trying_reporting())
         if settings_problem:
             window.messages.warning(settings_problem)
         if number:

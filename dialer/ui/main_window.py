@@ -58,6 +58,9 @@ from dialer.ui.welcome import WelcomePanel
 logger = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 120  # one search per pause in typing, not one per key
+# The cause of the receiver's start-up problem, and how often it is tried again.
+REPORTING_PROBLEM = "reporting"
+REPORTING_RETRY_S = 30.0
 _call_tasks = itertools.count(1)  # each call is its own task: a call never cancels another
 
 
@@ -383,6 +386,15 @@ class MainWindow(QMainWindow):
             self.welcome.setVisible(not accounts)
             if accounts:
                 self.messages.clear(CALL_PROBLEM)  # "Add an account first" is answered
+
+    async def keep_trying_reporting(self, every: float = REPORTING_RETRY_S) -> None:
+        """While the C2C v2 receiver could not start (a locked keyring, a port taken), try
+        again now and then; once it runs, its problem goes from the banner."""
+        while self.profile.reporting_problem:
+            await asyncio.sleep(every)
+            if await self.profile.start_receiver():
+                self.messages.clear(REPORTING_PROBLEM)
+                self.messages.info("C2C v2 call reports are received here again")
 
     def try_demo(self) -> None:
         """The demo, in a window (and process) of its own: this profile stays as it is."""

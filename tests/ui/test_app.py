@@ -19,7 +19,10 @@ pytestmark = pytest.mark.gui
 def _main_window() -> Any:
     from dialer.ui.main_window import MainWindow
 
-    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    # The shown one: an earlier test's window may be closed and not deleted yet.
+    found = [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+    ]
     return found[-1] if found else None
 
 
@@ -78,3 +81,80 @@ async def test_no_keyring_explains_and_the_app_still_runs(dialer_home: Path, qap
         window.deleteLater()  # deleted by Qt on the loop, not by Python's GC at a random time
         await asyncio.sleep(0)
         await profile.aclose()
+
+
+@pytest.mark.allow_warnings_log("^C2C v2 call reports are not received here: No usable OS keyring")
+async def test_the_receiver_starts_once_the_keyring_answers_and_its_banner_goes(
+    dialer_home: Path, qapp: Any, memory_keyring: Any
+) -> None:
+    # The keyring is locked at start (the receiver's secret path cannot be read), then
+    # unlocked: the receiver is tried again, runs, and the banner about it goes.
+    from dialer.app.profile import open_user_profile
+    from dialer.core.accounts import Account, AccountStore, ProviderKind
+    from dialer.core.paths import AppPaths
+    from dialer.ui.main_window import REPORTING_PROBLEM, MainWindow
+
+    paths = AppPaths.default().ensure()
+    AccountStore(paths.accounts_file).add(
+        Account("work", ProviderKind.C2C_V2, "https://portal.example.com/api/v2/", region="IN")
+    )
+    keyring.set_keyring(fail.Keyring())
+    profile = open_user_profile(paths)
+    await profile.start_reporting(receiver_port=0)
+    assert profile.receiver is None and "keyring" in profile.reporting_problem.lower()
+    window = MainWindow(profile)
+    window.show()
+    try:
+        await window.start()
+        window.messages.warning(profile.reporting_problem, REPORTING_PROBLEM)
+        assert window.banner_row.isVisible()
+        retrying = window.tasks.start("reporting", window.keep_trying_reporting(every=0.05))
+        await asyncio.sleep(0.2)
+        assert profile.receiver is None  # still locked: still trying
+        keyring.set_keyring(memory_keyring)  # unlocked
+        await asyncio.wait_for(retrying, 5)
+        assert profile.receiver is not None and profile.reporting_problem == ""
+        assert not window.banner_row.isVisible()
+        assert window.messages.history[-1] == (
+            "info",
+            "C2C v2 call reports are received here again",
+        )
+    finally:
+        await window.shutdown()
+        window.close()
+        window.deleteLater()
+        await asyncio.sleep(0)
+        await profile.aclose()
+
+
+@pytest.mark.allow_warnings_log("^C2C v2 call reports are not received here")
+@pytest.mark.parametrize("provider", ["digidonar", "c2c-v2"])
+async def test_the_reports_banner_shows_only_where_c2c_v2_reports_are_expected(
+    dialer_home: Path, qapp: Any, provider: str
+) -> None:
+    # No keyring: the receiver cannot start. That concerns a C2C v2 account only (the one
+    # service that pushes reports); with none, the window says nothing of it.
+    from dialer.core.accounts import Account, AccountStore, ProviderKind
+    from dialer.core.paths import AppPaths
+    from dialer.ui.app import main
+    from dialer.webhooks.settings import WebhookSettings, save_settings
+    from tests.webhooks.test_kill import free_port
+
+    paths = AppPaths.default().ensure()
+    save_settings(paths, WebhookSettings(port=free_port()))
+    AccountStore(paths.accounts_file).add(
+        Account("work", ProviderKind(provider), "https://portal.example.com/", region="IN")
+    )
+    keyring.set_keyring(fail.Keyring())
+    app_task = asyncio.ensure_future(main(demo=False, paths=paths))
+    await until(lambda: app_task.done() or _main_window() is not None)
+    assert not app_task.done(), app_task.result()
+    window = _main_window()
+    # The receiver is retried in both cases: once that starts, start-up has said all it says.
+    await until(lambda: window.tasks.running("reporting"))
+    said = [text for _, text in window.messages.history]
+    about_reports = [text for text in said if text.startswith("C2C v2 call reports")]
+    assert bool(about_reports) is (provider == "c2c-v2")
+    assert window.banner_row.isVisible() is (provider == "c2c-v2")
+    window.close()
+    assert await asyncio.wait_for(app_task, 10) == 0

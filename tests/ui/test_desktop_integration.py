@@ -108,8 +108,13 @@ async def test_the_app_starts_with_a_link_from_its_command_line(
     task = asyncio.ensure_future(main(demo=True, number="tel:+91-88671-35000", paths=paths))
 
     def the_window() -> Any:
-        found = [w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow"]
-        return found[0] if found and found[0].isVisible() else None
+        # The shown one: an earlier test's window may be closed and not deleted yet.
+        found = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if type(w).__name__ == "MainWindow" and w.isVisible()
+        ]
+        return found[-1] if found else None
 
     await until(lambda: the_window() is not None and the_window().number.parsed() is not None)
     window = the_window()

@@ -757,7 +757,11 @@ async def test_details_show_the_timeline_and_the_reports_as_received(
         row = panel.model.row_of(placed.id)
         assert row is not None
         panel.view.activated.emit(panel.model.index(row, CUSTOMER_COLUMN))
-        [dialog] = [d for d in QApplication.topLevelWidgets() if isinstance(d, CallDetailsDialog)]
+        [dialog] = [
+            d
+            for d in QApplication.topLevelWidgets()
+            if isinstance(d, CallDetailsDialog) and d.isVisible()  # not an earlier test's
+        ]
         assert dialog.isVisible()
         assert dialog.record.status is CallStatus.COMPLETED
         assert dialog.timeline_view.topLevelItemCount() == 2
