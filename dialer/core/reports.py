@@ -57,9 +57,8 @@ class ProviderReport:
     def may_change(self, account: str) -> bool:
         """Whether this report may change a call of ``account``. A report filed under no
         account, with no ``accounts``, came where no account is protected: any call."""
-        if self.accounts is not None:
-            return account in self.accounts
-        return not self.account or account == self.account
+        allowed = self.allowed_accounts
+        return allowed is None or account in allowed
 
     @property
     def allowed_accounts(self) -> frozenset[str] | None:

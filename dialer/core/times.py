@@ -37,9 +37,7 @@ def local_datetime(epoch: float | None) -> datetime | None:
     """``epoch`` as an aware local datetime, or None when no calendar holds it."""
     if epoch is None or isinstance(epoch, bool) or not isinstance(epoch, int | float):
         return None
-    if not math.isfinite(epoch):
-        return None
-    try:
+    try:  # NaN and the infinities are refused here too
         return datetime.fromtimestamp(epoch).astimezone()
     except (ValueError, OverflowError, OSError):
         return None

@@ -86,21 +86,19 @@ def secret_problem(value: str, label: str, *, in_header: bool) -> str | None:
         return f"No {what} given"
     if value != value.strip():
         return f"The {what} has spaces or a line break around it: give it without them"
-    for position, char in enumerate(value, 1):
-        if unicodedata.category(char) in _CONTROL:
-            return (
-                f"The {what} has a line break or another control character in it (character "
-                f"{position}): it must be one line, exactly as the provider shows it"
-            )
-    if in_header:
-        for position, char in enumerate(value, 1):
-            if not "!" <= char <= "~":
-                kind = "a space" if char == " " else "a character outside ASCII"
-                return (
-                    f"The {what} has {kind} in it (character {position}), which the HTTP "
-                    "header it is sent in cannot carry: copy it again exactly as the provider "
-                    "shows it"
-                )
+    controls = (i for i, c in enumerate(value, 1) if unicodedata.category(c) in _CONTROL)
+    if (position := next(controls, None)) is not None:
+        return (
+            f"The {what} has a line break or another control character in it (character "
+            f"{position}): it must be one line, exactly as the provider shows it"
+        )
+    outside = (i for i, c in enumerate(value, 1) if in_header and not "!" <= c <= "~")
+    if (position := next(outside, None)) is not None:
+        kind = "a space" if value[position - 1] == " " else "a character outside ASCII"
+        return (
+            f"The {what} has {kind} in it (character {position}), which the HTTP header it "
+            "is sent in cannot carry: copy it again exactly as the provider shows it"
+        )
     return None
 
 

@@ -47,7 +47,7 @@ from dialer.providers.base import BridgeKind
 from dialer.ui.call_card import CallCard
 from dialer.ui.call_options import CallOptionsPanel
 from dialer.ui.contacts_model import ContactsTableModel, display_number, read_first_page
-from dialer.ui.help import DESCRIBED
+from dialer.ui.help import DESCRIBED, AboutDialog, ShortcutsDialog
 from dialer.ui.history_panel import HistoryPanel
 from dialer.ui.messages import Level, MessageBridge
 from dialer.ui.number_entry import NumberEntry
@@ -362,15 +362,11 @@ class MainWindow(QMainWindow):
     # -- dialogs ---------------------------------------------------------------------
 
     def show_shortcuts(self) -> QDialog:
-        from dialer.ui.help import ShortcutsDialog
-
         dialog = ShortcutsDialog(self)
         dialog.open()
         return dialog
 
     def show_about(self) -> QDialog:
-        from dialer.ui.help import AboutDialog
-
         dialog = AboutDialog(self.profile, self)
         dialog.open()
         return dialog
@@ -765,25 +761,22 @@ class MainWindow(QMainWindow):
                 CALL_PROBLEM,
             )
             return None
+        service = self.profile.service
         options = self.options.options()
         per_call: dict[str, str] = {}
         try:
+            target = service.parse_number(text, account)
+            if contact is None and not isinstance(target, SipAddress):
+                found = self.profile.contacts.find_by_number(target.e164)
+                contact = found[0] if len(found) == 1 else None
             if self.options.flow_mode:
-                options, contact, per_call = self._flow_options(options, account, text, contact)
+                options, per_call = self._flow_options(options, account, contact)
         except InvalidInput as exc:
             self.messages.error(str(exc), CALL_PROBLEM)
             if isinstance(exc, MissingVariables):
                 self._focus_value(exc.names)
             return None
-        service = self.profile.service
-        try:
-            target = service.parse_number(text, account)
-        except InvalidInput:
-            target = None  # place_call says what is wrong with it
-        if contact is None and target is not None and not isinstance(target, SipAddress):
-            found = self.profile.contacts.find_by_number(target.e164)
-            contact = found[0] if len(found) == 1 else None  # whom the card names
-        self._placing = (account.name, str(target or ""), contact.name if contact else "")
+        self._placing = (account.name, str(target), contact.name if contact else "")
         self._busy_call(True)
         try:
             record = await service.place_call(text, options, account=account.name)
@@ -828,26 +821,18 @@ class MainWindow(QMainWindow):
         self.call_card.update_record(record)
 
     def _flow_options(
-        self, options: CallOptions, account: Account, text: str, contact: Contact | None
-    ) -> tuple[CallOptions, Contact | None, dict[str, str]]:
-        """The options with the chosen flow and its variables for a call to ``text``, the
-        contact called, and what was typed for this call. Raises InvalidInput."""
-        service = self.profile.service
-        target = service.parse_number(text, account)
+        self, options: CallOptions, account: Account, contact: Contact | None
+    ) -> tuple[CallOptions, dict[str, str]]:
+        """The options with the chosen flow and its variables for a call to ``contact``
+        (None: the number is no contact), and what was typed for this call. Raises
+        InvalidInput."""
         flow_id = self.options.flow_id()
         if flow_id is None:
             raise InvalidInput("Choose an IVR flow for this account first")
         flow = self.profile.flows.get(account.name, flow_id)
-        if contact is None and not isinstance(target, SipAddress):
-            found = self.profile.contacts.find_by_number(target.e164)
-            contact = found[0] if len(found) == 1 else None
         per_call = self._per_call_values(contact)
-        variables = service.flow_variables(flow, contact, per_call)
-        return (
-            dataclasses.replace(options, flow=flow.flow_id, variables=variables),
-            contact,
-            per_call,
-        )
+        variables = self.profile.service.flow_variables(flow, contact, per_call)
+        return dataclasses.replace(options, flow=flow.flow_id, variables=variables), per_call
 
     # -- messages ------------------------------------------------------------------------
 

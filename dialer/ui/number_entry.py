@@ -42,7 +42,7 @@ class NumberEntry(QWidget):
         self.country.addItem("No country (+code needed)", None)
         for region, code in calling_regions():
             self.country.addItem(f"{region} +{code}", region)
-        self.set_region(system_region())
+        self.set_region(None)  # the system's
         self.status = QLabel(self)
         self.status.setAccessibleName("Number status")
         self.status.setWordWrap(True)

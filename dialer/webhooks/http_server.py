@@ -71,11 +71,11 @@ MAX_HEADERS = 100
 REQUEST_TIMEOUT = 30.0  # from a request's first byte to its last
 KEEP_ALIVE = 75.0  # an idle connection between requests
 FIRST_BYTE_TIMEOUT = 5.0  # a new connection that sends nothing
+SWEEP_EVERY = 1.0  # how often connections are checked against those three
 # The cap on open connections when the file limit does not set a lower one.
 MAX_CONNECTIONS = 4096
 # Files kept for everything else in the process (the history, its log, the window's own).
 _FILES_KEPT = 64
-SWEEP_EVERY = 1.0  # how often connections are checked against those two
 # After a last answer the connection is shut for writing, and what the client still sends
 # (the rest of a refused body) is read and dropped, up to this long and this much, so that
 # closing does not reset the connection before the client has read the answer.
@@ -333,15 +333,13 @@ class _Connection(asyncio.Protocol):
         self._transport = transport
         peer = transport.get_extra_info("peername")
         self._remote = str(peer[0]) if isinstance(peer, tuple) and peer else None
-        now = self._loop.time()
-        self.idle_order = self._server.idle_rank()
         if not self._server._opened(self):
-            self.idle_order = None
             self._lingering = 0  # whatever it sends now is dropped
             transport.write(_rendered(_FULL, keep_alive=False, head=False))
             self._close()
             return
-        self.deadline = now + FIRST_BYTE_TIMEOUT
+        self.idle_order = self._server.idle_rank()
+        self.deadline = self._loop.time() + FIRST_BYTE_TIMEOUT
         if self._server.stopping:  # accepted in the same turn as the stop
             self._close()
 
