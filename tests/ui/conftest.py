@@ -101,6 +101,16 @@ async def window(qapp: Any, demo_profile: Any) -> AsyncIterator[Any]:
     win.deleteLater()
 
 
+async def close_window(window: Any, profile: Any) -> None:
+    """Close a window a test made over a profile of its own, then the profile: the window
+    deleted by Qt on the loop, not by Python's garbage collector at a random time."""
+    await window.shutdown()
+    window.close()
+    window.deleteLater()
+    await asyncio.sleep(0)
+    await profile.aclose()
+
+
 async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     """Yield to the loop until ``condition()`` holds (the async-safe ``waitUntil``)."""
     loop = asyncio.get_running_loop()

@@ -11,7 +11,7 @@ import pytest
 from keyring.backends import fail
 from PySide6.QtWidgets import QApplication
 
-from tests.ui.conftest import until
+from tests.ui.conftest import close_window, until
 
 pytestmark = pytest.mark.gui
 
@@ -76,11 +76,7 @@ async def test_no_keyring_explains_and_the_app_still_runs(dialer_home: Path, qap
         assert "PYTHON_KEYRING_BACKEND" in text
         assert window.isVisible()
     finally:
-        await window.shutdown()
-        window.close()
-        window.deleteLater()  # deleted by Qt on the loop, not by Python's GC at a random time
-        await asyncio.sleep(0)
-        await profile.aclose()
+        await close_window(window, profile)
 
 
 @pytest.mark.allow_warnings_log("^C2C v2 call reports are not received here: No usable OS keyring")
@@ -120,11 +116,7 @@ async def test_the_receiver_starts_once_the_keyring_answers_and_its_banner_goes(
             "C2C v2 call reports are received here again",
         )
     finally:
-        await window.shutdown()
-        window.close()
-        window.deleteLater()
-        await asyncio.sleep(0)
-        await profile.aclose()
+        await close_window(window, profile)
 
 
 @pytest.mark.allow_warnings_log("^C2C v2 call reports are not received here")

@@ -4,7 +4,6 @@ gone once an account exists."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from dialer.core.accounts import Account, ProviderKind
 from dialer.core.paths import AppPaths
 from dialer.ui import welcome
 from dialer.ui.accounts_dialog import AccountsDialog
-from tests.ui.conftest import until
+from tests.ui.conftest import close_window, until
 
 pytestmark = pytest.mark.gui
 
@@ -36,11 +35,7 @@ async def new_user(qapp: Any, tmp_path: Path) -> AsyncIterator[Any]:
     try:
         yield window
     finally:
-        await window.shutdown()
-        window.close()
-        window.deleteLater()
-        await asyncio.sleep(0)
-        await profile.aclose()
+        await close_window(window, profile)
 
 
 async def test_a_new_user_is_welcomed_with_the_two_ways_on(new_user: Any) -> None:
