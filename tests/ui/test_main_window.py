@@ -110,7 +110,8 @@ async def test_the_live_list_shows_placing_then_accepted(window: Any) -> None:
     assert "No report" in window.history_panel.model.index(0, STATUS_COLUMN).data()
     steps = [entry.status for entry in window.profile.history.timeline(record.id)]
     assert steps == [CallStatus.PLACING, CallStatus.ACCEPTED, CallStatus.NO_REPORT]
-    assert told == steps
+    # In order; a status may be told twice (another field of the call changed with it).
+    assert [s for n, s in enumerate(told) if n == 0 or told[n - 1] is not s] == steps
 
 
 async def test_flow_variables_bound_to_the_contact(window: Any) -> None:
