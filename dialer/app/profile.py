@@ -124,7 +124,7 @@ def assemble(
         accounts=accounts,
         secrets=secrets,
         history=history,
-        contacts=ContactStore(paths.data_dir / "contacts.sqlite3"),
+        contacts=ContactStore(paths.contacts_db),
         flows=FlowStore(paths.config_dir / "flows.toml"),
         service=CallService(accounts, secrets, history),
         demo=demo,

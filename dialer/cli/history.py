@@ -12,13 +12,16 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from dialer.core.calls import CallStatus
 from dialer.core.errors import InvalidInput
 from dialer.core.paths import AppPaths
 from dialer.core.times import format_duration, local_text
 from dialer.history.records import CallRecord, HistoryQuery, HistoryTotals, digits_of
+
+if TYPE_CHECKING:
+    from dialer.core.contacts import ContactStore
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 VALID_STATUSES = ", ".join(status.value for status in CallStatus)
@@ -135,23 +138,35 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         if not history_exists(paths):  # nothing placed yet: do not create it to say so
             return _write(args, iter(()), HistoryTotals(), out, team=team)
         history = open_history(paths.ensure())
+        contacts = _open_contacts(paths)
         try:
             if team:
                 _say_where_from(history)
             table = not (args.csv or args.json)
             totals = history.totals(query) if table else HistoryTotals()
-            code = _write(args, history.iter_records(query), totals, out, team=team)
+            records = history.iter_records(query)
+            code = _write(args, records, totals, out, team=team, contacts=contacts)
             if table and isinstance(history, TeamReads):
                 write_people(history.totals_by_person(query), out)
             return code
         finally:
             history.close()
+            if contacts is not None:
+                contacts.close()
     except BrokenPipeError:
         # The reader had enough (``dialer history | head``): not an error. Point stdout at
         # nothing so that Python's own flush at exit does not complain either.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, out.fileno())
         return 0
+
+
+def _open_contacts(paths: AppPaths) -> ContactStore | None:
+    """The profile's contact book, which names the customers; None when it has none yet
+    (a listing does not create one)."""
+    from dialer.core.contacts import ContactStore
+
+    return ContactStore(paths.contacts_db) if paths.contacts_db.exists() else None
 
 
 def _say_where_from(history: object) -> None:
@@ -177,6 +192,7 @@ def _write(
     out: TextIO,
     *,
     team: bool = False,
+    contacts: ContactStore | None = None,
 ) -> int:
     from dialer.history.export import write_csv, write_json
 
@@ -185,11 +201,11 @@ def _write(
         reconfigure = getattr(out, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(newline="")
-        write_csv(records, out, team=team)
+        write_csv(records, out, team=team, contacts=contacts)
     elif args.json:
-        write_json(records, out, team=team)
+        write_json(records, out, team=team, contacts=contacts)
     else:
-        write_table(records, totals, out, team=team)
+        write_table(records, totals, out, team=team, contacts=contacts)
     out.flush()
     return 0
 
@@ -200,6 +216,7 @@ _TABLE = (
     ("Account", 16),
     ("Status", 16),
     ("Customer", 18),
+    ("Contact", 26),
     ("Agent", 18),
     ("Bridge", 14),
     ("Talk", 8),
@@ -232,13 +249,21 @@ def write_people(by_person: dict[str, HistoryTotals], out: TextIO) -> None:
 
 
 def write_table(
-    records: Iterable[CallRecord], totals: HistoryTotals, out: TextIO, *, team: bool = False
+    records: Iterable[CallRecord],
+    totals: HistoryTotals,
+    out: TextIO,
+    *,
+    team: bool = False,
+    contacts: ContactStore | None = None,
 ) -> int:
+    from dialer.history.export import with_owners
+
     table = (*_TABLE[:1], ("User", 16), *_TABLE[1:]) if team else _TABLE
     widths = [width for _, width in table]
     out.write("  ".join(h.ljust(w) for h, w in table).rstrip() + "\n")
     count = 0
-    for record in records:
+    for record, owner in with_owners(records, contacts):
+        contact = ", ".join(part for part in (owner.name, owner.company) if part) if owner else ""
         when = local_text(record.created_at, "?")
         customer = f"flow:{record.flow_id} {record.customer}" if record.flow_id else record.customer
         values = (
@@ -247,6 +272,7 @@ def write_table(
             record.account,
             str(record.status),
             customer,
+            contact,
             record.agent or "",
             record.bridge or "",
             format_duration(record.talk_seconds),

@@ -23,6 +23,10 @@ class AppPaths:
     def calls_db(self) -> Path:
         return self.data_dir / "calls.sqlite3"
 
+    @property
+    def contacts_db(self) -> Path:
+        return self.data_dir / "contacts.sqlite3"
+
     @classmethod
     def under(cls, home: Path) -> AppPaths:
         return cls(config_dir=home / "config", data_dir=home / "data", log_dir=home / "logs")

@@ -75,7 +75,7 @@ def test_the_table_lists_oldest_first_with_totals(capsys: pytest.CaptureFixture[
     assert main(["history"]) == 0
     out = lines(capsys)
     assert out[0].split() == [
-        "When", "Account", "Status", "Customer", "Agent", "Bridge", "Talk", "Billed",
+        "When", "Account", "Status", "Customer", "Contact", "Agent", "Bridge", "Talk", "Billed",
         "Disposition", "Origin",
     ]  # fmt: skip
     assert out[1].startswith("2024-05-01 09:00:00  shop") and "2:05" in out[1] and "sale" in out[1]
@@ -85,6 +85,46 @@ def test_the_table_lists_oldest_first_with_totals(capsys: pytest.CaptureFixture[
     assert out[5] == "4 calls, 2 answered (50%), talk 3:05 (average 1:32), billed 3:10"
     assert main(["history", "--status", "failed"]) == 0
     assert lines(capsys)[1:] == ["No calls match."]
+
+
+@pytest.mark.usefixtures("history_file")
+def test_the_customer_is_named_from_the_contact_book_in_the_table_and_exports(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from dialer.core.contacts import Contact, ContactNumber, ContactStore
+
+    book = ContactStore(AppPaths.default().contacts_db)
+    book.add(Contact("Asha Rao", (ContactNumber("088671 35000"),), company="Kaveri Textiles"))
+    book.add(Contact("Tom Hale", (ContactNumber("+441632960000"),)))
+    book.close()
+
+    assert main(["history"]) == 0
+    out = lines(capsys)
+    assert "Asha Rao, Kaveri Textiles" in out[1]  # stored nationally, called as +91
+    assert "Tom Hale" in out[3] and "Asha" not in out[2] + out[3] + out[4]
+
+    assert main(["history", "--json"]) == 0
+    named = {r["id"]: (r["contact_name"], r["contact_company"]) for r in json.loads(
+        capsys.readouterr().out)}  # fmt: skip
+    assert named == {
+        "a1": ("Asha Rao", "Kaveri Textiles"), "a2": ("", ""), "a3": ("Tom Hale", ""),
+        "a4": ("", ""),
+    }  # fmt: skip
+
+    assert main(["history", "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["customer"], r["contact_name"], r["contact_company"]) for r in rows][:2] == [
+        ("+918867135000", "Asha Rao", "Kaveri Textiles"), ("+918867135111", "", ""),
+    ]  # fmt: skip
+    assert list(rows[0])[7:10] == ["customer", "contact_name", "contact_company"]
+
+
+def test_a_history_listing_creates_no_contact_book(
+    history_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["history", "--json"]) == 0
+    assert ids_in_json(capsys) == ["a1", "a2", "a3", "a4"]
+    assert not AppPaths.default().contacts_db.exists()
 
 
 @pytest.mark.usefixtures("history_file")

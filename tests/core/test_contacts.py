@@ -404,6 +404,72 @@ def test_find_by_number(book: ContactStore) -> None:
     assert [c.name for c in book.find_by_number("+442071838750")] == ["Asha Rao"]
 
 
+def test_owners_names_a_page_of_numbers_in_one_read(book: ContactStore) -> None:
+    owners = book.owners(
+        ["+918867135000", "+442071838750", "+918867200100", "+918867135001", "35000", "",
+         "tel:+33-6-12-34-56-78", "+918867135000"]
+    )  # fmt: skip
+    assert {number: (o.name, o.company) for number, o in owners.items()} == {
+        "+918867135000": ("Asha Rao", "Kaveri Textiles"),
+        "+442071838750": ("Asha Rao", "Kaveri Textiles"),
+        "+918867200100": ("Zoya Khan", "Rao & Sons"),
+        "tel:+33-6-12-34-56-78": ("Émile Dubois", "Café"),
+    }
+    assert book.owners([]) == {}
+
+
+def test_a_shared_number_belongs_to_the_first_contact_in_display_order(
+    store: ContactStore,
+) -> None:
+    shared = (ContactNumber("+918867135000"),)
+    store.add_many([Contact("Bina", shared), Contact("Arun", shared)])
+    assert store.owners(["+918867135000"])["+918867135000"].name == "Arun"
+    store.add(Contact("Zeba", shared, favourite=True))  # favourites come first
+    assert store.owners(["+918867135000"])["+918867135000"].name == "Zeba"
+    assert [c.name for c in store.find_by_number("+918867135000")] == ["Zeba", "Arun", "Bina"]
+
+
+def test_owners_follow_every_write(store: ContactStore) -> None:
+    asha = store.add(ASHA)
+    assert asha.id is not None
+    assert store.owners(["+918867135000"])["+918867135000"].name == "Asha Rao"
+    moved = store.update(replace(asha, name="Asha R.", numbers=(ContactNumber("+919845012345"),)))
+    assert store.owners(["+918867135000", "+442071838750"]) == {}
+    assert store.owners(["+919845012345"])["+919845012345"].name == moved.name
+    store.delete(asha.id)
+    assert store.owners(["+919845012345"]) == {}
+    assert store.find_by_number("+919845012345") == []
+    # The same number twice in one contact is one owner row (and leaves with the contact).
+    twice = store.add(
+        Contact("Twice", (ContactNumber("+918867135000"), ContactNumber("+918867135000")))
+    )
+    assert twice.id is not None
+    assert [c.name for c in store.find_by_number("+918867135000")] == ["Twice"]
+    store.delete(twice.id)
+    assert store.owners(["+918867135000"]) == {}
+
+
+def test_a_schema_1_book_gets_its_number_owners_when_opened(tmp_path: Path) -> None:
+    from dialer.core.contacts.store import MIGRATIONS
+    from dialer.core.sqlite import open_migrated
+
+    path = tmp_path / "old.sqlite3"
+    old = open_migrated(path, MIGRATIONS[:1], "contacts database")  # as version 1 wrote it
+    old.execute(
+        "INSERT INTO contacts (name, company, numbers, sort_key, search_text, search_digits) "
+        "VALUES ('Asha Rao', 'Kaveri', ?, 'asha rao', 'asha rao', '918867135000')",
+        ("+918867135000\x1fmobile",),
+    )
+    old.close()
+    reopened = ContactStore(path)
+    try:
+        assert reopened.owners(["088671 35000"])["088671 35000"].name == "Asha Rao"
+        version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
+        assert version == SCHEMA_VERSION == 2
+    finally:
+        reopened.close()
+
+
 # -- demo data ----------------------------------------------------------------------------------
 
 

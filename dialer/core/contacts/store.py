@@ -14,6 +14,12 @@ search columns in display order never touches the table. The search itself runs 
 columns in memory (``search.py`` says why and measures the alternatives: an SQL ``instr()``
 scan of that index, and FTS5 trigrams).
 
+Who a number belongs to is a different question, asked for a caller and for every row of a
+history page, so it has a table of its own: ``contact_numbers`` holds each stored number's
+keys (:func:`number_keys`) indexed by the national part. A page of 200 history rows is one
+indexed query (the search index would take about 4 ms a number, and would have to be read
+first).
+
 Like the call log: WAL, the schema version in ``PRAGMA user_version``, a file from a newer
 version refused untouched, one connection behind a lock so that any thread may call in.
 """
@@ -26,7 +32,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +64,53 @@ CREATE TABLE IF NOT EXISTS contacts (
 CREATE INDEX IF NOT EXISTS contacts_search
     ON contacts (favourite DESC, sort_key, id, search_text, search_digits);
 """
-MIGRATIONS = (_SCHEMA,)  # schema n + 1 = an upgrade step appended here
+_NUMBERS_SCHEMA = """
+CREATE TABLE contact_numbers (
+    national       TEXT NOT NULL,     -- number_keys(): the digits after the country code
+    full_digits    TEXT NOT NULL,     -- ... every digit (international or as written)
+    international  INTEGER NOT NULL,  -- ... whether it was written with its country code
+    contact_id     INTEGER NOT NULL,
+    PRIMARY KEY (national, contact_id, full_digits, international)
+) WITHOUT ROWID;  -- one b-tree: the lookup's (a contact's rows go by its numbers' keys)
+"""
+
+
+def _add_number_keys(db: sqlite3.Connection) -> None:
+    """Schema 2: the number-owner table, filled from the contacts already stored."""
+    for statement in _NUMBERS_SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    for contact_id, numbers in db.execute("SELECT id, numbers FROM contacts").fetchall():
+        db.executemany(_INSERT_NUMBER, _number_rows(contact_id, _decode_numbers(numbers)))
+
+
+MIGRATIONS = (_SCHEMA, _add_number_keys)  # schema n + 1 = an upgrade step appended here
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Every statement is a constant; values are always bound.
 _INSERT = (
     "INSERT INTO contacts (name, company, email, notes, favourite, numbers, sort_key, "
     "search_text, search_digits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_WITH_ID = (
+    "INSERT INTO contacts (name, company, email, notes, favourite, numbers, sort_key, "
+    "search_text, search_digits, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_NUMBER = (  # OR IGNORE: a contact may hold one number twice
+    "INSERT OR IGNORE INTO contact_numbers (national, full_digits, international, contact_id) "
+    "VALUES (?, ?, ?, ?)"
+)
+_DELETE_NUMBER = (
+    "DELETE FROM contact_numbers "
+    "WHERE national = ? AND full_digits = ? AND international = ? AND contact_id = ?"
+)
+_SELECT_NUMBERS = "SELECT numbers FROM contacts WHERE id = ?"
+# The owners of some national numbers, in display order (the first is who a number is).
+_OWNERS = (
+    "SELECT n.national, n.full_digits, n.international, c.id, c.name, c.company "
+    "FROM contact_numbers n JOIN contacts c ON c.id = n.contact_id "
+    "WHERE n.national IN (SELECT value FROM json_each(?)) "
+    "ORDER BY c.favourite DESC, c.sort_key, c.id"
 )
 _UPDATE = (
     "UPDATE contacts SET name = ?, company = ?, email = ?, notes = ?, favourite = ?, "
@@ -150,6 +196,35 @@ def _decode_numbers(text: str) -> tuple[ContactNumber, ...]:
     return tuple(numbers)
 
 
+def _number_rows(contact_id: int, numbers: Iterable[ContactNumber]) -> list[tuple[Any, ...]]:
+    rows = []
+    for entry in numbers:
+        full, national, international = number_keys(entry.number)
+        if len(national) >= _MIN_LOOKUP_DIGITS:  # shorter: an extension, owned by nobody
+            rows.append((national, full, int(international), contact_id))
+    return rows
+
+
+def _same_number(
+    asked: tuple[str, str, bool], full: str, national: str, international: bool
+) -> bool:
+    """Whether a stored number (its keys) is the number asked about: the full digits when
+    both carry a country code, else the national parts (trunk zeros ignored)."""
+    asked_full, asked_national, asked_international = asked
+    if asked_international and international:
+        return full == asked_full
+    return national == asked_national
+
+
+@dataclass(frozen=True, slots=True)
+class NumberOwner:
+    """Who a number belongs to, as a history row names them."""
+
+    contact_id: int
+    name: str
+    company: str
+
+
 # A book has few companies and many contacts in each: fold each company once.
 _fold_company = functools.lru_cache(maxsize=4096)(normalise)
 
@@ -182,6 +257,16 @@ def _contact(row: tuple[Any, ...]) -> Contact:
     )
 
 
+def _asked_keys(number: str) -> tuple[str, str, bool] | None:
+    """The keys of a number asked about (a ``tel:`` link's too), or None when it is too
+    short to belong to anyone."""
+    text = number.strip()
+    if text.lower().startswith(("tel:", "callto:")):
+        text = text.split(":", 1)[1].split(";", 1)[0]
+    keys = number_keys(text)
+    return keys if len(keys[1]) >= _MIN_LOOKUP_DIGITS else None
+
+
 class ContactStore:
     """SQLite-backed contacts, thread-safe (one connection behind a lock).
 
@@ -212,7 +297,8 @@ class ContactStore:
             with self._transaction() as db:
                 cursor = db.execute(_INSERT, row)
                 new_id = cursor.lastrowid
-            assert new_id is not None
+                assert new_id is not None
+                db.executemany(_INSERT_NUMBER, _number_rows(new_id, cleaned.numbers))
             self._index_insert(new_id, row)
         return replace(cleaned, id=new_id)
 
@@ -220,14 +306,29 @@ class ContactStore:
         """Store many new contacts in one transaction; returns how many. All or nothing: a
         contact with neither name nor number raises :class:`InvalidInput` and stores none."""
         # Prepared before taking the lock: searches from other threads go on meanwhile.
-        rows = [_row(_clean(contact)) for contact in contacts]
+        cleaned = [_clean(contact) for contact in contacts]
+        rows = [_row(contact) for contact in cleaned]
         with self._lock:
             # Read again by the next search: cheaper than 100,000 inserts.
             stale, self._index = self._index, None
             with self._transaction() as db:
-                cursor = db.executemany(_INSERT, rows)
-            added = max(cursor.rowcount, 0)
+                # Ids given here (the write lock is held, so nobody takes them meanwhile):
+                # the number-owner rows need them, and executemany returns none.
+                first = db.execute("SELECT coalesce(max(id), 0) + 1 FROM contacts").fetchone()[0]
+                cursor = db.executemany(
+                    _INSERT_WITH_ID, [(*row, first + n) for n, row in enumerate(rows)]
+                )
+                added = max(cursor.rowcount, 0)
+                db.executemany(
+                    _INSERT_NUMBER,
+                    [
+                        owned
+                        for n, contact in enumerate(cleaned)
+                        for owned in _number_rows(first + n, contact.numbers)
+                    ],
+                )
         collector.drop_in_chunks(rows)
+        collector.drop_in_chunks(cleaned)
         if stale is not None:
             stale.drop()
         return added
@@ -240,9 +341,12 @@ class ContactStore:
         row = _row(cleaned)
         with self._lock:
             with self._transaction() as db:
-                cursor = db.execute(_UPDATE, (*row, contact.id))
-                if cursor.rowcount == 0:
+                old = db.execute(_SELECT_NUMBERS, (contact.id,)).fetchone()
+                if old is None:
                     raise InvalidInput(f"Contact {contact.id} no longer exists (it was deleted)")
+                db.execute(_UPDATE, (*row, contact.id))
+                self._forget_numbers(db, contact.id, old[0])
+                db.executemany(_INSERT_NUMBER, _number_rows(contact.id, cleaned.numbers))
             if self._index is not None:
                 self._index.remove(contact.id)
             self._index_insert(contact.id, row)
@@ -252,9 +356,18 @@ class ContactStore:
         """Remove a contact; deleting one that is already gone does nothing."""
         with self._lock:
             with self._transaction() as db:
-                db.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+                old = db.execute(_SELECT_NUMBERS, (contact_id,)).fetchone()
+                if old is not None:
+                    db.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+                    self._forget_numbers(db, contact_id, old[0])
             if self._index is not None:
                 self._index.remove(contact_id)
+
+    @staticmethod
+    def _forget_numbers(db: sqlite3.Connection, contact_id: int, stored: str) -> None:
+        """Drop a contact's number-owner rows (``stored``: its numbers column as written)."""
+        rows = _number_rows(contact_id, _decode_numbers(stored))
+        db.executemany(_DELETE_NUMBER, rows)
 
     def _index_insert(self, contact_id: int, row: tuple[Any, ...]) -> None:
         """Put a just-written row into the search index at its place. Caller holds the lock."""
@@ -328,25 +441,45 @@ class ContactStore:
         written with a country code, else the national part (trunk zeros ignored). Input with
         fewer than six digits matches nobody.
         """
-        text = number.strip()
-        if text.lower().startswith(("tel:", "callto:")):
-            text = text.split(":", 1)[1].split(";", 1)[0]
-        full, national, international = number_keys(text)
-        if len(national) < _MIN_LOOKUP_DIGITS:
+        asked = _asked_keys(number)
+        if asked is None:
             return []
         with self._lock:
-            candidates = self._search_index().search([(national, True)])
-        matches = []
-        for contact in self.get_many(candidates):
-            for stored in contact.numbers:
-                s_full, s_national, s_international = number_keys(stored.number)
-                same = (
-                    s_full == full if international and s_international else s_national == national
-                )
-                if same:
-                    matches.append(contact)
+            rows = self._db.execute(_OWNERS, (json.dumps([asked[1]]),)).fetchall()
+        ids = [row[3] for row in rows if _same_number(asked, row[1], row[0], bool(row[2]))]
+        return self.get_many(list(dict.fromkeys(ids)))
+
+    def owners(self, numbers: Iterable[str]) -> dict[str, NumberOwner]:
+        """Who each of ``numbers`` belongs to (the first such contact in display order, as
+        :meth:`find_by_number` would list them); numbers nobody has are left out. One query
+        however many numbers (a history page's customers)."""
+        asked = {}
+        for number in numbers:
+            if number not in asked:
+                keys = _asked_keys(number)
+                if keys is not None:
+                    asked[number] = keys
+        if not asked:
+            return {}
+        nationals = sorted({keys[1] for keys in asked.values()})
+        with self._lock:
+            rows = [
+                row
+                for start in range(0, len(nationals), _IN_CHUNK)
+                for row in self._db.execute(
+                    _OWNERS, (json.dumps(nationals[start : start + _IN_CHUNK]),)
+                ).fetchall()
+            ]
+        by_national: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            by_national.setdefault(row[0], []).append(row)
+        found = {}
+        for number, keys in asked.items():
+            for row in by_national.get(keys[1], ()):
+                if _same_number(keys, row[1], row[0], bool(row[2])):
+                    found[number] = NumberOwner(row[3], row[4], row[5])
                     break
-        return matches
+        return found
 
     def close(self) -> None:
         with self._lock:
