@@ -66,6 +66,7 @@ from dialer.ui.dialogs import (
     run_to_the_end,
     say,
 )
+from dialer.ui.fitting import scrolling
 from dialer.ui.tasks import TaskManager
 
 logger = logging.getLogger(__name__)
@@ -473,16 +474,22 @@ class AccountForm(QDialog):
         self.buttons.accepted.connect(self.start_save)
         self.buttons.rejected.connect(self.reject)
 
+        # The fields scroll when the screen is shorter than the form (Kazoo's has 13 rows);
+        # what the form says and its buttons stay in view.
+        fields = QWidget()
+        fields_layout = QVBoxLayout(fields)
+        fields_layout.setContentsMargins(0, 0, 0, 0)
+        fields_layout.addLayout(form)
+        fields_layout.addWidget(self.insecure_box)
+        fields_layout.addWidget(self.insecure_note)
+        fields_layout.addWidget(self.default_box)
         layout = QVBoxLayout(self)
         if self.profile.demo:
             note = QLabel(DEMO_NOTE)
             note.setWordWrap(True)
             note.setAccessibleName("Demo note")
             layout.addWidget(note)
-        layout.addLayout(form)
-        layout.addWidget(self.insecure_box)
-        layout.addWidget(self.insecure_note)
-        layout.addWidget(self.default_box)
+        layout.addWidget(scrolling(fields), 1)
         layout.addWidget(self.error_label)
         layout.addWidget(self.tester)
         layout.addWidget(self.buttons)
@@ -553,8 +560,9 @@ class AccountForm(QDialog):
         bridges = spec.bridges
         self.form.setRowVisible(self.bridges_edit, bridges is not None)
         if bridges is not None:
-            self.bridges_label.setText(f"{bridges}\n(one per line)")
+            self.bridges_label.setText(bridges)  # one line: a form row is one line high
             self.bridges_edit.setAccessibleName(f"{bridges}, one per line")
+            self.bridges_edit.setPlaceholderText("One per line")
         default = spec.capabilities.default_number_format
         self.format_box.setItemText(0, f"Provider default ({default})")
         self._update_secret_label()

@@ -37,6 +37,7 @@ from dialer.core.times import format_duration
 from dialer.history import CallRecord, HistoryStore, StoredReport, TimelineEntry
 from dialer.history.dispositions import MAX_LENGTH, DispositionList, clean_dispositions
 from dialer.ui.contact_dialogs import WorkDialog, run_until_done
+from dialer.ui.fitting import resize_within_screen, scrolling
 from dialer.ui.history_model import (
     NO_REPORT_EXPLAINED,
     format_when,
@@ -75,7 +76,9 @@ class CallDetailsDialog(QDialog):
         self.explanation.setWordWrap(True)
         self.explanation.setAccessibleName("About this status")
         layout.addWidget(self.explanation)
-        form = QFormLayout()
+        fields = QWidget()
+        form = QFormLayout(fields)
+        form.setContentsMargins(0, 0, 0, 0)
         self.fields: dict[str, QLabel] = {}
         for label, _ in self._fields(record):
             field = QLabel()
@@ -85,7 +88,8 @@ class CallDetailsDialog(QDialog):
             field.setTextFormat(Qt.TextFormat.PlainText)  # provider text is never markup
             form.addRow(label, field)
             self.fields[label] = field
-        layout.addLayout(form)
+        # The fields scroll on a short screen; the tabs below keep their room.
+        layout.addWidget(scrolling(fields), 1)
 
         self.tabs = QTabWidget()
         self.request_text = QPlainTextEdit()
@@ -106,7 +110,7 @@ class CallDetailsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         layout.addWidget(buttons)
-        self.resize(640, 680)
+        resize_within_screen(self, 640, 680)
 
     def refresh(self, record: CallRecord | None = None) -> None:
         """Show the call as stored now (its record, timeline and reports): the panel calls

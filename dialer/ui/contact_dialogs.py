@@ -63,6 +63,7 @@ from dialer.core.errors import DialerError, InvalidNumber
 from dialer.core.numbers import PhoneNumber, parse_number, region_name
 from dialer.ui.contacts_model import display_number
 from dialer.ui.dialogs import confirm, run_dialog
+from dialer.ui.fitting import resize_within_screen, scrolling
 from dialer.ui.theme import show_level
 
 logger = logging.getLogger(__name__)
@@ -736,8 +737,13 @@ class CsvMappingDialog(WorkDialog):
 
         layout = QVBoxLayout(self)
         self._build_preview(layout)
-        layout.addWidget(self._build_fields())
-        layout.addWidget(self._build_numbers(region))
+        # Which column is what: scrolls on a short screen, under the preview.
+        mapping = QWidget()
+        mapping_layout = QVBoxLayout(mapping)
+        mapping_layout.setContentsMargins(0, 0, 0, 0)
+        mapping_layout.addWidget(self._build_fields())
+        mapping_layout.addWidget(self._build_numbers(region))
+        layout.addWidget(scrolling(mapping), 1)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
         label_of = dict(preview.mapping.label_columns)
@@ -746,7 +752,7 @@ class CsvMappingDialog(WorkDialog):
             row.column_box.setCurrentText(column)
             row.label_box.setCurrentText(label)
             _select(row.label_column_box, label_of.get(column))
-        self.resize(760, 680)
+        resize_within_screen(self, 760, 680)
         self.refresh()
 
     def _build_preview(self, layout: QVBoxLayout) -> None:

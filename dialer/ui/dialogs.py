@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
 from shiboken6 import isValid
 
@@ -80,3 +80,10 @@ def say(label: QLabel, text: str, level: str = "error") -> None:
     label.setText(text)
     show_level(label, level)
     label.setVisible(bool(text))
+    window = label.window()
+    if text and isinstance(window, QDialog) and window.isVisible():
+        # Said after the window was sized: it grows for the wrapped lines, once Qt has
+        # laid the new text out (else the sentence is cut after its first line).
+        from dialer.ui.fitting import grow_to_fit
+
+        QTimer.singleShot(0, window, lambda: grow_to_fit(window))

@@ -70,6 +70,7 @@ from dialer.core.flows import (
 )
 from dialer.providers import provider_class
 from dialer.ui.dialogs import confirm, run_dialog
+from dialer.ui.fitting import resize_within_screen
 from dialer.ui.tasks import TaskManager
 
 logger = logging.getLogger(__name__)
@@ -447,7 +448,7 @@ class FlowEditorDialog(QDialog):
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.error_label)
         layout.addLayout(self._build_buttons())
-        self.resize(900, 620)
+        resize_within_screen(self, 900, 620)
 
     def _build_flows_list(self) -> QWidget:
         """Left: the account and its flows."""

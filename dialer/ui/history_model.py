@@ -9,6 +9,11 @@ How it stays fast on a million calls:
   a live record finds its position by binary search and a known call finds its row the same
   way, with no index to renumber when rows are inserted above it.
 
+The Contact column names the customer from the profile's contact book: each page's numbers
+are looked up with the page, on the same reader thread, in one indexed query; a live row's
+new number is looked up the same way after it is shown (its cell fills in a moment later);
+an edited book (:meth:`HistoryModel.contacts_changed`) looks every shown number up again.
+
 Live changes (the store's listeners, bridged to :meth:`HistoryModel.apply`) are queued and
 applied together at most every ``flush_ms`` (50 ms): one ``dataChanged`` for the rows that
 changed and one ``beginInsertRows`` per contiguous block of new rows, never a reset, so the
@@ -45,6 +50,7 @@ from dialer.core.calls import CallStatus
 from dialer.core.errors import DialerError
 from dialer.core.times import format_duration, local_text
 from dialer.history import CallRecord, HistoryQuery, HistoryStore, PageKey, SortKey
+from dialer.history.export import ContactBook, NumberOwner
 from dialer.ui.contacts_model import display_number
 
 logger = logging.getLogger(__name__)
@@ -89,6 +95,7 @@ class Column:
 COLUMNS = (
     Column("Time", SortKey.CREATED),
     Column("Customer", SortKey.CUSTOMER),
+    Column("Contact", None),  # who the customer's number belongs to, from the contact book
     Column("Agent", SortKey.AGENT),
     Column("Account", SortKey.ACCOUNT),
     Column("Bridge", SortKey.BRIDGE),
@@ -105,6 +112,7 @@ COLUMNS = (
 (
     TIME_COLUMN,
     CUSTOMER_COLUMN,
+    CONTACT_COLUMN,
     AGENT_COLUMN,
     ACCOUNT_COLUMN,
     BRIDGE_COLUMN,
@@ -140,11 +148,20 @@ def details_text(record: CallRecord) -> str:
     return ", ".join(parts) or record.message
 
 
-def cell_text(record: CallRecord, column: int) -> str:
+def owner_text(owner: NumberOwner | None) -> str:
+    """A contact as the Contact column names it: "Asha Rao, Kaveri Textiles"."""
+    if owner is None:
+        return ""
+    return ", ".join(part for part in (owner.name, owner.company) if part)
+
+
+def cell_text(record: CallRecord, column: int, owner: NumberOwner | None = None) -> str:
     if column == TIME_COLUMN:
         return format_when(record.created_at)
     if column == CUSTOMER_COLUMN:
         return display_number(record.customer) if record.customer else ""
+    if column == CONTACT_COLUMN:
+        return owner_text(owner)
     if column == AGENT_COLUMN:
         return display_number(record.agent) if record.agent else ""
     if column == ACCOUNT_COLUMN:
@@ -171,6 +188,7 @@ def cell_text(record: CallRecord, column: int) -> str:
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 _ROLES = frozenset({_DISPLAY, _TOOLTIP, Qt.ItemDataRole.TextAlignmentRole, RecordRole})
+_Page = tuple[list[CallRecord], dict[str, NumberOwner | None]]  # rows, their contacts
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
@@ -195,9 +213,14 @@ class HistoryModel(QAbstractTableModel):
         page_size: int = PAGE_SIZE,
         executor: concurrent.futures.Executor | None = None,
         flush_ms: int = FLUSH_MS,
+        contacts: ContactBook | None = None,
     ):
         super().__init__(parent)
         self._history = history
+        self._contacts = contacts
+        # Customer number -> its contact (None: nobody's), for the numbers looked up so far.
+        self._owners: dict[str, NumberOwner | None] = {}
+        self._naming: set[asyncio.Future[dict[str, NumberOwner | None]]] = set()  # lookups
         self._query = query or HistoryQuery()
         self.page_size = page_size
         self._own_executor = executor is None
@@ -210,7 +233,7 @@ class HistoryModel(QAbstractTableModel):
         self._after: PageKey | None = None  # where the next page starts
         self._exhausted = False
         self._generation = 0  # bumped when the rows are replaced: older reads are dropped
-        self._reading: asyncio.Future[list[CallRecord]] | None = None
+        self._reading: asyncio.Future[_Page] | None = None
         self._pending: dict[str, CallRecord] = {}  # live changes not applied yet
         self._deferred: dict[str, CallRecord] = {}  # past the rows read while a read ran
         self._flush_ms = flush_ms
@@ -286,6 +309,8 @@ class HistoryModel(QAbstractTableModel):
         record = self._rows[row]
         column = index.column()
         if role == _DISPLAY:
+            if column == CONTACT_COLUMN:
+                return owner_text(self._owners.get(record.customer))
             return cell_text(record, column)
         if role == RecordRole:
             return record
@@ -341,12 +366,31 @@ class HistoryModel(QAbstractTableModel):
             QTimer.singleShot(0, self, self._request_page)
             return
         read = functools.partial(
-            self._history.page, self._query, after=self._after, limit=self.page_size
+            self._read_page, self._query, after=self._after, limit=self.page_size
         )
         future = loop.run_in_executor(self._executor, read)
         self._reading = future
         generation = self._generation
         future.add_done_callback(lambda done: self._page_read(generation, done))
+
+    def _read_page(
+        self, query: HistoryQuery, *, after: PageKey | None, limit: int
+    ) -> tuple[list[CallRecord], dict[str, NumberOwner | None]]:
+        """A page and its customers' contacts (on the reader thread)."""
+        page = self._history.page(query, after=after, limit=limit)
+        owners: dict[str, NumberOwner | None] = {}
+        if self._contacts is not None and page:
+            owners = self._owners_of({record.customer for record in page if record.customer})
+        return page, owners
+
+    def _owners_of(self, numbers: set[str]) -> dict[str, NumberOwner | None]:
+        assert self._contacts is not None
+        try:
+            found = self._contacts.owners(numbers)
+        except Exception:  # a locked or broken contact book: the column stays empty
+            logger.warning("Looking customers up in the contact book failed", exc_info=True)
+            found = {}
+        return {number: found.get(number) for number in numbers}
 
     def _restart_reading(self, after: PageKey | None) -> None:
         self._generation += 1
@@ -356,7 +400,7 @@ class HistoryModel(QAbstractTableModel):
         self._after = after
         self._exhausted = False
 
-    def _page_read(self, generation: int, done: asyncio.Future[list[CallRecord]]) -> None:
+    def _page_read(self, generation: int, done: asyncio.Future[_Page]) -> None:
         if generation != self._generation or self._closed or done.cancelled():
             return
         self._reading = None
@@ -370,7 +414,8 @@ class HistoryModel(QAbstractTableModel):
                 "the details are in the log"
             )
             return
-        page = done.result()
+        page, owners = done.result()
+        self._owners.update(owners)
         if len(page) < self.page_size:
             self._exhausted = True
         if page:
@@ -456,7 +501,56 @@ class HistoryModel(QAbstractTableModel):
                 self.index(min(changed), 0), self.index(max(changed), len(COLUMNS) - 1)
             )
         inserted = self._insert(arriving) if arriving else 0
+        if self._contacts is not None:
+            unnamed = {
+                r.customer
+                for r in pending.values()
+                if r.customer and r.customer not in self._owners
+            }
+            if unnamed:
+                self._look_up(unnamed)
         self.liveApplied.emit(len(changed), inserted)
+
+    # -- contacts ---------------------------------------------------------------------------
+
+    def contacts_changed(self) -> None:
+        """The contact book was edited or imported: every shown row's contact is looked up
+        again."""
+        if self._contacts is None:
+            return
+        self._owners.clear()
+        numbers = {record.customer for record in self._rows if record.customer}
+        if numbers:
+            self._look_up(numbers)
+
+    def _look_up(self, numbers: set[str]) -> None:
+        """Find these numbers' contacts on the reader thread, then repaint the column."""
+        if self._closed:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            QTimer.singleShot(0, self, lambda: self._look_up(numbers))
+            return
+        future = loop.run_in_executor(self._executor, self._owners_of, numbers)
+        self._naming.add(future)
+        future.add_done_callback(self._looked_up)
+
+    def _looked_up(self, done: asyncio.Future[dict[str, NumberOwner | None]]) -> None:
+        self._naming.discard(done)
+        if self._closed or done.cancelled() or done.exception() is not None:
+            return
+        self._owners.update(done.result())
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, CONTACT_COLUMN), self.index(len(self._rows) - 1, CONTACT_COLUMN)
+            )
+
+    async def wait_named(self) -> None:
+        """Until no contact lookup is running (tests)."""
+        while self._naming:
+            await asyncio.wait(list(self._naming))
+            await asyncio.sleep(0)  # let their done-callbacks run
 
     def _insert(self, records: list[CallRecord]) -> int:
         placed: list[tuple[int, PageKey, CallRecord]] = []

@@ -68,11 +68,19 @@ from dialer.history import CallRecord, HistoryQuery, HistoryStore, HistoryTotals
 from dialer.history.dispositions import DispositionList
 from dialer.history.store import TeamReads
 from dialer.ui.dialogs import confirm, run_dialog
+from dialer.ui.fitting import FlowLayout
 from dialer.ui.history_model import (
+    ACCOUNT_COLUMN,
+    AGENT_COLUMN,
+    BRIDGE_COLUMN,
     COLUMNS,
+    CONTACT_COLUMN,
+    CUSTOMER_COLUMN,
     DISPOSITION_COLUMN,
     NOTE_COLUMN,
     PERSON_COLUMN,
+    STATUS_COLUMN,
+    TIME_COLUMN,
     HistoryModel,
     status_text,
 )
@@ -80,6 +88,7 @@ from dialer.ui.messages import MessageBridge
 from dialer.ui.tasks import TaskManager
 
 if TYPE_CHECKING:
+    from dialer.history.export import ContactBook
     from dialer.ui.call_details import CallDetailsDialog
 
 logger = logging.getLogger(__name__)
@@ -88,7 +97,18 @@ Index = QModelIndex | QPersistentModelIndex
 
 # Time, customer, agent, account, bridge, status, talk, billed, charge, disposition, note
 # (details stretch); each at least as wide as its title.
-COLUMN_WIDTHS = (150, 140, 140, 120, 120, 150, 0, 0, 0, 110, 160)
+# Starting widths (the others fit their titles); the user's own widths are kept from then on.
+COLUMN_WIDTHS = {
+    TIME_COLUMN: 150,
+    CUSTOMER_COLUMN: 140,
+    CONTACT_COLUMN: 170,
+    AGENT_COLUMN: 140,
+    ACCOUNT_COLUMN: 120,
+    BRIDGE_COLUMN: 120,
+    STATUS_COLUMN: 160,  # "Ringing customer" whole
+    DISPOSITION_COLUMN: 110,
+    NOTE_COLUMN: 160,
+}
 FILTER_DELAY_MS = 120  # typed filters apply once typing pauses, as the contacts search does
 TOTALS_EVERY_MS = 250  # live changes refresh the totals at most this often
 TOTALS_TASK = "history-totals"
@@ -139,7 +159,13 @@ def totals_text(totals: HistoryTotals) -> str:
     return " · ".join(parts)
 
 
-def write_export(history: HistoryStore, query: HistoryQuery, fmt: str, path: Path) -> int:
+def write_export(
+    history: HistoryStore,
+    query: HistoryQuery,
+    fmt: str,
+    path: Path,
+    contacts: ContactBook | None = None,
+) -> int:
     """Write every call of ``query`` to ``path`` (on a worker thread). The file appears
     complete or not at all: it is written next to its place and renamed over it."""
     from dialer.history.export import write_csv, write_json
@@ -150,7 +176,7 @@ def write_export(history: HistoryStore, query: HistoryQuery, fmt: str, path: Pat
     fd, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="") as out:
-            count = writer(history.iter_records(query), out)
+            count = writer(history.iter_records(query), out, contacts=contacts)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -238,6 +264,20 @@ class HistoryView(QTableView):
         return self.model().rowCount() - 1 if row < 0 else row
 
 
+def _labelled(text: str, field: QWidget, name: str) -> QWidget:
+    """A filter's label and field as one piece (a wrapping row never parts them)."""
+    label = QLabel(text)
+    label.setBuddy(field)
+    field.setAccessibleName(name)
+    pair = QWidget()
+    layout = QHBoxLayout(pair)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(4)
+    layout.addWidget(label)
+    layout.addWidget(field)
+    return pair
+
+
 class HistoryPanel(QWidget):
     """Filters, the call table, actions and totals over one history store.
 
@@ -255,9 +295,11 @@ class HistoryPanel(QWidget):
         messages: MessageBridge | None = None,
         parent: QWidget | None = None,
         page_size: int | None = None,
+        contacts: ContactBook | None = None,
     ):
         super().__init__(parent)
         self.history = history
+        self.contacts = contacts  # names the customers (the Contact column, the exports)
         # A team history names who placed each call: a person filter, a Placed by column
         # and totals per person.
         self.team: TeamReads | None = history if isinstance(history, TeamReads) else None
@@ -290,7 +332,7 @@ class HistoryPanel(QWidget):
     def _build(self, page_size: int | None) -> None:
         filters = self._build_filters()
         self.model = HistoryModel(
-            self.history, HistoryQuery(), self, executor=self._pages,
+            self.history, HistoryQuery(), self, executor=self._pages, contacts=self.contacts,
             **({"page_size": page_size} if page_size else {}),
         )  # fmt: skip
         self.view = HistoryView()
@@ -298,10 +340,12 @@ class HistoryPanel(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate(COLUMN_WIDTHS):
+        for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
         self._titles_fitted = False
         self.view.setColumnHidden(PERSON_COLUMN, self.team is None)
+        if self.team is not None:  # who placed a call is what a supervisor reads next
+            header.moveSection(header.visualIndex(PERSON_COLUMN), 1)
         self.view.setSortingEnabled(True)
         header.setSortIndicator(*self.model.sort_column())
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -323,7 +367,7 @@ class HistoryPanel(QWidget):
         self._update_status_button()
         self._update_actions()
 
-    def _build_filters(self) -> QHBoxLayout:
+    def _build_filters(self) -> FlowLayout:
         self.period_box = QComboBox()
         for text, _ in PERIODS:
             self.period_box.addItem(text)
@@ -337,19 +381,23 @@ class HistoryPanel(QWidget):
             date_edit.setVisible(False)
         self.account_box = QComboBox()
         self.person_box = QComboBox()
+        for box in (self.account_box, self.person_box):
+            # Filled later (from the history): the box grows with its longest name.
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.person_box.addItem("Everyone", "")
         self.agent_edit = QLineEdit()
         self.agent_edit.setPlaceholderText("digits")
         self.bridge_edit = QLineEdit()
         self.bridge_edit.setPlaceholderText("DID or name")
         self.digits_edit = QLineEdit()
-        self.digits_edit.setPlaceholderText("Any digits of a number")
+        self.digits_edit.setPlaceholderText("any digits")  # short: the filter row is full
+        self.digits_edit.setToolTip("Calls whose customer or agent number has these digits")
         self.digits_edit.setClearButtonEnabled(True)
         numbers = QRegularExpressionValidator(QRegularExpression(r"[0-9+()\-. ]*"), self)
         for edit in (self.agent_edit, self.digits_edit):
             edit.setValidator(numbers)
-        for edit in (self.agent_edit, self.bridge_edit):
-            edit.setMaximumWidth(140)
+        for edit in (self.agent_edit, self.bridge_edit, self.digits_edit):
+            edit.setMaximumWidth(120)  # the filters fit one row at 1024 px
         self.status_button = QToolButton()
         self.status_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.status_menu = StatusMenu(self.status_button)
@@ -362,9 +410,10 @@ class HistoryPanel(QWidget):
             self.status_actions[status] = action
         self.status_button.setMenu(self.status_menu)
 
-        filters = QHBoxLayout()
-        filters.setContentsMargins(0, 0, 0, 0)
-        self._range_widgets: list[QWidget] = [self.since_edit, self.until_edit]
+        # Each label with its field, the pairs wrapping onto a second row when the window
+        # is narrow (a laptop's 1024 px, a supervisor's extra Person filter).
+        filters = FlowLayout()
+        self._range_widgets: list[QWidget] = []
         fields: tuple[tuple[str, QWidget, str], ...] = (
             ("&Period", self.period_box, "History period"),
             ("From", self.since_edit, "History from date"),
@@ -381,14 +430,12 @@ class HistoryPanel(QWidget):
             ("N&umber", self.digits_edit, "Search history numbers"),
         )
         for text, field, name in fields:
-            label = QLabel(text)
-            label.setBuddy(field)
-            field.setAccessibleName(name)
-            if field in self._range_widgets:
-                label.setVisible(False)
-                self._range_widgets.append(label)
-            filters.addWidget(label)
-            filters.addWidget(field, 1 if field is self.digits_edit else 0)
+            pair = _labelled(text, field, name)
+            if field in (self.since_edit, self.until_edit):
+                pair.setVisible(False)
+                field.setVisible(True)  # shown with its pair
+                self._range_widgets.append(pair)
+            filters.addWidget(pair)
         return filters
 
     def _build_footer(self) -> QHBoxLayout:
@@ -459,7 +506,7 @@ class HistoryPanel(QWidget):
             # shown, when the style's final font and sort indicator count in the hint.
             self._titles_fitted = True
             header = self.view.horizontalHeader()
-            for column in range(len(COLUMN_WIDTHS)):
+            for column in range(len(COLUMNS)):
                 hint = header.sectionSizeHint(column)
                 if header.sectionSize(column) < hint:
                     header.resizeSection(column, hint)
@@ -817,6 +864,10 @@ class HistoryPanel(QWidget):
         current = self.history.get(record.id) or record
         return await annotate_call(self.window(), self.history, current, choices)
 
+    def contacts_changed(self) -> None:
+        """The contact book changed: the Contact column is looked up again."""
+        self.model.contacts_changed()
+
     async def edit_dispositions(self) -> list[str] | None:
         """Edit the list of dispositions; the saved list, or None if cancelled."""
         from dialer.ui.call_details import edit_dispositions
@@ -835,7 +886,7 @@ class HistoryPanel(QWidget):
             if path is None:
                 return 0
         loop = asyncio.get_running_loop()
-        run = functools.partial(write_export, self.history, query, fmt, path)
+        run = functools.partial(write_export, self.history, query, fmt, path, self.contacts)
         try:
             count = await loop.run_in_executor(self._reads, run)
         except OSError as exc:

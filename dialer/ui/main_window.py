@@ -47,6 +47,7 @@ from dialer.providers.base import BridgeKind
 from dialer.ui.call_card import CallCard
 from dialer.ui.call_options import CallOptionsPanel
 from dialer.ui.contacts_model import ContactsTableModel, display_number, read_first_page
+from dialer.ui.fitting import scrolling
 from dialer.ui.help import DESCRIBED, AboutDialog, ShortcutsDialog
 from dialer.ui.history_panel import HistoryPanel
 from dialer.ui.messages import Level, MessageBridge
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
         header.setResizeContentsPrecision(0)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)  # companies whole
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         left = QWidget()
@@ -186,6 +188,7 @@ class MainWindow(QMainWindow):
             DispositionList.in_folder(profile.paths.config_dir),
             accounts=[account.name for account in profile.accounts.list()],
             messages=self.messages,
+            contacts=profile.contacts,
         )
         self.team_status = QLabel()
         self.team_status.setAccessibleName("Team history")
@@ -194,7 +197,9 @@ class MainWindow(QMainWindow):
 
         self.top_splitter = top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(left)
-        top.addWidget(right)
+        # The call options scroll on a short screen (with the call card shown they are
+        # taller than a 600 px laptop leaves them) instead of squeezing the history.
+        top.addWidget(scrolling(right))
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
         self.main_splitter = main = QSplitter(Qt.Orientation.Vertical)
@@ -421,7 +426,7 @@ class MainWindow(QMainWindow):
 
         number, region = self.number.text(), self.number.region
         if await add_contact(self, self.profile, number=number, region=region) is not None:
-            await self.search(self.search_edit.text())
+            await self._contacts_edited()
 
     async def edit_contact(self) -> None:
         from dialer.ui.contact_dialogs import edit_contact
@@ -431,7 +436,7 @@ class MainWindow(QMainWindow):
             self.messages.info("Select a contact to edit")
             return
         if await edit_contact(self, self.profile, contact) is not None:
-            await self.search(self.search_edit.text())
+            await self._contacts_edited()
 
     async def delete_contact(self) -> None:
         from dialer.ui.contact_dialogs import delete_contact
@@ -441,14 +446,18 @@ class MainWindow(QMainWindow):
             self.messages.info("Select a contact to delete")
             return
         if await delete_contact(self, self.profile, contact):
-            await self.search(self.search_edit.text())
+            await self._contacts_edited()
 
     async def import_contacts(self) -> None:
         from dialer.ui.contact_dialogs import import_contacts
 
         report = await import_contacts(self, self.profile)
         if report is not None:
-            await self.search(self.search_edit.text())
+            await self._contacts_edited()
+
+    async def _contacts_edited(self) -> None:
+        self.history_panel.contacts_changed()  # a customer may now have a name, or another
+        await self.search(self.search_edit.text())
 
     async def export_contacts(self) -> None:
         from dialer.ui.contact_dialogs import export_contacts

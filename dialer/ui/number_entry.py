@@ -32,7 +32,10 @@ class NumberEntry(QWidget):
     def __init__(self, parent: Any = None):
         super().__init__(parent)
         self.edit = QLineEdit(self)
-        self.edit.setPlaceholderText("Number, +country code…, or a tel: link")
+        self.edit.setPlaceholderText("Number or tel: link")  # +country code: see the tip
+        self.edit.setToolTip(
+            "A number as people write it (with +country code for another country), or a tel: link"
+        )
         self.edit.setAccessibleName("Number to call")
         self.edit.setClearButtonEnabled(True)
         self.country = QComboBox(self)

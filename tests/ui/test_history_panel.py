@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from dialer.core.calls import CallStatus
+from dialer.core.contacts import Contact, ContactNumber, ContactStore
 from dialer.history import (
     CallOrigin,
     CallRecord,
@@ -41,6 +42,7 @@ from dialer.history.dispositions import DispositionList
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.ui.history_model import (
     BILLED_COLUMN,
+    CONTACT_COLUMN,
     CUSTOMER_COLUMN,
     DISPOSITION_COLUMN,
     FLUSH_MS,
@@ -111,7 +113,12 @@ async def history(tmp_path: Path) -> AsyncIterator[SqliteHistory]:
 
 @asynccontextmanager
 async def open_panel(
-    history: SqliteHistory, config_dir: Path, *, page_size: int = 50, height: int = 500
+    history: SqliteHistory,
+    config_dir: Path,
+    *,
+    page_size: int = 50,
+    height: int = 500,
+    contacts: ContactStore | None = None,
 ) -> AsyncIterator[HistoryPanel]:
     """The panel as the window builds it, listening to the store, shown and loaded."""
     tasks = TaskManager()
@@ -121,6 +128,7 @@ async def open_panel(
         DispositionList.in_folder(config_dir),
         accounts=ACCOUNTS,
         page_size=page_size,
+        contacts=contacts,
     )
     history.add_listener(panel.record_changed)
     panel.resize(1200, height)
@@ -912,3 +920,54 @@ async def test_every_column_is_at_least_as_wide_as_its_title(
         ]
         sizes = [(header.sectionSize(c), header.sectionSizeHint(c)) for c in range(header.count())]
         assert narrow == [], str(sizes)
+
+
+async def test_the_contact_column_names_customers_on_pages_live_and_after_an_edit(
+    history: SqliteHistory, tmp_path: Path
+) -> None:
+    book = ContactStore(tmp_path / "contacts.sqlite3")
+    asha = book.add(Contact("Asha Rao", (ContactNumber("+919800000001"),), company="Kaveri"))
+    book.add(Contact("Ravi", (ContactNumber("098000 00070"),)))  # stored nationally
+    records = [call(n) for n in range(80)]  # two pages of 50
+    await store_calls(history, records)
+    try:
+        async with open_panel(history, tmp_path, contacts=book) as panel:
+            model = panel.model
+            assert model.headerData(CONTACT_COLUMN, Qt.Orientation.Horizontal) == "Contact"
+            assert not panel.view.isColumnHidden(CONTACT_COLUMN)
+
+            def named() -> dict[str, str]:
+                texts = {model.record(r).id: model.index(r, CONTACT_COLUMN).data()
+                         for r in range(model.rowCount())}  # fmt: skip
+                return {call_id: text for call_id, text in texts.items() if text}
+
+            assert named() == {"call-00070": "Ravi"}  # newest first: call 1 is on page 2
+            while model.canFetchMore():
+                model.fetchMore()
+                await model.wait_loaded()
+            assert named() == {"call-00001": "Asha Rao, Kaveri", "call-00070": "Ravi"}
+
+            # A live call to a contact: named once its lookup is back.
+            await history.insert(call(200, customer="+919800000001"))
+            await until(lambda: model.row_of("call-00200") is not None)
+            await model.wait_named()
+            assert named()["call-00200"] == "Asha Rao, Kaveri"
+
+            # The book edited: every shown row follows.
+            assert asha.id is not None
+            book.update(replace(asha, name="Asha R. Menon", company=""))
+            panel.contacts_changed()
+            await model.wait_named()
+            assert named() == {
+                "call-00001": "Asha R. Menon", "call-00200": "Asha R. Menon", "call-00070": "Ravi"
+            }  # fmt: skip
+
+            target = tmp_path / "named.csv"
+            assert await panel.export("csv", target) == 81
+            with target.open(encoding="utf-8-sig", newline="") as exported:
+                rows = {row["id"]: row for row in csv.DictReader(exported)}
+            assert rows["call-00070"]["contact_name"] == "Ravi"
+            assert rows["call-00200"]["contact_name"] == "Asha R. Menon"
+            assert rows["call-00002"]["contact_name"] == rows["call-00002"]["contact_company"] == ""
+    finally:
+        book.close()
