@@ -22,12 +22,26 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 OUT = Path(__file__).resolve().parent / "screenshot.png"
 SUPERVISOR_OUT = Path(__file__).resolve().parent / "screenshot-supervisor.png"
 SERVER_DSN = os.environ.get(
     "DIALER_SCREENSHOT_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 )
+
+
+def _save(window: Any, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(out)):
+        raise SystemExit(f"could not write {out}")
+
+
+async def _close(window: Any, profile: Any) -> None:
+    window.close()
+    await window.shutdown()
+    await profile.aclose()
+    window.deleteLater()
 
 
 async def render(out: Path) -> None:
@@ -56,14 +70,9 @@ async def render(out: Path) -> None:
             await asyncio.sleep(0.4)  # the search is throttled, then runs off the GUI thread
             await window.tasks.wait_idle()
             window.number.set_text("+91 98450 12345")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            if not window.grab().save(str(out)):
-                raise SystemExit(f"could not write {out}")
+            _save(window, out)
         finally:
-            window.close()
-            await window.shutdown()
-            await profile.aclose()
-            window.deleteLater()
+            await _close(window, profile)
 
 
 def _memory_keyring() -> None:
@@ -200,14 +209,9 @@ async def render_supervisor(out: Path) -> None:  # noqa: PLR0915 - one story, to
                         break
                 window.main_splitter.setSizes([250, 550])  # the supervisor's view: the history
                 await asyncio.sleep(0.5)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                if not window.grab().save(str(out)):
-                    raise SystemExit(f"could not write {out}")
+                _save(window, out)
             finally:
-                window.close()
-                await window.shutdown()
-                await profile.aclose()
-                window.deleteLater()
+                await _close(window, profile)
     finally:
         server.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",

@@ -256,14 +256,13 @@ def write_table(
     team: bool = False,
     contacts: ContactStore | None = None,
 ) -> int:
-    from dialer.history.export import with_owners
+    from dialer.history.export import contact_text, with_owners
 
     table = (*_TABLE[:1], ("User", 16), *_TABLE[1:]) if team else _TABLE
     widths = [width for _, width in table]
     out.write("  ".join(h.ljust(w) for h, w in table).rstrip() + "\n")
     count = 0
     for record, owner in with_owners(records, contacts):
-        contact = ", ".join(part for part in (owner.name, owner.company) if part) if owner else ""
         when = local_text(record.created_at, "?")
         customer = f"flow:{record.flow_id} {record.customer}" if record.flow_id else record.customer
         values = (
@@ -272,7 +271,7 @@ def write_table(
             record.account,
             str(record.status),
             customer,
-            contact,
+            contact_text(owner),
             record.agent or "",
             record.bridge or "",
             format_duration(record.talk_seconds),

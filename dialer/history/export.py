@@ -61,6 +61,13 @@ class ContactBook(Protocol):
     def owners(self, numbers: Iterable[str]) -> Mapping[str, NumberOwner]: ...
 
 
+def contact_text(owner: NumberOwner | None) -> str:
+    """A contact as the history's Contact column names it: "Asha Rao, Kaveri Textiles"."""
+    if owner is None:
+        return ""
+    return ", ".join(part for part in (owner.name, owner.company) if part)
+
+
 def with_owners(
     records: Iterable[CallRecord], contacts: ContactBook | None
 ) -> Iterator[tuple[CallRecord, NumberOwner | None]]:

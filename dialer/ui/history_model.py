@@ -50,7 +50,7 @@ from dialer.core.calls import CallStatus
 from dialer.core.errors import DialerError
 from dialer.core.times import format_duration, local_text
 from dialer.history import CallRecord, HistoryQuery, HistoryStore, PageKey, SortKey
-from dialer.history.export import ContactBook, NumberOwner
+from dialer.history.export import ContactBook, NumberOwner, contact_text
 from dialer.ui.contacts_model import display_number
 
 logger = logging.getLogger(__name__)
@@ -148,20 +148,13 @@ def details_text(record: CallRecord) -> str:
     return ", ".join(parts) or record.message
 
 
-def owner_text(owner: NumberOwner | None) -> str:
-    """A contact as the Contact column names it: "Asha Rao, Kaveri Textiles"."""
-    if owner is None:
-        return ""
-    return ", ".join(part for part in (owner.name, owner.company) if part)
-
-
 def cell_text(record: CallRecord, column: int, owner: NumberOwner | None = None) -> str:
     if column == TIME_COLUMN:
         return format_when(record.created_at)
     if column == CUSTOMER_COLUMN:
         return display_number(record.customer) if record.customer else ""
     if column == CONTACT_COLUMN:
-        return owner_text(owner)
+        return contact_text(owner)
     if column == AGENT_COLUMN:
         return display_number(record.agent) if record.agent else ""
     if column == ACCOUNT_COLUMN:
@@ -309,9 +302,8 @@ class HistoryModel(QAbstractTableModel):
         record = self._rows[row]
         column = index.column()
         if role == _DISPLAY:
-            if column == CONTACT_COLUMN:
-                return owner_text(self._owners.get(record.customer))
-            return cell_text(record, column)
+            owner = self._owners.get(record.customer) if column == CONTACT_COLUMN else None
+            return cell_text(record, column, owner)
         if role == RecordRole:
             return record
         if role == _TOOLTIP:
@@ -373,9 +365,7 @@ class HistoryModel(QAbstractTableModel):
         generation = self._generation
         future.add_done_callback(lambda done: self._page_read(generation, done))
 
-    def _read_page(
-        self, query: HistoryQuery, *, after: PageKey | None, limit: int
-    ) -> tuple[list[CallRecord], dict[str, NumberOwner | None]]:
+    def _read_page(self, query: HistoryQuery, *, after: PageKey | None, limit: int) -> _Page:
         """A page and its customers' contacts (on the reader thread)."""
         page = self._history.page(query, after=after, limit=limit)
         owners: dict[str, NumberOwner | None] = {}
@@ -532,6 +522,8 @@ class HistoryModel(QAbstractTableModel):
         except RuntimeError:
             QTimer.singleShot(0, self, lambda: self._look_up(numbers))
             return
+        for number in numbers:  # nobody's until the answer says otherwise: asked once
+            self._owners.setdefault(number, None)
         future = loop.run_in_executor(self._executor, self._owners_of, numbers)
         self._naming.add(future)
         future.add_done_callback(self._looked_up)

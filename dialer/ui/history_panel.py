@@ -95,9 +95,8 @@ logger = logging.getLogger(__name__)
 
 Index = QModelIndex | QPersistentModelIndex
 
-# Time, customer, agent, account, bridge, status, talk, billed, charge, disposition, note
-# (details stretch); each at least as wide as its title.
-# Starting widths (the others fit their titles); the user's own widths are kept from then on.
+# Starting widths; every column is at least as wide as its title, the last (details)
+# stretches, and the user's own widths are kept from then on.
 COLUMN_WIDTHS = {
     TIME_COLUMN: 150,
     CUSTOMER_COLUMN: 140,

@@ -46,9 +46,7 @@ async def _check(name: str, widget: Any, problems: dict[str, list[str]]) -> None
         widget.grab().save(str(Path(shots) / f"{name.replace(' ', '-').replace(':', '')}.png"))
 
 
-async def _dialog(
-    name: str, make: Callable[[], Any], problems: dict[str, list[str]], **steps: Any
-) -> None:
+async def _dialog(name: str, make: Callable[[], Any], problems: dict[str, list[str]]) -> None:
     dialog = make()
     dialog.show()
     try:

@@ -71,15 +71,13 @@ CREATE TABLE contact_numbers (
     international  INTEGER NOT NULL,  -- ... whether it was written with its country code
     contact_id     INTEGER NOT NULL,
     PRIMARY KEY (national, contact_id, full_digits, international)
-) WITHOUT ROWID;  -- one b-tree: the lookup's (a contact's rows go by its numbers' keys)
+) WITHOUT ROWID  -- one b-tree: the lookup's (a contact's rows go by its numbers' keys)
 """
 
 
 def _add_number_keys(db: sqlite3.Connection) -> None:
     """Schema 2: the number-owner table, filled from the contacts already stored."""
-    for statement in _NUMBERS_SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
+    db.execute(_NUMBERS_SCHEMA)
     for contact_id, numbers in db.execute("SELECT id, numbers FROM contacts").fetchall():
         db.executemany(_INSERT_NUMBER, _number_rows(contact_id, _decode_numbers(numbers)))
 
