@@ -208,7 +208,7 @@ class CallService:
                 account=acct.name,
                 provider=str(acct.provider),
                 customer=str(request.customer),
-                agent=str(request.agent) if request.agent else None,
+                agent=prepared.first_leg or (str(request.agent) if request.agent else None),
                 bridge=request.bridge,
                 flow_id=request.flow.flow_id if request.flow else None,
                 request=prepared.sent.as_dict(),

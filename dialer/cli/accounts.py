@@ -50,6 +50,13 @@ def account_from_args(args: argparse.Namespace) -> Account:
                 )
             options[setting.key] = value
     spec.check_options(options, flags=True)
+    if args.bridge and spec.bridges is None:
+        instead = (
+            " (give the clicktocall with --kazoo-clicktocall)"
+            if spec.field("kazoo_clicktocall")
+            else ""
+        )
+        raise InvalidInput(f"A {spec.kind} account takes no --bridge{instead}")
     region = validate_region(args.region) if args.region else None
     url = check_base_url(args.url, allow_insecure_http=args.allow_insecure_http)
     agent = None

@@ -92,6 +92,9 @@ class PreparedCall:
     request: CallRequest
     sent: SentRequest
     context: Mapping[str, str] = field(default_factory=dict)
+    # The phone rung first when it is not the request's agent (a Kazoo clicktocall rings
+    # its own extension): the call's record names it as the agent.
+    first_leg: str | None = None
 
 
 def unsupported_reason(caps: Capabilities, label: str, option: str) -> str | None:
@@ -109,9 +112,9 @@ def unsupported_reason(caps: Capabilities, label: str, option: str) -> str | Non
     what = {
         "flow": "IVR flows",
         "record": "call recording",
-        "max_length": "a maximum call length",
+        "max_length": "call length limit",
         "attempts": "redial attempts",
-        "holdfile": "a hold file",
+        "holdfile": "hold files",
         "sip": "SIP contacts",
     }[option]
     return f"{label} has no {what} in its API"

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from dialer.core.accounts import ProviderKind
 from dialer.core.calls import CallRequest, CallResult, CallStatus
-from dialer.core.errors import CallRejected, InvalidInput
+from dialer.core.errors import AuthenticationRefused, CallRejected, InvalidInput
 from dialer.core.numbers import NumberFormat
 from dialer.core.redact import excerpt
 from dialer.core.reports import ProviderReport, ReportParseError
@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 GREGORIAN_UNIX_OFFSET = 62167219200  # Kazoo timestamps are Gregorian seconds
 
+
+# How long a history item waits for the CDR it names before it is taken without one.
+CDR_WAIT = 10 * 60
 
 # Crossbar refuses a history range over ``crossbar.maximum_range`` (31 days by default).
 HISTORY_MAX_RANGE = 31 * 24 * 3600
@@ -71,6 +74,8 @@ class KazooProvider(Provider):
         self._token: str | None = None
         self._auth_lock = asyncio.Lock()
         self._clicktocall_for_agent: dict[str, str] = {}
+        self._cdrs: dict[str, dict[str, Any]] = {}
+        self._cdrs_refused = False
 
     # -- addresses ----------------------------------------------------------------------
 
@@ -145,7 +150,13 @@ class KazooProvider(Provider):
             return self._token
 
     async def request(
-        self, method: str, url: str, *, data: Any = None, places_call: bool = False
+        self,
+        method: str,
+        url: str,
+        *,
+        data: Any = None,
+        places_call: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[dict[str, Any], int]:
         """An authenticated Crossbar request; the token is renewed once on a 401."""
         token = self._token or await self._authenticate()
@@ -155,13 +166,17 @@ class KazooProvider(Provider):
                 method,
                 url,
                 json_body=body,
-                headers={"X-Auth-Token": token, "Accept": "application/json"},
+                headers={"X-Auth-Token": token, "Accept": "application/json", **(headers or {})},
                 places_call=places_call,
             )
             if response.status_code == 401 and attempt == 1:
                 # An expired token is refused before anything is done, so resending is safe.
                 token = await self._authenticate(stale=token)
                 continue
+            if response.status_code in (409, 412):
+                # A revision that is no longer the object's (If-Match): cowboy answers 412,
+                # often with no body at all; CouchDB's own conflict is a 409.
+                return {"status": "error", "error": str(response.status_code)}, 412
             envelope = self.parse_json(response)
             if not isinstance(envelope, dict):
                 raise self.unexpected(response, "a JSON answer that is not an envelope")
@@ -203,23 +218,113 @@ class KazooProvider(Provider):
                 return
 
     async def list_clicktocalls(self) -> list[dict[str, Any]]:
+        """Every clicktocall's summary (``id``, ``name``, ``extension``), every page."""
         return [item async for page in self._pages(self.url()) for item in page]
 
     async def get_clicktocall(self, c2c_id: str) -> dict[str, Any]:
+        return (await self.read_clicktocall(c2c_id))[0]
+
+    async def read_clicktocall(self, c2c_id: str) -> tuple[dict[str, Any], str | None]:
+        """The whole object, and its revision (the envelope's; None where the server gives
+        none) for a write that must not overwrite someone else's."""
         envelope, status = await self.request("GET", self.url(c2c_id))
-        return dict(self._check(envelope, status, f"fetch clicktocall {c2c_id}"))
+        document = self._check(envelope, status, f"fetch clicktocall {c2c_id}")
+        if not isinstance(document, dict):
+            raise CallRejected(
+                f"Kazoo answered clicktocall {c2c_id} with something that is not an object",
+                provider=self.kind,
+            )
+        revision = envelope.get("revision")
+        known = isinstance(revision, str) and revision not in ("", "undefined")
+        return dict(document), revision if known else None
+
+    async def find_clicktocall(self, id_or_name: str) -> dict[str, Any]:
+        """The clicktocall with this id, else the one with this name (InvalidInput when
+        there is none, or when two share the name)."""
+        wanted = id_or_name.strip()
+        items = await self.list_clicktocalls()
+        for item in items:
+            if str(item.get("id")) == wanted:
+                return item
+        named = [item for item in items if str(item.get("name", "")) == wanted]
+        if not named:
+            folded = wanted.casefold()
+            named = [item for item in items if str(item.get("name", "")).casefold() == folded]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            ids = ", ".join(str(item.get("id")) for item in named)
+            raise InvalidInput(
+                f"{len(named)} clicktocalls of account '{self.account.name}' are named "
+                f"'{wanted}': give the id of the one you mean ({ids})"
+            )
+        raise InvalidInput(
+            f"Account '{self.account.name}' has no Kazoo clicktocall with id or name "
+            f"'{wanted}'" + (f" (it has {len(items)}: see 'dialer kazoo list')" if items else "")
+        )
 
     async def create_clicktocall(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Create one as given (``add_clicktocall`` checks the fields first)."""
         envelope, status = await self.request("PUT", self.url(), data=fields)
         return dict(self._check(envelope, status, "create the clicktocall"))
 
+    async def add_clicktocall(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A new clicktocall, its properties checked as the document gives them first."""
+        from dialer.providers.kazoo_clicktocall import checked
+
+        fields = {k: v for k, v in checked(values, creating=True).items() if v is not None}
+        return await self.create_clicktocall(fields)
+
     async def update_clicktocall(self, c2c_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Replace the object with ``fields`` (Kazoo's POST); ``edit_clicktocall`` keeps
+        what was not changed."""
         envelope, status = await self.request("POST", self.url(c2c_id), data=fields)
+        return dict(self._check(envelope, status, f"update clicktocall {c2c_id}"))
+
+    async def edit_clicktocall(
+        self,
+        c2c_id: str,
+        changes: Mapping[str, Any],
+        *,
+        seen: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Apply ``changes`` (None removes a property) and keep everything else.
+
+        Kazoo's POST replaces the whole object, so the object is read, merged and written
+        back under the revision read (``If-Match``). ``seen``: the object as the person saw
+        it when they began editing; if it has changed on the server since, nothing is
+        written and :class:`ClicktocallChanged` says so, rather than undoing someone else's
+        edit without a word."""
+        from dialer.providers.kazoo_clicktocall import (
+            ClicktocallChanged,
+            checked,
+            editable,
+            merged,
+        )
+
+        checked(changes, creating=False)
+        current, revision = await self.read_clicktocall(c2c_id)
+        changed = ClicktocallChanged(
+            f"Clicktocall '{current.get('name', c2c_id)}' was changed on the server after "
+            "you opened it, so your edit was not saved: open it again to see the change, "
+            "then make yours",
+            provider=self.kind,
+        )
+        if seen is not None and editable(seen) != editable(current):
+            raise changed
+        body = merged(current, changes)
+        headers = {"If-Match": f'"{revision}"'} if revision else None
+        envelope, status = await self.request("POST", self.url(c2c_id), data=body, headers=headers)
+        if status == 412:
+            raise changed
         return dict(self._check(envelope, status, f"update clicktocall {c2c_id}"))
 
     async def delete_clicktocall(self, c2c_id: str) -> None:
         envelope, status = await self.request("DELETE", self.url(c2c_id))
         self._check(envelope, status, f"delete clicktocall {c2c_id}")
+        self._clicktocall_for_agent = {
+            ext: known for ext, known in self._clicktocall_for_agent.items() if known != c2c_id
+        }
 
     async def history(self, c2c_id: str, *, since: float | None = None) -> list[dict[str, Any]]:
         """All past activations of a clicktocall, every page (``next_start_key``).
@@ -235,6 +340,52 @@ class KazooProvider(Provider):
         url = self.url(c2c_id, "history")
         return [item async for page in self._pages(url, params) for item in page]
 
+    async def history_page(
+        self, c2c_id: str, *, start_key: str | None = None, page_size: int = 50
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a clicktocall's history, newest first, and the key of the next page
+        (None on the last; v1 servers do not page and answer everything at once)."""
+        query = {"page_size": str(page_size)} if self.api_version == "v2" else {}
+        if start_key is not None:
+            query["start_key"] = start_key
+        url = self.url(c2c_id, "history")
+        envelope, status = await self.request("GET", f"{url}?{urlencode(query)}" if query else url)
+        items = self._check(envelope, status, f"read the history of clicktocall {c2c_id}")
+        following = envelope.get("next_start_key") if self.api_version == "v2" else None
+        return [item for item in items or [] if isinstance(item, dict)], (
+            str(following) if following else None
+        )
+
+    @property
+    def cdrs_readable(self) -> bool:
+        """False once the server refused this login a CDR."""
+        return not self._cdrs_refused
+
+    async def cdr(self, cdr_id: str) -> dict[str, Any] | None:
+        """The CDR a history item names (``/cdrs/{id}``), or None when there is none yet or
+        the login may not read CDRs (asked once: a refusal is remembered)."""
+        if self._cdrs_refused:
+            return None
+        if cdr_id in self._cdrs:
+            return self._cdrs[cdr_id]
+        url = f"{self.base_url}{self.api_version}/accounts/{self.account_id}/cdrs/{cdr_id}"
+        try:
+            envelope, status = await self.request("GET", url)
+        except AuthenticationRefused:
+            self._cdrs_refused = True  # a token restricted to clicktocall
+            return None
+        if status in (401, 403):
+            self._cdrs_refused = True
+            logger.info("Account %s may not read Kazoo CDRs", self.account.name)
+            return None
+        data = envelope.get("data")
+        if _status(envelope) != "success" or not isinstance(data, dict):
+            return None  # not written yet (404), or unreadable: the item alone decides
+        if len(self._cdrs) >= 1000:
+            self._cdrs.pop(next(iter(self._cdrs)))
+        self._cdrs[cdr_id] = data
+        return data
+
     async def list_bridges(self) -> list[Bridge]:
         return [
             Bridge(
@@ -245,33 +396,43 @@ class KazooProvider(Provider):
             for item in await self.list_clicktocalls()
         ]
 
-    async def resolve_clicktocall(self, request: CallRequest) -> str:
-        """The clicktocall to connect through: ``--bridge`` (id or name), else the one whose
-        extension is the agent's number, else a new ``Dialer <agent>``."""
-        if request.bridge:
-            items = await self.list_clicktocalls()
-            for item in items:
-                if request.bridge in (item.get("id"), item.get("name")):
-                    return str(item["id"])
-            raise InvalidInput(f"Kazoo has no clicktocall with id or name '{request.bridge}'")
+    @property
+    def chosen_clicktocall(self) -> str | None:
+        """The account's "clicktocall to use" (id or name), if it names one."""
+        chosen = (self.account.option("kazoo_clicktocall") or "").strip()
+        return chosen or None
+
+    async def resolve_clicktocall(self, request: CallRequest) -> tuple[dict[str, Any], str]:
+        """The clicktocall to connect through, and what the call's record should say of it:
+        the one asked for (``--bridge``, the picker), else the account's "clicktocall to
+        use", else the one whose extension is the agent's number, else a new one for it."""
+        wanted = request.bridge or self.chosen_clicktocall
+        if wanted:
+            item = await self.find_clicktocall(wanted)
+            return item, ""
+        legacy = self.account.default_bridge  # an account saved before "clicktocall to use"
+        if legacy:
+            for item in await self.list_clicktocalls():
+                if legacy in (item.get("id"), item.get("name")):
+                    return item, ""
         if request.agent is None:
-            raise InvalidInput("No agent number: set the account's agent number or pass --agent")
+            raise InvalidInput(
+                f"Account '{self.account.name}' has no agent number and no clicktocall to use: "
+                "set one of them, or pass --agent or --bridge"
+            )
         extension = request.agent.for_wire(self.number_format)
         cached = self._clicktocall_for_agent.get(extension)
         if cached:
-            return cached
+            return {"id": cached, "extension": extension}, ""
         for item in await self.list_clicktocalls():
             if str(item.get("extension")) == extension:
                 self._clicktocall_for_agent[extension] = str(item["id"])
-                return str(item["id"])
+                return item, ""
         fields: dict[str, Any] = {
             "name": f"Dialer {extension}",
             "extension": extension,
-            "auth_required": True,  # never leave an unauthenticated dial-out URL behind
+            "auth_required": self.account.option("kazoo_auth_required", "yes") != "no",
         }
-        caller_id = self.account.default_bridge
-        if caller_id:
-            fields["outbound_callee_id_number"] = caller_id
         created = await self.create_clicktocall(fields)
         c2c_id = str(created.get("id") or "")
         if not c2c_id:
@@ -280,18 +441,27 @@ class KazooProvider(Provider):
             )
         logger.info("Created Kazoo clicktocall %s for extension %s", c2c_id, extension)
         self._clicktocall_for_agent[extension] = c2c_id
-        return c2c_id
+        login = "needs a login" if fields["auth_required"] else "needs no login"
+        return created, (
+            f"Created clicktocall '{fields['name']}' (id {c2c_id}, {login}) for extension "
+            f"{extension}. "
+        )
 
     # -- calls --------------------------------------------------------------------------
 
     async def prepare(self, request: CallRequest) -> PreparedCall:
         self.check_request(request)
-        c2c_id = await self.resolve_clicktocall(request)
+        item, created = await self.resolve_clicktocall(request)
+        c2c_id = str(item["id"])
         contact = request.customer.for_wire(self.number_format)
+        extension = str(item.get("extension") or "") or None
+        agent = request.agent.for_wire(self.number_format) if request.agent else None
         return PreparedCall(
             request,
             self.sent("POST", self.url(c2c_id, "connect"), {"data": {"contact": contact}}),
-            {"clicktocall_id": c2c_id},
+            {"clicktocall_id": c2c_id, "created": created},
+            # Another agent's clicktocall rings that agent's extension, not this one's phone.
+            first_leg=extension if extension and extension != agent else None,
         )
 
     async def start(self, call: PreparedCall) -> CallResult:
@@ -305,7 +475,7 @@ class KazooProvider(Provider):
         ref = data.get("outbound_call_id") if isinstance(data, dict) else None
         return CallResult(
             provider_ref=str(ref) if ref else None,
-            message=f"Connecting through clicktocall {c2c_id}",
+            message=f"{call.context.get('created', '')}Connecting through clicktocall {c2c_id}",
             raw={"clicktocall_id": c2c_id, **(data if isinstance(data, dict) else {})},
         )
 
@@ -384,11 +554,14 @@ def kazoo_history_report(
 ) -> ProviderReport:
     """What one ``/clicktocall/{id}/history`` item says.
 
-    ``item`` is the object from the listing (or its JSON text): ``timestamp`` (Gregorian
-    seconds), ``contact`` (who was called), ``call_id`` (the leg to the contact, the
-    ``outbound_call_id`` connect answered), ``result`` (``success``/``error``) and ``cause``.
-    ``extension`` is the clicktocall's (the agent's phone), ``call_id`` our own reference when
-    the caller already knows which call the item is about.
+    ``item`` is the object from the listing (or its JSON text), in either shape Kazoo has
+    written: the document's (seed 003: ``contact``, ``timestamp`` in Gregorian seconds,
+    ``call_id`` of the leg to the contact, ``cdr_id``) or upstream's richer one (``result``
+    ``success``/``error`` and a ``cause``, no ``cdr_id``). An item may carry the CDR it
+    names under ``cdr`` (:class:`KazooReports` adds it where the login may read CDRs): the
+    call's durations, and its outcome where the item has no ``result``, come from it.
+    ``extension`` is the clicktocall's (the agent's phone), ``call_id`` our own reference
+    when the caller already knows which call the item is about.
     """
     if isinstance(item, str):
         try:
@@ -397,20 +570,39 @@ def kazoo_history_report(
             raise ReportParseError("a Kazoo history item that is not JSON") from None
     if not isinstance(item, Mapping):
         raise ReportParseError("a Kazoo history item that is not a JSON object")
-    result = item.get("result")
-    if not isinstance(result, str) or not result.strip():
-        raise ReportParseError("a Kazoo history item without a result")
     contact = _text(item.get("contact")) if isinstance(item.get("contact"), str | int) else ""
     if not contact:
         raise ReportParseError("a Kazoo history item without a contact")
-    cause = _text(item.get("cause"))
-    status = kazoo_status(result, cause)
+    result = item.get("result")
+    if result is not None and (not isinstance(result, str) or not result.strip()):
+        raise ReportParseError("a Kazoo history item whose result is not a word")
+    cdr = item.get("cdr") if isinstance(item.get("cdr"), Mapping) else None
+    cause = _text(item.get("cause")) or (_text(cdr.get("hangup_cause")) if cdr else "")
+    billed = _seconds(cdr, "billing_seconds") if cdr else None
+    if isinstance(result, str):
+        status = kazoo_status(result, cause)
+    elif cdr is not None:
+        status = cdr_status(cause, billed)
+    else:
+        status = CallStatus.NO_REPORT
     started = _unix_time(item.get("timestamp"))
+    ended = None
+    if cdr is not None:
+        ended = _unix_time(cdr.get("timestamp"))
+        lasted = _seconds(cdr, "duration_seconds")
+        if ended is not None and lasted is not None and started is None:
+            started = ended - lasted
     leg = _text(item.get("call_id")) or None
     try:
         body = json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError):
         raise ReportParseError("a Kazoo history item that is not plain JSON") from None
+    if isinstance(result, str):
+        said = cause or result.strip()
+    elif cdr is not None:
+        said = cause or "the CDR gives no hangup cause"
+    else:
+        said = "Kazoo's history lists this call but not how it ended (no result, no CDR)"
     return ProviderReport(
         provider=str(ProviderKind.KAZOO),
         source="poll",
@@ -422,11 +614,39 @@ def kazoo_history_report(
         bridge=clicktocall_id,
         agent=extension,
         customer=contact,
-        answered=status is CallStatus.COMPLETED,
+        answered=(status is CallStatus.COMPLETED) if status is not CallStatus.NO_REPORT else None,
         started_at=started,
+        ended_at=ended,
         reported_at=started,
-        cause=cause or result.strip(),
+        talk_seconds=billed,
+        billed_seconds=billed,
+        cause=said,
     )
+
+
+def cdr_status(cause: str, billed: int | None) -> CallStatus:
+    """A call's outcome from its CDR: answered when any second was billed; otherwise by
+    the hangup cause (a NORMAL_CLEARING that billed nothing was never answered)."""
+    if billed:
+        return CallStatus.COMPLETED
+    found = _KAZOO_CAUSES.get(cause.strip().upper())
+    if found is not None:
+        return found
+    if cause.strip().upper() in ("NORMAL_CLEARING", "SUCCESS"):
+        return CallStatus.NO_ANSWER
+    return CallStatus.FAILED
+
+
+def _seconds(data: Mapping[str, Any], name: str) -> int | None:
+    """A CDR's whole seconds (Kazoo writes them as strings or numbers); None if unreadable."""
+    value = data.get(name)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip()) if len(value.strip()) <= 9 else None
+    if isinstance(value, float) and math.isfinite(value):
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value < 10**8 else None
 
 
 def _text(value: object) -> str:
@@ -489,8 +709,27 @@ class KazooReports(HistoryReports):
     async def read(
         self, provider: Provider, source: str, *, since: float
     ) -> list[Mapping[str, Any]]:
+        """The history's items, each with the CDR it names (``cdr_id``) where the login may
+        read CDRs. An item whose CDR is not written yet is held back for a while (the CDR
+        comes at hangup): matched without it, the call would be concluded without its
+        outcome, and the item read again later would be a second, outside call."""
         assert isinstance(provider, KazooProvider)
-        return list(await provider.history(source, since=since))
+        items: list[Mapping[str, Any]] = []
+        now = time.time()
+        for item in await provider.history(source, since=since):
+            cdr_id = _text(item.get("cdr_id"))
+            if not cdr_id or isinstance(item.get("cdr"), Mapping):
+                items.append(item)
+                continue
+            cdr = await provider.cdr(cdr_id)
+            if cdr is not None:
+                items.append({**item, "cdr": cdr})
+                continue
+            activated = kazoo_item_time(item)
+            if provider.cdrs_readable and activated is not None and now - activated < CDR_WAIT:
+                continue
+            items.append(item)
+        return items
 
     def item_time(self, item: Mapping[str, Any]) -> float | None:
         return kazoo_item_time(item)
@@ -544,8 +783,23 @@ SPEC = ProviderSpec(
         AccountField(
             "kazoo_account_name", "Kazoo account name", "Kazoo: account name for user login"
         ),
+        AccountField(
+            "kazoo_clicktocall",
+            "Clicktocall to use",
+            "Kazoo: clicktocall id or name for calls (default: the agent's, made if missing)",
+            metavar="ID_OR_NAME",
+        ),
+        AccountField(
+            "kazoo_auth_required",
+            "Clicktocalls made here",
+            "Kazoo: whether a clicktocall the dialer makes requires a login (yes)",
+            choices=("yes", "no"),
+            choice_labels=("require a login", "need no login (anyone with the URL can call)"),
+        ),
     ),
-    bridges="Clicktocalls",
+    # The clicktocall is chosen per account ("clicktocall to use") and per call (the
+    # picker, --bridge), and listed from the server: no list of bridges to keep here.
+    bridges=None,
     sip_agent=True,
     reports=KazooReports(),
 )

@@ -1,9 +1,15 @@
 """Fake Kazoo (2600Hz) Crossbar: authentication and the ``clicktocall`` module (seed 003).
 
 Where the seed (a Kazoo 1.x/2.x page) and upstream's 4.3 code differ, the simulator follows
-the code: ``auth_required`` defaults to true, create answers 201, history items carry
-``result``/``cause`` and Gregorian timestamps. Both ``/v1/`` and ``/v2/`` are served; only
-``/v2/`` paginates, and ``/v1/`` validation errors are strings instead of objects.
+the code for what a client cannot choose (``auth_required`` defaults to true, create answers
+201, timestamps are Gregorian seconds) and the seed for what it documents: ``realm`` is kept,
+an object reports its ``history_items``, ``throttle`` caps the calls active through it, and
+history items are ``contact``, ``timestamp``, ``call_id``, ``cdr_id``, with the CDR at
+``/cdrs/{cdr_id}`` (``SimulatorConfig.kazoo_history_shape = "upstream"`` writes upstream's
+``result``/``cause`` items instead). Each object has a revision, given as the envelope's
+``revision`` and the ``ETag``; a write with an ``If-Match`` that is not the current revision
+is refused with 412, as cowboy does. Both ``/v1/`` and ``/v2/`` are served; only ``/v2/``
+paginates, and ``/v1/`` validation errors are strings instead of objects.
 """
 
 from __future__ import annotations
@@ -11,9 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import itertools
 import json
 import logging
+import math
 import re
 import secrets
 import time
@@ -91,6 +99,7 @@ class _Request:
     body: Json
     token: str | None
     session: _Session | None = field(default=None)
+    if_match: str | None = None
 
     @property
     def data(self) -> object:
@@ -109,7 +118,13 @@ class KazooService:
         self.node = secrets.token_hex(11)
         self.sessions: dict[str, _Session] = {}
         self.clicktocalls: dict[str, Json] = {}
+        self.revisions: dict[str, int] = {}  # clicktocall id -> how many times written
         self.history: dict[str, list[_History]] = {}
+        self.cdrs: dict[str, Json] = {}
+        self.active: dict[str, int] = {}  # clicktocall id -> its calls not finished yet
+        # Called with the id before a write to a clicktocall is checked: lets a test land
+        # another client's write between a client's read and its write.
+        self.before_write: Callable[[str], None] | None = None
         self._seq = itertools.count(1)
 
     @property
@@ -146,7 +161,10 @@ class KazooService:
         }
         if extra:
             body.update(extra)
-        return json_answer(body, status)
+        answer = json_answer(body, status)
+        if body["revision"] != "undefined":
+            answer.headers["ETag"] = f'"{body["revision"]}"'
+        return answer
 
     def error(self, request: _Request | None, exc: KazooError) -> web.Response:
         return self.envelope(
@@ -231,7 +249,16 @@ class KazooService:
         if not token and isinstance(body.get("auth_token"), str):
             token = str(body["auth_token"])
         parts = [part for part in http.match_info["tail"].split("/") if part]
-        return _Request(http.match_info["version"], method, parts, query, body, token or None)
+        if_match = http.headers.get("If-Match")
+        return _Request(
+            http.match_info["version"],
+            method,
+            parts,
+            query,
+            body,
+            token or None,
+            if_match=if_match.strip().strip('"') if if_match else None,
+        )
 
     def _route(self, request: _Request) -> web.Response:
         parts = request.parts
@@ -245,6 +272,8 @@ class KazooService:
             return self.token_auth(request)
         if len(parts) >= 3 and parts[0] == "accounts" and parts[2] == "clicktocall":
             return self.clicktocall(request, parts[1], parts[3:])
+        if len(parts) == 4 and parts[0] == "accounts" and parts[2] == "cdrs":
+            return self.cdr(request, parts[1], parts[3])
         raise self.not_found()
 
     def _only(
@@ -366,16 +395,21 @@ class KazooService:
             raise self.method_not_allowed()
         if len(rest) == 1:
             doc = self._doc(rest[0])
+            if request.method not in ("GET", "POST", "PATCH", "DELETE"):
+                raise self.method_not_allowed()
+            if request.method != "GET" and self.before_write is not None:
+                self.before_write(rest[0])
+                doc = self._doc(rest[0])
+            revision = self._revision(rest[0])
+            if request.method != "GET" and request.if_match not in (None, "*", revision):
+                raise KazooError(412, "precondition failed", {"message": "precondition failed"})
             if request.method == "GET":
-                return self.envelope(request, doc)
-            if request.method == "POST":
-                return self.update(request, doc, merge=False)
-            if request.method == "PATCH":
-                return self.update(request, doc, merge=True)
+                return self._answer_doc(request, doc)
             if request.method == "DELETE":
                 del self.clicktocalls[rest[0]]
+                self.revisions.pop(rest[0], None)
                 return self.envelope(request, doc)
-            raise self.method_not_allowed()
+            return self.update(request, doc, merge=request.method == "PATCH")
         if len(rest) == 2 and rest[1] == "history":
             doc = self._doc(rest[0])
             if request.method != "GET":
@@ -388,6 +422,25 @@ class KazooService:
         if account_id != session.account_id:
             raise self.bad_identifier(account_id)
 
+    def write_as_someone_else(self, c2c_id: str, changes: Json) -> None:
+        """Change a clicktocall as another client would (a new revision)."""
+        self.clicktocalls[c2c_id] = {**self._doc(c2c_id), **changes}
+        self.revisions[c2c_id] = self.revisions.get(c2c_id, 1) + 1
+
+    def _revision(self, c2c_id: str) -> str:
+        """CouchDB's form: the number of writes and a digest of what was written."""
+        count = self.revisions.get(c2c_id, 1)
+        digest = hashlib.md5(  # a revision tag, not security
+            json.dumps(self.clicktocalls.get(c2c_id), sort_keys=True).encode(),
+            usedforsecurity=False,
+        ).hexdigest()
+        return f"{count}-{digest}"
+
+    def _answer_doc(self, request: _Request, doc: Json, status: int = 200) -> web.Response:
+        c2c_id = str(doc["id"])
+        shown = {**doc, "history_items": len(self.history.get(c2c_id, []))}
+        return self.envelope(request, shown, status, extra={"revision": self._revision(c2c_id)})
+
     def _doc(self, c2c_id: str) -> Json:
         doc = self.clicktocalls.get(c2c_id)
         if doc is None:
@@ -397,7 +450,12 @@ class KazooService:
     def list(self, request: _Request) -> web.Response:
         docs = sorted(self.clicktocalls.values(), key=lambda doc: str(doc["id"]))
         summaries = [
-            {"id": doc["id"], "name": doc.get("name"), "extension": doc.get("extension")}
+            {
+                "id": doc["id"],
+                "name": doc.get("name"),
+                "extension": doc.get("extension"),
+                **({"realm": doc["realm"]} if "realm" in doc else {}),
+            }
             for doc in docs
         ]
         return self._paged(
@@ -409,9 +467,10 @@ class KazooService:
         c2c_id = uuid.uuid4().hex
         doc: Json = {"auth_required": True, "custom_application_vars": {}, **fields, "id": c2c_id}
         self.clicktocalls[c2c_id] = doc
+        self.revisions[c2c_id] = 1
         self.history.setdefault(c2c_id, [])
         logger.info("Kazoo clicktocall %s created", c2c_id)
-        return self.envelope(request, doc, 201)
+        return self._answer_doc(request, doc, 201)
 
     def update(self, request: _Request, doc: Json, *, merge: bool) -> web.Response:
         data = request.data
@@ -433,13 +492,16 @@ class KazooService:
             **fields,
             "id": doc["id"],
         }
-        self.clicktocalls[str(doc["id"])] = new
-        return self.envelope(request, new)
+        c2c_id = str(doc["id"])
+        self.clicktocalls[c2c_id] = new
+        self.revisions[c2c_id] = self.revisions.get(c2c_id, 1) + 1
+        return self._answer_doc(request, new)
 
     def _validated(self, request: _Request, data: object) -> Json:
         """The clicktocall schema (upstream 4.3): name and extension required."""
         fields: Json = dict(data) if isinstance(data, dict) else {}
         fields.pop("id", None)
+        fields.pop("history_items", None)  # "Modifiable: no": counted, never stored
         errors: dict[str, dict[str, Json]] = {}
 
         def fail(name: str, code: str, message: str, **more: object) -> None:
@@ -460,8 +522,12 @@ class KazooService:
             "outbound_callee_id_number",
             "presence_id",
             "ringback",
+            "realm",
         ):
             string(name)
+        realm = fields.get("realm")
+        if isinstance(realm, str) and not _is_realm(realm):
+            fail("realm", "format", "Value is not a valid FQDN or IP address", target="fqdn")
         given_name = fields.get("name")
         if isinstance(given_name, str):
             if len(given_name) < 1:
@@ -515,6 +581,13 @@ class KazooService:
             raise KazooError(400, "Contact doesn't match whitelist", contact)
 
         c2c_id = str(doc["id"])
+        throttle = doc.get("throttle")
+        if isinstance(throttle, int) and throttle > 0 and self.active.get(c2c_id, 0) >= throttle:
+            raise KazooError(
+                429,
+                "too many requests",
+                {"message": f"this click-to-call allows {throttle} active request(s)"},
+            )
         extension = str(doc.get("extension", ""))
         call_id = f"c2c-{c2c_id}-{secrets.token_hex(8)}"
         unroutable = contact.lower().startswith(UNROUTABLE_PREFIXES)
@@ -528,6 +601,7 @@ class KazooService:
             cause=NO_ROUTE if unroutable else None,
             extra={"clicktocall_id": c2c_id, "api_version": request.version},
         )
+        self.active[c2c_id] = self.active.get(c2c_id, 0) + 1
         self.ctx.engine.start(call, self._record_history)
         logger.info("Kazoo clicktocall %s connected as %s", c2c_id, call_id)
         return self.envelope(request, self._originate(doc, contact, call_id, data))
@@ -589,17 +663,59 @@ class KazooService:
 
     async def _record_history(self, call: SimCall) -> None:
         c2c_id = str(call.extra.get("clicktocall_id"))
+        self.active[c2c_id] = max(self.active.get(c2c_id, 1) - 1, 0)
+        activated = call.timeline[0][0] if call.timeline else time.time()
         item: Json = {
-            "timestamp": gregorian(call.started_at or time.time()),
+            "timestamp": gregorian(call.started_at or activated),
             "contact": call.customer,
             "call_id": call.id,
         }
-        if call.state == CallState.COMPLETED.value:
-            item["result"] = "success"
+        if self.ctx.config.kazoo_history_shape == "upstream":
+            if call.state == CallState.COMPLETED.value:
+                item["result"] = "success"
+            else:
+                item["result"] = "error"
+                item["cause"] = call.cause or "UNSPECIFIED"
         else:
-            item["result"] = "error"
-            item["cause"] = call.cause or "UNSPECIFIED"
+            # The document's item: the outcome is in the CDR it names.
+            ended = call.ended_at or time.time()
+            cdr_id = f"{time.strftime('%Y%m', time.gmtime(ended))}-{call.id}"
+            item["cdr_id"] = cdr_id
+            self.cdrs[cdr_id] = self._cdr_of(call, cdr_id, activated, ended)
         self.history.setdefault(c2c_id, []).append(_History(next(self._seq), item))
+
+    def _cdr_of(self, call: SimCall, cdr_id: str, activated: float, ended: float) -> Json:
+        """The CDR of the leg to the contact, in Crossbar's ``/cdrs/{id}`` form."""
+        # Whole seconds begun, as a switch bills: an answered call bills at least one.
+        billed = math.ceil(call.second_leg_seconds)
+        causes = {
+            CallState.COMPLETED.value: "NORMAL_CLEARING",
+            CallState.BUSY.value: "USER_BUSY",
+            CallState.NO_ANSWER.value: "NO_ANSWER",
+        }
+        return {
+            "id": cdr_id,
+            "call_id": call.id,
+            "callee_id_number": call.customer,
+            "caller_id_number": call.agent,
+            "direction": "outbound",
+            "duration_seconds": str(max(round(ended - activated), billed)),
+            "billing_seconds": str(billed),
+            "ringing_seconds": str(max(round(ended - activated) - billed, 0)),
+            "hangup_cause": call.cause or causes.get(call.state, "UNSPECIFIED"),
+            "timestamp": gregorian(ended),
+        }
+
+    def cdr(self, request: _Request, account_id: str, cdr_id: str) -> web.Response:
+        self._check_account(request, account_id)
+        if request.method != "GET":
+            raise self.method_not_allowed()
+        if not self.ctx.config.kazoo_cdrs_readable:
+            raise KazooError(403, "forbidden", {"message": "access denied"})
+        found = self.cdrs.get(cdr_id)
+        if found is None:
+            raise self.bad_identifier(cdr_id)
+        return self.envelope(request, found)
 
     # -- history and pagination -------------------------------------------------------------
 
@@ -704,6 +820,17 @@ def _at_or_past(key: str | int, start: object, *, descending: bool) -> bool:
     if isinstance(key, str) and isinstance(start, str):
         return key <= start if descending else key >= start
     return False
+
+
+def _is_realm(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        pass
+    labels = text.rstrip(".").split(".")
+    label = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+    return len(labels) >= 2 and all(label.fullmatch(part) for part in labels)
 
 
 def _whitelisted(contact: str, patterns: list[object]) -> bool:

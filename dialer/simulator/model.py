@@ -100,6 +100,10 @@ class SimulatorConfig:
     webhook_urls: dict[str, str] = field(default_factory=dict)  # C2C v2 webhook_id -> URL
     default_webhook_url: str | None = None
     kazoo_page_size: int = 50
+    # "document": history items as seed 003 shows them (contact, timestamp, call_id,
+    # cdr_id) and a CDR per call; "upstream": Kazoo 4.3's items (result, cause), no CDR.
+    kazoo_history_shape: str = "document"
+    kazoo_cdrs_readable: bool = True  # False: /cdrs answers 403, as for a restricted login
     webhook_retry_delay: float = 0.2  # between the three attempts of a webhook push
     webhook_timeout: float = 5.0
 

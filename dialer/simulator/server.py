@@ -189,6 +189,12 @@ class ProviderSimulator:
     def set_outcome(self, customer: str, outcome: Outcome) -> None:
         self.config.outcomes[customer] = outcome
 
+    @property
+    def kazoo(self) -> KazooService:
+        """The simulated Kazoo's state (its clicktocalls, history and CDRs), for tests."""
+        assert self._kazoo is not None, "the simulator is not running"
+        return self._kazoo
+
     def expire_kazoo_tokens(self) -> None:
         if self._kazoo is not None:
             self._kazoo.expire_tokens()

@@ -444,20 +444,32 @@ async def test_calls_another_process_stores_are_found_by_the_rescan(
 # -- Kazoo -----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("shape", ["document", "upstream"])
 async def test_kazoo_successful_call_completes(
-    sim: ProviderSimulator, rig: Rig, history: SqliteHistory
+    sim: ProviderSimulator, rig: Rig, history: SqliteHistory, shape: str
 ) -> None:
+    sim.config.kazoo_history_shape = shape
+    sim.config.talk_seconds = 1.2
     service = rig.service(history, rig.account(KAZOO))
     rig.tracker(history, service)
     placed = await service.place_call(CUSTOMER)
     done = await outcome(history, placed.id)
     assert done.status is CallStatus.COMPLETED
     assert done.answered is True
-    assert done.cause == "success"
     [stored] = history.reports(placed.id)
     item = json.loads(stored.body)
     assert item["call_id"] == placed.provider_ref
     assert item["contact"] == CUSTOMER_WIRE
+    if shape == "upstream":
+        assert done.cause == "success"
+        assert "cdr" not in item
+    else:
+        # The document's item names its CDR, which the tracker read: the talk time and
+        # the hangup cause are the CDR's (1.2 s billed as 2 whole seconds begun).
+        assert done.cause == "NORMAL_CLEARING"
+        assert item["cdr"]["id"] == item["cdr_id"]
+        assert done.talk_seconds == done.billed_seconds == 2
+        assert done.ended_at is not None and done.ended_at >= done.started_at
     assert done.started_at is not None and abs(done.started_at - placed.created_at) < 5
     lookups = [r for r in sim.requests if r.path.endswith("/history")]
     assert lookups and all("created_from" in r.query for r in lookups)

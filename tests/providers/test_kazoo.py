@@ -88,7 +88,7 @@ async def test_bridge_names_the_clicktocall(
 
 async def test_unknown_bridge_is_refused(sim: ProviderSimulator, make_service: MakeService) -> None:
     service = await make_service(KIND)
-    with pytest.raises(InvalidInput, match="no clicktocall"):
+    with pytest.raises(InvalidInput, match=r"has no Kazoo clicktocall with id or name .nope."):
         await service.place_call("+918867135000", CallOptions(bridge="nope"))
     assert not any(r.path.endswith("/connect") for r in provider_requests(sim))
 
@@ -190,8 +190,12 @@ async def test_listing_follows_every_page(
     assert all("start_key" in p.query for p in pages[1:])
 
 
-async def test_history_of_finished_calls(sim: ProviderSimulator, make_service: MakeService) -> None:
+@pytest.mark.parametrize("shape", ["document", "upstream"])
+async def test_history_of_finished_calls(
+    sim: ProviderSimulator, make_service: MakeService, shape: str
+) -> None:
     sim.config.kazoo_page_size = 2
+    sim.config.kazoo_history_shape = shape
     service = await make_service(KIND)
     records = [await service.place_call(f"+91886713500{n}") for n in range(3)]
     for record in records:
@@ -203,8 +207,19 @@ async def test_history_of_finished_calls(sim: ProviderSimulator, make_service: M
     history = await provider.history(c2c["id"])
     assert len(history) == 3
     assert {h["contact"] for h in history} == {f"91886713500{n}" for n in range(3)}
-    assert all(h["result"] == "success" for h in history)
     assert all(unix_from_gregorian(h["timestamp"]) > 1.7e9 for h in history)
+    if shape == "upstream":
+        assert all(h["result"] == "success" for h in history)
+        return
+    # Seed 003's item: contact, timestamp, call_id, cdr_id; the outcome is in the CDR.
+    assert all(set(h) == {"contact", "timestamp", "call_id", "cdr_id"} for h in history)
+    cdrs = [await provider.cdr(h["cdr_id"]) for h in history]
+    assert all(
+        cdr is not None and cdr["call_id"] == h["call_id"]
+        for cdr, h in zip(cdrs, history, strict=True)
+    )
+    assert all(cdr and int(cdr["billing_seconds"]) >= 0 for cdr in cdrs)
+    assert {cdr["hangup_cause"] for cdr in cdrs if cdr} == {"NORMAL_CLEARING"}
 
 
 async def test_list_bridges_are_clicktocalls(

@@ -198,8 +198,8 @@ def test_kazoo_item_as_json_text_and_odd_timestamps() -> None:
     [
         ("[1, 2]", "not a JSON object"),
         ("{", "not JSON"),
-        ({"contact": "1001"}, "without a result"),
-        ({"contact": "1001", "result": 1}, "without a result"),
+        ({"contact": "1001", "result": 1}, "result is not a word"),
+        ({"contact": "1001", "result": " "}, "result is not a word"),
         ({"result": "success"}, "without a contact"),
         ({"result": "success", "contact": ["x"]}, "without a contact"),
         ({"result": "success", "contact": True}, "without a contact"),
@@ -209,6 +209,58 @@ def test_kazoo_item_as_json_text_and_odd_timestamps() -> None:
 def test_kazoo_unusable_items_are_refused(item: Any, why: str) -> None:
     with pytest.raises(ReportParseError, match=why):
         kazoo_history_report(item)
+
+
+def test_kazoo_document_item_without_its_cdr_says_the_outcome_is_unknown() -> None:
+    # Seed 003's shape: contact, timestamp, call_id, cdr_id and no result.
+    item = {"contact": "1001", "timestamp": NOW_GREGORIAN, "call_id": "leg-1", "cdr_id": "c-1"}
+    report = kazoo_history_report(item)
+    assert report.status is CallStatus.NO_REPORT
+    assert report.answered is None
+    assert report.provider_ref == "leg-1"
+    assert report.started_at == 1_700_000_000.0
+    assert "not how it ended" in report.cause
+
+
+@pytest.mark.parametrize(
+    ("cause", "billed", "status"),
+    [
+        ("NORMAL_CLEARING", "42", CallStatus.COMPLETED),
+        ("NORMAL_CLEARING", "0", CallStatus.NO_ANSWER),  # cleared before anyone answered
+        ("USER_BUSY", 0, CallStatus.BUSY),
+        ("NO_ANSWER", "0", CallStatus.NO_ANSWER),
+        ("CALL_REJECTED", "0", CallStatus.FAILED),
+        ("", "7", CallStatus.COMPLETED),
+    ],
+)
+def test_kazoo_document_item_takes_its_outcome_and_durations_from_the_cdr(
+    cause: str, billed: object, status: CallStatus
+) -> None:
+    cdr = {
+        "id": "c-1",
+        "call_id": "leg-1",
+        "billing_seconds": billed,
+        "duration_seconds": "60",
+        "hangup_cause": cause,
+        "timestamp": NOW_GREGORIAN + 60,
+    }
+    item = {"contact": "1001", "timestamp": NOW_GREGORIAN, "call_id": "leg-1", "cdr_id": "c-1"}
+    report = kazoo_history_report({**item, "cdr": cdr})
+    assert report.status is status
+    assert report.answered is (status is CallStatus.COMPLETED)
+    assert report.talk_seconds == report.billed_seconds == int(str(billed))
+    assert report.started_at == 1_700_000_000.0
+    assert report.ended_at == 1_700_000_060.0
+    assert report.cause == (cause or "the CDR gives no hangup cause")
+
+
+def test_kazoo_upstream_item_takes_its_durations_from_a_cdr_too() -> None:
+    cdr = {"billing_seconds": "30", "timestamp": NOW_GREGORIAN + 40, "duration_seconds": 40}
+    report = kazoo_history_report({"contact": "1001", "result": "success", "cdr": cdr})
+    assert report.status is CallStatus.COMPLETED
+    assert report.talk_seconds == 30
+    assert report.started_at == 1_700_000_000.0  # the CDR's end less its duration
+    assert report.ended_at == 1_700_000_040.0
 
 
 def test_kazoo_body_does_not_depend_on_key_order() -> None:

@@ -28,6 +28,10 @@ def c2c_url(sim: ProviderSimulator, *parts: str, version: str = "v2") -> str:
     return base(sim, version) + "/".join(["accounts", ACCOUNT, "clicktocall", *parts])
 
 
+def cdr_url(sim: ProviderSimulator, cdr_id: str) -> str:
+    return base(sim) + f"accounts/{ACCOUNT}/cdrs/{cdr_id}"
+
+
 async def login(sim: ProviderSimulator, client: httpx.AsyncClient, version: str = "v2") -> str:
     answer = await client.put(
         base(sim, version) + "api_auth", json={"data": {"api_key": "sim-kazoo-api-key"}}
@@ -329,6 +333,7 @@ async def test_connect_without_contact(sim: ProviderSimulator, client: httpx.Asy
 async def test_plus_contact_fails_to_route(
     sim: ProviderSimulator, client: httpx.AsyncClient, contact: str
 ) -> None:
+    sim.config.kazoo_history_shape = "upstream"
     token = await login(sim, client)
     doc = await create(sim, client, token)
     headers = {"X-Auth-Token": token}
@@ -378,7 +383,9 @@ async def test_whitelist(sim: ProviderSimulator, client: httpx.AsyncClient) -> N
     assert ok.status_code == 200
 
 
-async def test_history(sim: ProviderSimulator, client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("shape", ["document", "upstream"])
+async def test_history(sim: ProviderSimulator, client: httpx.AsyncClient, shape: str) -> None:
+    sim.config.kazoo_history_shape = shape
     token = await login(sim, client)
     headers = {"X-Auth-Token": token}
     doc = await create(sim, client, token)
@@ -396,8 +403,26 @@ async def test_history(sim: ProviderSimulator, client: httpx.AsyncClient) -> Non
     for item in items:
         assert abs(item["timestamp"] - now) < 60  # Gregorian seconds
         assert item["call_id"].startswith(f"c2c-{doc['id']}-")
-    assert [item["result"] for item in items] == ["error", "error", "success"]
-    assert [item.get("cause") for item in items] == ["NO_ANSWER", "USER_BUSY", None]
+    if shape == "upstream":
+        assert [item["result"] for item in items] == ["error", "error", "success"]
+        assert [item.get("cause") for item in items] == ["NO_ANSWER", "USER_BUSY", None]
+    else:
+        # Seed 003's items, each naming the CDR of its leg, which says how the call ended.
+        assert all(set(item) == {"contact", "timestamp", "call_id", "cdr_id"} for item in items)
+        cdrs = [
+            (await client.get(cdr_url(sim, item["cdr_id"]), headers=headers)).json()["data"]
+            for item in items
+        ]
+        assert [cdr["hangup_cause"] for cdr in cdrs] == [
+            "NO_ANSWER",
+            "USER_BUSY",
+            "NORMAL_CLEARING",
+        ]
+        assert [int(cdr["billing_seconds"]) > 0 for cdr in cdrs] == [False, False, True]
+        assert [cdr["call_id"] for cdr in cdrs] == [item["call_id"] for item in items]
+        assert (await client.get(c2c_url(sim, str(doc["id"])), headers=headers)).json()["data"][
+            "history_items"
+        ] == 3
     # Paginated like any listing.
     first = (await client.get(history_url + "?page_size=2", headers=headers)).json()
     assert [item["contact"] for item in first["data"]] == contacts[:0:-1]
@@ -445,3 +470,67 @@ async def test_verb_tunnelling(sim: ProviderSimulator, client: httpx.AsyncClient
         item["id"]
         for item in (await client.get(c2c_url(sim), headers={"X-Auth-Token": token})).json()["data"]
     ]
+
+
+async def test_cdrs_refused_to_a_login_that_may_not_read_them(
+    sim: ProviderSimulator, client: httpx.AsyncClient
+) -> None:
+    sim.config.kazoo_cdrs_readable = False
+    token = await login(sim, client)
+    answer = await client.get(cdr_url(sim, "202612-x"), headers={"X-Auth-Token": token})
+    assert answer.status_code == 403
+    assert answer.json()["status"] == "error"
+
+
+async def test_a_write_under_an_old_revision_is_refused(
+    sim: ProviderSimulator, client: httpx.AsyncClient
+) -> None:
+    token = await login(sim, client)
+    headers = {"X-Auth-Token": token}
+    doc = await create(sim, client, token)
+    url = c2c_url(sim, str(doc["id"]))
+    read = await client.get(url, headers=headers)
+    revision = read.json()["revision"]
+    assert read.headers["etag"] == f'"{revision}"'
+    assert revision.startswith("1-")
+    body = {"data": {"name": "Renamed", "extension": "1001"}}
+    first = await client.post(url, json=body, headers={**headers, "If-Match": f'"{revision}"'})
+    assert first.status_code == 200
+    assert first.json()["revision"].startswith("2-")
+    stale = await client.post(url, json=body, headers={**headers, "If-Match": f'"{revision}"'})
+    assert stale.status_code == 412
+    assert (await client.get(url, headers=headers)).json()["data"]["name"] == "Renamed"
+
+
+async def test_realm_is_kept_and_listed_and_must_be_a_domain_or_an_ip(
+    sim: ProviderSimulator, client: httpx.AsyncClient
+) -> None:
+    token = await login(sim, client)
+    headers = {"X-Auth-Token": token}
+    doc = await create(sim, client, token, realm="pbx.example.com")
+    listing = (await client.get(c2c_url(sim), headers=headers)).json()["data"]
+    assert listing == [
+        {"id": doc["id"], "name": "Sales", "extension": "1001", "realm": "pbx.example.com"}
+    ]
+    refused = await client.put(
+        c2c_url(sim),
+        json={"data": {"name": "B", "extension": "1002", "realm": "not a realm"}},
+        headers=headers,
+    )
+    assert refused.status_code == 400
+    assert "realm" in refused.json()["data"]
+
+
+async def test_throttle_caps_the_calls_active_at_once(
+    sim: ProviderSimulator, client: httpx.AsyncClient
+) -> None:
+    sim.config.ring_seconds = 5.0  # the first call stays active while the second is asked
+    token = await login(sim, client)
+    headers = {"X-Auth-Token": token}
+    doc = await create(sim, client, token, throttle=1)
+    connect = c2c_url(sim, str(doc["id"]), "connect")
+    first = await client.post(connect, json={"data": {"contact": CUSTOMER}}, headers=headers)
+    assert first.status_code == 200
+    second = await client.post(connect, json={"data": {"contact": CUSTOMER}}, headers=headers)
+    assert second.status_code == 429
+    assert len(sim.calls) == 1
