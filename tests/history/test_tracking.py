@@ -469,7 +469,8 @@ async def test_kazoo_successful_call_completes(
         assert done.cause == "NORMAL_CLEARING"
         assert item["cdr"]["id"] == item["cdr_id"]
         assert done.talk_seconds == done.billed_seconds == 2
-        assert done.ended_at is not None and done.ended_at >= done.started_at
+        assert done.ended_at is not None and done.started_at is not None
+        assert done.ended_at >= done.started_at
     assert done.started_at is not None and abs(done.started_at - placed.created_at) < 5
     lookups = [r for r in sim.requests if r.path.endswith("/history")]
     assert lookups and all("created_from" in r.query for r in lookups)
