@@ -76,23 +76,7 @@ class CallService:
                 return cached[1]
             if cached is not None:
                 await cached[1].aclose()
-            from dialer.providers import provider_class, provider_spec
-
-            secret = await get_secret(self.secrets, account.secret_key)
-            if not secret:
-                raise ConfigError(
-                    f"No secret is stored for account '{account.name}'; remove the account "
-                    "and add it again"
-                )
-            # A secret stored before it was checked (an older release): refused here, before
-            # any request, rather than quoted back in the HTTP library's error.
-            problem = provider_spec(account.provider).secret.problem(secret, account.options)
-            if problem:
-                raise ConfigError(
-                    f"Account '{account.name}': {problem}. Edit the account (or remove it and "
-                    "add it again) to set it anew"
-                )
-            provider = provider_class(account.provider)(account, secret, transport=self._transport)
+            provider = await open_provider(account, self.secrets, transport=self._transport)
             self._providers[account.name] = (account, provider)
             return provider
 
@@ -264,3 +248,29 @@ class CallService:
         for _, provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()
+
+
+async def open_provider(
+    account: Account,
+    secrets: SecretStore,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Provider:
+    """A new provider for ``account``, with its secret from the keyring (a command that
+    manages the account's objects, not calls, needs no call service). The caller closes it."""
+    from dialer.providers import provider_class, provider_spec
+
+    secret = await get_secret(secrets, account.secret_key)
+    if not secret:
+        raise ConfigError(
+            f"No secret is stored for account '{account.name}'; remove the account and add it again"
+        )
+    # A secret stored before it was checked (an older release): refused here, before any
+    # request, rather than quoted back in the HTTP library's error.
+    problem = provider_spec(account.provider).secret.problem(secret, account.options)
+    if problem:
+        raise ConfigError(
+            f"Account '{account.name}': {problem}. Edit the account (or remove it and "
+            "add it again) to set it anew"
+        )
+    return provider_class(account.provider)(account, secret, transport=transport)

@@ -168,11 +168,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def _add_report_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``history``, ``webhooks`` and ``team``: their options live with their code."""
-    from dialer.cli import history, team, webhooks
+    from dialer.cli import history, kazoo, team, webhooks
 
     history.add_parser(commands)
     webhooks.add_parser(commands)
     team.add_parser(commands)
+    kazoo.add_parser(commands)
 
 
 def _dial_argument(arguments: list[str]) -> str | None:
@@ -186,7 +187,9 @@ def _dial_argument(arguments: list[str]) -> str | None:
     return first
 
 
-_COMMANDS = frozenset({"account", "call", "simulate", "demo", "history", "webhooks", "team"})
+_COMMANDS = frozenset(
+    {"account", "call", "simulate", "demo", "history", "webhooks", "team", "kazoo"}
+)
 
 
 def _forwarded(parser: argparse.ArgumentParser, args: argparse.Namespace, paths: Any) -> bool:
@@ -271,6 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dialer.cli import team
 
             return team.run(args, paths)
+        if args.command == "kazoo":
+            from dialer.cli import kazoo
+
+            return kazoo.run(args, paths)
     except DialerError as exc:
         print(f"dialer: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -349,4 +356,6 @@ async def _call(args: argparse.Namespace, paths: Any) -> int:
     else:
         order = f"{record.agent} rings first, then {record.customer}"
     print(f"Call {record.id} accepted by {account.name}{ref}: {order}")
+    if record.message:
+        print(f"  {record.message}")  # the provider's words, or what it made for the call
     return EXIT_OK

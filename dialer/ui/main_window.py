@@ -798,7 +798,11 @@ class MainWindow(QMainWindow):
         finally:
             self._placing = None
             self._busy_call(False)
-        self.messages.info(f"Call to {record.customer} accepted by {account.name}", CALL_PROBLEM)
+        # The provider's words, or what it did for the call (a clicktocall it made).
+        said = f": {record.message}" if record.message else ""
+        self.messages.info(
+            f"Call to {record.customer} accepted by {account.name}{said}", CALL_PROBLEM
+        )
         if options.flow is not None and contact is not None and contact.id is not None:
             typed = {name: value for name, value in per_call.items() if value.strip()}
             if typed:

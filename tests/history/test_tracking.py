@@ -476,6 +476,24 @@ async def test_kazoo_successful_call_completes(
     assert lookups and all("created_from" in r.query for r in lookups)
 
 
+async def test_kazoo_document_items_without_a_readable_cdr_conclude_saying_so(
+    sim: ProviderSimulator, rig: Rig, history: SqliteHistory
+) -> None:
+    sim.config.kazoo_cdrs_readable = False  # a login restricted to clicktocall
+    service = rig.service(history, rig.account(KAZOO))
+    rig.tracker(history, service)
+    first = await service.place_call(CUSTOMER)
+    second = await service.place_call("+91 88671 35001")
+    for placed in (first, second):
+        done = await outcome(history, placed.id)
+        assert done.status is CallStatus.NO_REPORT
+        assert done.cause == (
+            "Kazoo's history lists this call but not how it ended (no result, no CDR)"
+        )
+    # Refused once, never asked again for the next item.
+    assert len([r for r in sim.requests if "/cdrs/" in r.path]) == 1
+
+
 @pytest.mark.parametrize(
     ("scripted", "status", "cause"),
     [
