@@ -91,7 +91,7 @@ def test_create_show_list_update_delete(
     updated = json_out(capsys)
     assert isinstance(updated, dict)
     posted = [r for r in simulator.requests if r.method == "POST"][-1]
-    assert posted.json is not None
+    assert isinstance(posted.json, dict)
     assert posted.json["data"] == {
         "name": "Sales line",
         "extension": "1001",
