@@ -387,13 +387,24 @@ class KazooProvider(Provider):
         return data
 
     async def list_bridges(self) -> list[Bridge]:
+        """The account's default first (no bridge: the account's clicktocall to use, else
+        the agent's own), then every clicktocall: picking another agent's rings that
+        agent's extension, so it is never picked for the agent by being listed first."""
+        chosen = self.chosen_clicktocall
+        default = Bridge(
+            id="",
+            label=f"Account's choice: {chosen}" if chosen else "Mine (for my extension)",
+        )
         return [
-            Bridge(
-                id=str(item.get("id")),
-                label=f"{item.get('name', '')} ({item.get('extension', '?')})",
-                number=str(item.get("extension")) if item.get("extension") else None,
-            )
-            for item in await self.list_clicktocalls()
+            default,
+            *(
+                Bridge(
+                    id=str(item.get("id")),
+                    label=f"{item.get('name', '')} ({item.get('extension', '?')})",
+                    number=str(item.get("extension")) if item.get("extension") else None,
+                )
+                for item in await self.list_clicktocalls()
+            ),
         ]
 
     @property
@@ -786,7 +797,7 @@ SPEC = ProviderSpec(
         AccountField(
             "kazoo_clicktocall",
             "Clicktocall to use",
-            "Kazoo: clicktocall id or name for calls (default: the agent's, made if missing)",
+            "Kazoo: id or name (default: the agent's own)",
             metavar="ID_OR_NAME",
         ),
         AccountField(

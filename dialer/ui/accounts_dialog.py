@@ -58,6 +58,7 @@ from dialer.core.numbers import NumberFormat, parse_contact, validate_region
 from dialer.core.redact import register_secret, scrub
 from dialer.core.secrets import delete_secret, get_secret, set_secret
 from dialer.providers import provider_label, provider_spec, provider_specs
+from dialer.providers.base import BridgeKind
 from dialer.providers.spec import OptionError, ProviderSpec, in_sentence
 from dialer.ui.dialogs import (
     confirm,
@@ -772,6 +773,8 @@ class AccountsDialog(QDialog):
         self.edit_button.setAccessibleName("Edit account")
         self.remove_button = QPushButton("&Remove")
         self.remove_button.setAccessibleName("Remove account")
+        self.clicktocalls_button = QPushButton("&Clicktocalls…")
+        self.clicktocalls_button.setAccessibleName("Manage the Kazoo account's clicktocalls")
         self.tester = ConnectionTester(
             profile,
             self.tasks,
@@ -787,6 +790,7 @@ class AccountsDialog(QDialog):
             self.add_button,
             self.edit_button,
             self.remove_button,
+            self.clicktocalls_button,
             self.buttons.button(QDialogButtonBox.StandardButton.Close),
         ):
             button.setAutoDefault(False)
@@ -795,6 +799,7 @@ class AccountsDialog(QDialog):
         side = QVBoxLayout()
         for button in (self.add_button, self.edit_button, self.remove_button):
             side.addWidget(button)
+        side.addWidget(self.clicktocalls_button)
         side.addStretch(1)
         row = QHBoxLayout()
         row.addWidget(self.account_list, 1)
@@ -814,6 +819,9 @@ class AccountsDialog(QDialog):
         self.add_button.clicked.connect(lambda: self._start("edit", self.add_account))
         self.edit_button.clicked.connect(lambda: self._start("edit", self.edit_account))
         self.remove_button.clicked.connect(lambda: self._start("remove", self.remove_account))
+        self.clicktocalls_button.clicked.connect(
+            lambda: self._start("edit", self.manage_clicktocalls)
+        )
         self.account_list.activated.connect(lambda _: self._start("edit", self.edit_account))
         self.account_list.currentRowChanged.connect(lambda _: self._selection_changed())
         self.refresh()
@@ -861,6 +869,12 @@ class AccountsDialog(QDialog):
         chosen = self.selected_name() is not None
         for button in (self.edit_button, self.remove_button):
             button.setEnabled(chosen)
+        account = self.selected() if chosen else None
+        # Only an account whose bridges are objects on its server has any to manage here.
+        self.clicktocalls_button.setVisible(
+            account is not None
+            and provider_spec(account.provider).capabilities.bridge is BridgeKind.CLICKTOCALL
+        )
         self.tester.refresh()
 
     def _selected_for_test(self) -> tuple[Account, str]:
@@ -913,6 +927,16 @@ class AccountsDialog(QDialog):
             self.refresh(select=account.name)
             say(self.status, f"Saved account '{account.name}'", "info")
         return account
+
+    async def manage_clicktocalls(self) -> bool:
+        from dialer.ui.kazoo_dialog import manage_clicktocalls
+
+        account = self.selected()
+        if account is None:
+            say(self.status, "Choose a Kazoo account")
+            return False
+        self.tester.cancel()
+        return await manage_clicktocalls(self, self.profile, account)
 
     async def remove_account(self) -> bool:
         """Ask, then delete the keyring entry, the account, its provider and its flows."""

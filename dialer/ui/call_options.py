@@ -36,6 +36,7 @@ AGENT_FIRST, FLOW = "agent", "flow"
 class CallOptionsPanel(QWidget):
     accountChanged = Signal()
     refreshBridges = Signal()
+    manageBridges = Signal()  # the account's clicktocalls, to create, edit or delete
 
     def __init__(self, capabilities: Callable[[Account], Capabilities], parent: Any = None):
         super().__init__(parent)
@@ -48,6 +49,9 @@ class CallOptionsPanel(QWidget):
         self.bridge_refresh = QPushButton("↻", self)
         self.bridge_refresh.setAccessibleName("Reload bridges from the provider")
         self.bridge_refresh.setToolTip("Reload the list from the provider")
+        self.bridge_manage = QPushButton("Manage…", self)
+        self.bridge_manage.setAccessibleName("Manage the account's clicktocalls")
+        self.bridge_manage.setToolTip("Create, edit or delete this account's clicktocalls")
         self.bridge_state = QLabel(self)
         self.bridge_state.setAccessibleName("Bridge list status")
         self.bridge_spinner = Spinner(self)
@@ -85,11 +89,13 @@ class CallOptionsPanel(QWidget):
         self.mode_box.currentIndexChanged.connect(self._apply_capabilities)
         self.flow_box.currentIndexChanged.connect(self._show_flow_values)
         self.bridge_refresh.clicked.connect(self.refreshBridges)
+        self.bridge_manage.clicked.connect(self.manageBridges)
 
     def _lay_out(self) -> None:
         bridge_row = QHBoxLayout()
         bridge_row.addWidget(self.bridge_box, 1)
         bridge_row.addWidget(self.bridge_refresh)
+        bridge_row.addWidget(self.bridge_manage)
         form = QFormLayout(self)
         form.addRow("Account", self.account_box)
         form.addRow("Bridge / DID", bridge_row)
@@ -209,7 +215,9 @@ class CallOptionsPanel(QWidget):
 
     def _account_changed(self) -> None:
         caps = self.capabilities()
-        self.bridge_refresh.setVisible(caps is not None and caps.bridge is BridgeKind.CLICKTOCALL)
+        listed = caps is not None and caps.bridge is BridgeKind.CLICKTOCALL
+        self.bridge_refresh.setVisible(listed)
+        self.bridge_manage.setVisible(listed)
         self._apply_capabilities()
         self.accountChanged.emit()
 

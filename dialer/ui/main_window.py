@@ -270,6 +270,7 @@ class MainWindow(QMainWindow):
         self.options.refreshBridges.connect(
             lambda: self.tasks.start("bridges", self.load_bridges(force=True))
         )
+        self.options.manageBridges.connect(self._open_clicktocalls)
 
     def team_state_changed(self) -> None:
         """Say whether the team history is reached and how many calls wait; once it is back,
@@ -658,10 +659,24 @@ class MainWindow(QMainWindow):
             self.options.set_bridge_error(error_sentence(exc, "listing the bridges"))
             raise
         self.options.set_bridges(bridges, self._last_bridge(account.name))
-        if caps.bridge is BridgeKind.CLICKTOCALL and not bridges:
+        if caps.bridge is BridgeKind.CLICKTOCALL and not any(bridge.id for bridge in bridges):
             self.options.bridge_state.setText(
                 "No clicktocall yet: one is created for your number on the first call"
             )
+
+    def _open_clicktocalls(self) -> None:
+        if not self.tasks.running("clicktocalls"):  # one dialog, however often it is asked
+            self.tasks.start("clicktocalls", self.manage_clicktocalls(), replace=False)
+
+    async def manage_clicktocalls(self) -> None:
+        """The account's clicktocalls (Kazoo), then the picker lists them again."""
+        from dialer.ui.kazoo_dialog import manage_clicktocalls
+
+        account = self.options.account()
+        if account is None:
+            return
+        if await manage_clicktocalls(self, self.profile, account):
+            await self.load_bridges(force=True)
 
     # -- numbers from outside: links, other launches, the hotkey --------------------------
 

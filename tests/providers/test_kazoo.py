@@ -229,8 +229,11 @@ async def test_list_bridges_are_clicktocalls(
     provider = await provider_of(service)
     made = await provider.create_clicktocall({"name": "Sales", "extension": "1001"})
     bridges = await provider.list_bridges()
-    assert [(b.id, b.number) for b in bridges] == [(made["id"], "1001")]
-    assert "Sales" in bridges[0].label
+    # The default first (the agent's own clicktocall), so another's is never picked by
+    # being listed first.
+    assert [(b.id, b.number) for b in bridges] == [("", None), (made["id"], "1001")]
+    assert bridges[0].label == "Mine (for my extension)"
+    assert "Sales" in bridges[1].label
 
 
 async def test_concurrent_first_calls_log_in_once(

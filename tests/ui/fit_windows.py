@@ -90,6 +90,48 @@ async def _supervisor_panel(home: Path, problems: dict[str, list[str]]) -> None:
         history.close()
 
 
+async def _clicktocalls(profile: Any, window: Any, problems: dict[str, list[str]]) -> None:
+    """The Kazoo account's clicktocalls, one of them edited, and its history."""
+    from dialer.core.accounts import ProviderKind
+    from dialer.core.calls import CallOptions
+    from dialer.ui import kazoo_dialog
+
+    account = next(a for a in profile.accounts.list() if a.provider is ProviderKind.KAZOO)
+    provider = await profile.service.provider_for(account)
+    made = await provider.add_clicktocall(
+        {"name": "Sales line", "extension": "sip:1001@pbx.example.com", "whitelist": ["^91"]}
+    )
+    await profile.service.place_call(
+        "+91 88671 35000", CallOptions(bridge=made["id"]), account=account.name
+    )
+    await asyncio.sleep(1.5)  # rung, talked, in the history
+    listing = kazoo_dialog.ClicktocallsDialog(profile, account, window)
+    listing.show()
+    await listing.load(select=made["id"])
+    await _check("clicktocalls", listing, problems)
+
+    async def nothing(changes: dict[str, Any]) -> dict[str, Any]:
+        return changes
+
+    await _dialog(
+        "new clicktocall", lambda: kazoo_dialog.ClicktocallForm(None, nothing, listing), problems
+    )
+    document = await provider.get_clicktocall(made["id"])
+    await _dialog(
+        "edit clicktocall",
+        lambda: kazoo_dialog.ClicktocallForm(document, nothing, listing),
+        problems,
+    )
+    history = kazoo_dialog.ClicktocallHistory(provider, made, listing)
+    history.show()
+    await history.load_page()
+    await _check("clicktocall history", history, problems)
+    history.close()
+    history.deleteLater()
+    listing.close()
+    listing.deleteLater()
+
+
 async def run() -> dict[str, list[str]]:
     from dialer.app.demo import open_demo_profile
     from dialer.app.profile import open_user_profile
@@ -151,6 +193,7 @@ async def run() -> dict[str, list[str]]:
             await _dialog(
                 "accounts", lambda: accounts_dialog.AccountsDialog(profile, window), problems
             )
+            await _clicktocalls(profile, window, problems)
             form = accounts_dialog.AccountForm(profile, None, window)
             form.show()
             for n in range(form.provider_box.count()):

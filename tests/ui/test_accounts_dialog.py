@@ -219,7 +219,15 @@ ADD_CASES = [
             "kazoo_account_name": "acme",
         },
         "Password",
-        COMMON | {"bridges", "kazoo_account", "kazoo_api", "kazoo_user", "kazoo_account_name"},
+        COMMON
+        | {
+            "kazoo_account",
+            "kazoo_api",
+            "kazoo_user",
+            "kazoo_account_name",
+            "kazoo_clicktocall",
+            "kazoo_auth_required",
+        },
         id="kazoo",
     ),
     pytest.param(
@@ -293,7 +301,9 @@ async def test_add_an_account_of_each_provider(
             "kazoo_api": "v2",
             "kazoo_user": "agent",
             "kazoo_account_name": "acme",
+            "kazoo_auth_required": "yes",  # a choice's default is saved as chosen
         }
+        assert account.bridges == ()  # the clicktocall is a setting, not a list
         assert account.url == "https://kazoo.example.com:8443/"
     else:
         assert account.options == {}
@@ -319,7 +329,11 @@ async def test_kazoo_secret_is_an_api_key_without_a_user_login(
     assert gone(form)
     assert await session.close()
     account = user_profile.accounts.get("K")
-    assert account.options == {"kazoo_account": "acc1", "kazoo_api": "v1"}
+    assert account.options == {
+        "kazoo_account": "acc1",
+        "kazoo_api": "v1",
+        "kazoo_auth_required": "yes",
+    }
     assert entries(memory_keyring) == {"account:K": "key-1"}
 
 

@@ -201,8 +201,9 @@ async def test_kazoo_bridges_are_listed_from_the_server(window: Any) -> None:
     await select_account(window, ProviderKind.KAZOO)
     await window.call_number("+918867135000")  # creates the agent's clicktocall
     await window.load_bridges(force=True)
-    assert window.options.bridge_box.count() == 1
-    assert "Dialer" in window.options.bridge_box.itemText(0)
+    assert window.options.bridge_box.count() == 2  # the account's default, then the server's
+    assert window.options.bridge_box.itemText(0) == "Mine (for my extension)"
+    assert "Dialer" in window.options.bridge_box.itemText(1)
 
 
 async def test_number_entry_formats_and_validates(window: Any) -> None:
