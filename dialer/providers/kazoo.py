@@ -491,7 +491,16 @@ class KazooProvider(Provider):
         )
 
     async def test_connection(self) -> str:
-        count = len(await self.list_clicktocalls())
+        items = await self.list_clicktocalls()
+        count = len(items)
+        chosen = self.chosen_clicktocall
+        if chosen and not any(chosen in (item.get("id"), item.get("name")) for item in items):
+            # Every call would be refused: better said now than on the first call.
+            raise InvalidInput(
+                f"Kazoo accepted the credentials, but none of the account's {count} "
+                f"clicktocall(s) has the id or name '{chosen}': choose another clicktocall "
+                "to use, or leave it empty to use the agent's own"
+            )
         return f"Kazoo accepted the credentials; the account has {count} clicktocall(s)"
 
 

@@ -320,6 +320,11 @@ class ClicktocallsDialog(QDialog):
         self.history_button = QPushButton("&History…")
         self.reload_button = QPushButton("&Reload")
         self.status = message_label("Status")
+        self._lay_out()
+        self._connect()
+        self._selection_changed()
+
+    def _lay_out(self) -> None:
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         side = QVBoxLayout()
@@ -343,6 +348,7 @@ class ClicktocallsDialog(QDialog):
         layout.addWidget(buttons)
         resize_within_screen(self, 720, 420)
 
+    def _connect(self) -> None:
         self.search.textChanged.connect(lambda _: self._show())
         self.new_button.clicked.connect(lambda: self._start("form", self.create_one()))
         self.edit_button.clicked.connect(lambda: self._start("form", self.edit()))
@@ -351,7 +357,6 @@ class ClicktocallsDialog(QDialog):
         self.history_button.clicked.connect(lambda: self._start("form", self.history()))
         self.reload_button.clicked.connect(lambda: self.tasks.start("load", self.load()))
         self.table.itemSelectionChanged.connect(self._selection_changed)
-        self._selection_changed()
 
     async def provider(self) -> KazooProvider:
         provider = await self.profile.service.provider_for(self.account)

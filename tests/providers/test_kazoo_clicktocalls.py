@@ -258,3 +258,21 @@ async def test_history_pages_newest_first(
     second, last = await provider.history_page(made["id"], start_key=following, page_size=2)
     assert [item["contact"] for item in second] == ["918867135000"]
     assert last is None
+
+
+async def test_a_connection_test_says_when_the_clicktocall_to_use_does_not_exist(
+    sim: ProviderSimulator, make_service: MakeService
+) -> None:
+    provider = await kazoo(make_service, kazoo_clicktocall="Gone desk")
+    await provider.create_clicktocall({"name": "Desk", "extension": "1001"})
+    with pytest.raises(InvalidInput) as info:
+        await provider.test_connection()
+    assert str(info.value) == (
+        "Kazoo accepted the credentials, but none of the account's 1 clicktocall(s) has the "
+        "id or name 'Gone desk': choose another clicktocall to use, or leave it empty to use "
+        "the agent's own"
+    )
+    fine = await kazoo(make_service, kazoo_clicktocall="Desk")
+    assert await fine.test_connection() == (
+        "Kazoo accepted the credentials; the account has 1 clicktocall(s)"
+    )
