@@ -34,7 +34,8 @@ async def run_dialog(dialog: QDialog) -> int:
     try:
         return await future
     finally:
-        dialog.finished.disconnect(finished)
+        if isValid(dialog):  # its parent may have deleted it (the window closing)
+            dialog.finished.disconnect(finished)
 
 
 async def run_to_the_end(dialog: QDialog, tasks: TaskManager) -> int:

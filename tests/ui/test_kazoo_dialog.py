@@ -174,6 +174,7 @@ async def test_an_edit_keeps_the_rest_and_refuses_to_undo_a_change_made_meanwhil
     assert sim.kazoo.clicktocalls[made["id"]]["outbound_callee_id_name"] == "Kaveri Textiles"
     assert sim.kazoo.clicktocalls[made["id"]]["timeout"] == 45  # not in the form: kept
     assert sim.kazoo.clicktocalls[made["id"]]["whitelist"] == ["^91"]
+    await until(lambda: not session.dialog.tasks.running("form"))  # the list read again
 
     session.dialog.edit_button.click()
     form = await modal(ClicktocallForm)
