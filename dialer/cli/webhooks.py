@@ -1,7 +1,9 @@
 """``dialer webhooks serve|url|config|secret``: the C2C v2 call-report receiver, headless.
 
 ``serve`` runs the receiver on the user's profile (accounts file, OS keyring, the call
-history) until SIGINT or SIGTERM; it prints where it listens with the secret path segment
+history) until SIGINT or SIGTERM, and with it the call tracker that asks Click2Call v1 and
+Kazoo for the outcomes they do not push (``--no-track``: the receiver alone, when a window or
+a ``dialer track`` follows them); it prints where it listens with the secret path segment
 masked, because its output often ends up in a service log. ``url`` prints the full URL to
 register in the provider's panel.
 """
@@ -10,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 from dataclasses import replace
 
@@ -41,8 +41,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "serve",
         help="run the receiver until Ctrl+C or SIGTERM (headless, e.g. on a server)",
         description="Run the C2C v2 webhook receiver on this profile's accounts and call "
-        "history until interrupted. Host and port default to webhooks.toml "
+        "history until interrupted, and the tracker that asks Click2Call v1 and Kazoo for "
+        "the outcomes of open calls. Host and port default to webhooks.toml "
         "(127.0.0.1:8767).",
+    )
+    serve.add_argument(
+        "--no-track",
+        action="store_true",
+        help="receive reports only; do not ask Click2Call v1 and Kazoo for outcomes",
     )
     serve.add_argument("--host", help="address to listen on (0.0.0.0: every interface)")
     serve.add_argument("--port", type=_port, help="port to listen on (0: any free port)")
@@ -156,7 +162,11 @@ def _is_local(url: str) -> bool:
 
 
 async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore) -> int:
+    from dialer.app.service import CallService
+    from dialer.cli import track
+    from dialer.cli.signals import until_signalled
     from dialer.history.factory import open_history
+    from dialer.history.tracking import CallTracker
     from dialer.webhooks.receiver import WebhookReceiver
 
     settings = load_settings(paths)
@@ -167,6 +177,10 @@ async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore)
     c2c = [a for a in accounts.list() if a.provider is ProviderKind.C2C_V2]
     history = open_history(paths.ensure())
     receiver = WebhookReceiver(history, accounts, secrets, path_token=token, host=host, port=port)
+    service = CallService(accounts, secrets, history)
+    # The same tracker the window runs: v1 and Kazoo outcomes, and the v2 calls whose
+    # report never came.
+    tracker = None if args.no_track else CallTracker(history, service, timings=track.TIMINGS)
     try:
         await receiver.start()
         bound = f"http://{format_host(host)}:{receiver.port_bound}{PATH_PREFIX}<secret>"
@@ -198,27 +212,22 @@ async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore)
                 file=sys.stderr,
                 flush=True,
             )
-        await _until_signalled()
+        if tracker is not None:
+            tracker.start()
+            print(
+                "Asking Click2Call v1 and Kazoo for the outcomes of open calls as well "
+                "(--no-track: only receive)",
+                flush=True,
+            )
+        await until_signalled()
     finally:
+        if tracker is not None:
+            await tracker.aclose()  # before the service: it polls through its providers
         await receiver.stop()
+        await service.aclose()
         history.close()
     print("C2C v2 webhook receiver stopped", flush=True)
     return 0
-
-
-async def _until_signalled() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        # Windows has no signal handlers on the loop: Ctrl+C raises KeyboardInterrupt there.
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.remove_signal_handler(sig)
 
 
 def configure(args: argparse.Namespace, paths: AppPaths) -> int:
