@@ -5,19 +5,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-async def until_signalled(work: Awaitable[None] | None = None) -> bool:
-    """Wait for SIGINT or SIGTERM, or for ``work`` to end first. True when a signal came
-    (``work``, still running then, is cancelled); False when ``work`` ended."""
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[asyncio.Event]:
+    """An event SIGINT and SIGTERM set while the block runs (on the running loop). Enter it
+    before saying the command runs: a signal sent on seeing that line is then never lost."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in _SIGNALS:
         # Windows has no signal handlers on the loop: Ctrl+C raises KeyboardInterrupt there.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
+    try:
+        yield stop
+    finally:
+        for sig in _SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+
+
+async def until_stopped(stop: asyncio.Event, work: Awaitable[None] | None = None) -> bool:
+    """Wait for ``stop``, or for ``work`` to end first. True when stopped (``work``, still
+    running then, is cancelled); False when ``work`` ended."""
     stopped = asyncio.ensure_future(stop.wait())
     waiting: set[asyncio.Future[Any]] = {stopped}
     if work is not None:
@@ -25,9 +39,6 @@ async def until_signalled(work: Awaitable[None] | None = None) -> bool:
     try:
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.remove_signal_handler(sig)
         for future in waiting:
             future.cancel()
         await asyncio.gather(*waiting, return_exceptions=True)

@@ -147,7 +147,7 @@ def describe(record: CallRecord) -> str:
 
 
 async def track(args: argparse.Namespace, paths: AppPaths) -> int:
-    from dialer.cli.signals import until_signalled
+    from dialer.cli.signals import stop_signals, until_stopped
 
     profile = _open_profile(paths)
     concluded: dict[str, CallRecord] = {}
@@ -171,15 +171,16 @@ async def track(args: argparse.Namespace, paths: AppPaths) -> int:
         if args.once:
             failures = await tracker.run_once()
         else:
-            tracker.start()
-            pending = len(tracker.pending())
-            print(
-                f"Tracking {_calls(pending)} until each is concluded (Ctrl+C stops)"
-                if pending
-                else "No open call to track",
-                flush=True,
-            )
-            interrupted = await until_signalled(tracker.until_concluded())
+            with stop_signals() as stop:
+                tracker.start()
+                pending = len(tracker.pending())
+                print(
+                    f"Tracking {_calls(pending)} until each is concluded (Ctrl+C stops)"
+                    if pending
+                    else "No open call to track",
+                    flush=True,
+                )
+                interrupted = await until_stopped(stop, tracker.until_concluded())
         still_open = sorted(tracker.pending()) if not args.once else _open_here(history)
     finally:
         await tracker.aclose()

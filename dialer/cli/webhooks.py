@@ -164,7 +164,7 @@ def _is_local(url: str) -> bool:
 async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore) -> int:
     from dialer.app.service import CallService
     from dialer.cli import track
-    from dialer.cli.signals import until_signalled
+    from dialer.cli.signals import stop_signals, until_stopped
     from dialer.history.factory import open_history
     from dialer.history.tracking import CallTracker
     from dialer.webhooks.receiver import WebhookReceiver
@@ -181,51 +181,56 @@ async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore)
     # The same tracker the window runs: v1 and Kazoo outcomes, and the v2 calls whose
     # report never came.
     tracker = None if args.no_track else CallTracker(history, service, timings=track.TIMINGS)
-    try:
-        await receiver.start()
-        bound = f"http://{format_host(host)}:{receiver.port_bound}{PATH_PREFIX}<secret>"
-        print(
-            f"C2C v2 webhook receiver listening on {bound} (Ctrl+C stops it); "
-            "'dialer webhooks url' prints the URL to register",
-            flush=True,
-        )
-        from dialer.core.team import describe_dsn, load_membership
+    with stop_signals() as stop:
+        try:
+            await receiver.start()
+            bound = f"http://{format_host(host)}:{receiver.port_bound}{PATH_PREFIX}<secret>"
+            print(
+                f"C2C v2 webhook receiver listening on {bound} (Ctrl+C stops it); "
+                "'dialer webhooks url' prints the URL to register",
+                flush=True,
+            )
+            from dialer.core.team import describe_dsn, load_membership
 
-        membership = load_membership(paths.config_dir)
-        if membership is not None:
-            print(
-                f"Reports are stored in the team history of {describe_dsn(membership.dsn)}"
-                + (" (answered 200 once committed there)" if membership.role == "receiver" else ""),
-                flush=True,
-            )
-        if not is_loopback_host(host):
-            print(
-                f"note: listening on {host}, not loopback: put a TLS reverse proxy in front, "
-                "as plain http would carry the secret path across the network",
-                file=sys.stderr,
-                flush=True,
-            )
-        if not c2c:
-            print(
-                "note: no C2C v2 account in this profile: every report will be stored as a "
-                "call placed outside the app",
-                file=sys.stderr,
-                flush=True,
-            )
-        if tracker is not None:
-            tracker.start()
-            print(
-                "Asking Click2Call v1 and Kazoo for the outcomes of open calls as well "
-                "(--no-track: only receive)",
-                flush=True,
-            )
-        await until_signalled()
-    finally:
-        if tracker is not None:
-            await tracker.aclose()  # before the service: it polls through its providers
-        await receiver.stop()
-        await service.aclose()
-        history.close()
+            membership = load_membership(paths.config_dir)
+            if membership is not None:
+                print(
+                    f"Reports are stored in the team history of {describe_dsn(membership.dsn)}"
+                    + (
+                        " (answered 200 once committed there)"
+                        if membership.role == "receiver"
+                        else ""
+                    ),
+                    flush=True,
+                )
+            if not is_loopback_host(host):
+                print(
+                    f"note: listening on {host}, not loopback: put a TLS reverse proxy in front, "
+                    "as plain http would carry the secret path across the network",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if not c2c:
+                print(
+                    "note: no C2C v2 account in this profile: every report will be stored as a "
+                    "call placed outside the app",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if tracker is not None:
+                tracker.start()
+                print(
+                    "Asking Click2Call v1 and Kazoo for the outcomes of open calls as well "
+                    "(--no-track: only receive)",
+                    flush=True,
+                )
+            await until_stopped(stop)
+        finally:
+            if tracker is not None:
+                await tracker.aclose()  # before the service: it polls through its providers
+            await receiver.stop()
+            await service.aclose()
+            history.close()
     print("C2C v2 webhook receiver stopped", flush=True)
     return 0
 

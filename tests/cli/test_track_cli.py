@@ -5,58 +5,19 @@ tests/cli/test_track_process.py.)"""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from dialer.cli import track
 from dialer.core.accounts import ProviderKind
 from dialer.core.paths import AppPaths
 from dialer.history.sqlite_store import SqliteHistory
-from dialer.history.tracking import TrackingTimings
-from dialer.simulator import Fault, ProviderSimulator, SimulatorConfig
+from dialer.simulator import Fault
+from tests.cli.conftest import Sim
 from tests.cli.test_cli import add_accounts, run
 
 CUSTOMER = "+91 88671 35000"
-
-# What the tests shorten: the tracker's waits (the second v1 read comes this soon).
-FAST = TrackingTimings(first_poll=0.01, max_interval=0.05, confirm_delay=0.01, rescan_interval=0.05)
-
-
-@dataclass
-class Sim:
-    """The simulator on its own loop thread, so that main() can run asyncio.run() here."""
-
-    simulator: ProviderSimulator
-    loop: asyncio.AbstractEventLoop
-
-    def finished(self, ref: str) -> None:
-        """Wait until the simulator ended the call (its report or history item is written)."""
-        coro = self.simulator.wait_call_finished(ref, timeout=10)
-        asyncio.run_coroutine_threadsafe(coro, self.loop).result(15)
-
-    def lookups(self, path_end: str) -> int:
-        return sum(1 for r in self.simulator.requests if r.path.endswith(path_end))
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sim]:
-    monkeypatch.setattr(track, "TIMINGS", FAST)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    simulator = ProviderSimulator(SimulatorConfig(ring_seconds=0.05, talk_seconds=0.1))
-    asyncio.run_coroutine_threadsafe(simulator.start(), loop).result(10)
-    yield Sim(simulator, loop)
-    asyncio.run_coroutine_threadsafe(simulator.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
 
 
 def place(
@@ -80,12 +41,12 @@ def stored(call_id: str) -> dict[str, Any]:
 
 
 def test_report_fetches_and_stores_a_v1_calls_outcome(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sim: Sim
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], threaded_sim: Sim
 ) -> None:
-    add_accounts(monkeypatch, sim.simulator)
+    add_accounts(monkeypatch, threaded_sim.simulator)
     placed = place(monkeypatch, capsys, "sim-v1")
-    sim.finished(placed["provider_ref"])
-    assert sim.lookups("report-click2call.php") == 0  # nothing asked while it rang
+    threaded_sim.finished(placed["provider_ref"])
+    assert threaded_sim.lookups("report-click2call.php") == 0  # nothing asked while it rang
     assert run(monkeypatch, "report", placed["id"], "--json") == 0
     out = capsys.readouterr()
     done = json.loads(out.out)
@@ -96,40 +57,40 @@ def test_report_fetches_and_stores_a_v1_calls_outcome(
     assert done["charge"] == 2.0
     assert stored(placed["id"]) == done  # what it printed is what it stored
     # Two reads, the second confirming the first (the window's rule), and nothing else.
-    assert sim.lookups("report-click2call.php") == 2
+    assert threaded_sim.lookups("report-click2call.php") == 2
 
     # A concluded call, found by the provider's reference, is shown as stored: no request.
     assert run(monkeypatch, "report", placed["provider_ref"]) == 0
     line = capsys.readouterr().out
     assert line == f"Call {placed['id']} to +918867135000: completed, talk 0:01\n"
-    assert sim.lookups("report-click2call.php") == 2
+    assert threaded_sim.lookups("report-click2call.php") == 2
 
 
 def test_report_fetches_and_stores_a_kazoo_calls_outcome(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sim: Sim
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], threaded_sim: Sim
 ) -> None:
-    add_accounts(monkeypatch, sim.simulator)
+    add_accounts(monkeypatch, threaded_sim.simulator)
     placed = place(monkeypatch, capsys, "sim-kazoo")
-    sim.finished(placed["provider_ref"])
+    threaded_sim.finished(placed["provider_ref"])
     assert run(monkeypatch, "report", placed["id"]) == 0
     line = capsys.readouterr().out
     assert line.startswith(f"Call {placed['id']} to +918867135000: completed")
     done = stored(placed["id"])
     assert done["status"] == "completed"
     assert done["answered"] is True
-    assert sim.lookups("/history") >= 1
+    assert threaded_sim.lookups("/history") >= 1
 
 
 def test_track_once_concludes_v1_kazoo_and_digidonar_calls_placed_from_the_cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sim: Sim
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], threaded_sim: Sim
 ) -> None:
-    add_accounts(monkeypatch, sim.simulator)
+    add_accounts(monkeypatch, threaded_sim.simulator)
     v1 = place(monkeypatch, capsys, "sim-v1")
     kazoo = place(monkeypatch, capsys, "sim-kazoo")
     digi = place(monkeypatch, capsys, "sim-digi")
     c2c = place(monkeypatch, capsys, "sim-c2c")  # its report is pushed: it waits for it
     for call in (v1, kazoo):
-        sim.finished(call["provider_ref"])
+        threaded_sim.finished(call["provider_ref"])
     assert run(monkeypatch, "track", "--once") == 0
     out = capsys.readouterr()
     lines = out.out.splitlines()
@@ -145,9 +106,9 @@ def test_track_once_concludes_v1_kazoo_and_digidonar_calls_placed_from_the_cli(
 
 
 def test_track_runs_until_every_polled_call_is_concluded(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sim: Sim
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], threaded_sim: Sim
 ) -> None:
-    add_accounts(monkeypatch, sim.simulator)
+    add_accounts(monkeypatch, threaded_sim.simulator)
     v1 = place(monkeypatch, capsys, "sim-v1")  # still ringing: tracked until it ended
     kazoo = place(monkeypatch, capsys, "sim-kazoo")
     assert run(monkeypatch, "track") == 0
@@ -159,24 +120,24 @@ def test_track_runs_until_every_polled_call_is_concluded(
 
 
 def test_track_with_nothing_open_says_so(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sim: Sim
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], threaded_sim: Sim
 ) -> None:
     assert run(monkeypatch, "track") == 0
     assert capsys.readouterr().out.splitlines() == ["No open call to track", "Concluded 0 calls"]
 
 
 def test_report_refuses_what_it_cannot_fetch_with_exit_2_and_sends_nothing(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sim: Sim
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], threaded_sim: Sim
 ) -> None:
     assert run(monkeypatch, "report", "nosuchcall") == 2  # before any history exists
     assert capsys.readouterr().err == (
         "dialer: No call in the history has the id or provider reference 'nosuchcall'; "
         "'dialer history' lists the calls\n"
     )
-    add_accounts(monkeypatch, sim.simulator)
+    add_accounts(monkeypatch, threaded_sim.simulator)
     digi = place(monkeypatch, capsys, "sim-digi")
     c2c = place(monkeypatch, capsys, "sim-c2c")
-    sent = len(sim.simulator.requests)
+    sent = len(threaded_sim.simulator.requests)
     assert run(monkeypatch, "report", "nosuchcall") == 2
     assert "No call in the history has the id or provider reference" in capsys.readouterr().err
     assert run(monkeypatch, "report", digi["id"]) == 2
@@ -192,18 +153,18 @@ def test_report_refuses_what_it_cannot_fetch_with_exit_2_and_sends_nothing(
     )
     assert run(monkeypatch, "report", " ") == 2
     assert capsys.readouterr().err == "dialer: Give the call's id or the provider's reference\n"
-    assert len(sim.simulator.requests) == sent
+    assert len(threaded_sim.simulator.requests) == sent
     assert stored(digi["id"])["status"] == "accepted"  # a refusal changes nothing
 
 
 @pytest.mark.allow_warnings_log(r"report for call \w+: .*\(retrying with backoff\)")
 def test_report_on_a_failing_provider_exits_with_its_code_and_keeps_the_call_open(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sim: Sim
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], threaded_sim: Sim
 ) -> None:
-    add_accounts(monkeypatch, sim.simulator)
+    add_accounts(monkeypatch, threaded_sim.simulator)
     placed = place(monkeypatch, capsys, "sim-v1")
-    sim.finished(placed["provider_ref"])
-    sim.simulator.inject(Fault.server_error(503), provider=ProviderKind.CLICK2CALL_V1)
+    threaded_sim.finished(placed["provider_ref"])
+    threaded_sim.simulator.inject(Fault.server_error(503), provider=ProviderKind.CLICK2CALL_V1)
     assert run(monkeypatch, "report", placed["id"]) == 4  # as 'dialer call' maps a 5xx
     err = capsys.readouterr().err
     assert err == (
