@@ -29,9 +29,8 @@ from dialer.webhooks.settings import (
     path_token,
     receiver_url,
     save_settings,
+    url_notes,
 )
-
-_WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, not bound
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -129,36 +128,10 @@ async def print_url(paths: AppPaths, secrets: SecretStore) -> int:
     settings = load_settings(paths)
     url = receiver_url(settings, await _token(secrets, paths))
     print(url)
-    if settings.public_url is None:
-        if is_loopback_host(settings.host):
-            note = (
-                "note: this address is reachable from this machine only. A provider on the "
-                "internet needs a reverse proxy or a tunnel in front of the receiver: set its "
-                "address with 'dialer webhooks config --public-url URL'"
-            )
-        elif settings.host in _WILDCARDS:
-            note = (
-                f"note: the receiver listens on every interface; replace {settings.host or '*'} "
-                "with this machine's public name or address, or set "
-                "'dialer webhooks config --public-url URL'"
-            )
-        else:
-            note = ""
-        if note:
-            print(note, file=sys.stderr)
-    if url.startswith("http://") and not _is_local(url):
-        print(
-            "warning: plain http:// crosses the network unencrypted, secret path included; "
-            "put TLS in front of the receiver (https://)",
-            file=sys.stderr,
-        )
+    set_public = "with 'dialer webhooks config --public-url URL'"
+    for level, sentence in url_notes(settings, url, set_public_url=set_public):
+        print(f"{level}: {sentence}", file=sys.stderr)
     return 0
-
-
-def _is_local(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore) -> int:
