@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from dialer.core.errors import DialerError, InvalidInput, UnexpectedAnswer
@@ -171,7 +173,7 @@ async def track(args: argparse.Namespace, paths: AppPaths) -> int:
         if args.once:
             failures = await tracker.run_once()
         else:
-            with stop_signals() as stop:
+            with stop_signals() as stop, _problems_on_stderr():
                 tracker.start()
                 pending = len(tracker.pending())
                 print(
@@ -202,6 +204,26 @@ async def track(args: argparse.Namespace, paths: AppPaths) -> int:
         error = failures[0][1]
         return error.exit_code if isinstance(error, DialerError) else UnexpectedAnswer.exit_code
     return 0
+
+
+@contextlib.contextmanager
+def _problems_on_stderr() -> Iterator[None]:
+    """While ``track`` runs, a provider that cannot be read is said on stderr as it happens
+    (once per call or account until it answers again), not only in the log file."""
+    import logging
+
+    from dialer.core.redact import RedactingFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("dialer: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    tracking = logging.getLogger("dialer.history.tracking")
+    tracking.addHandler(handler)
+    try:
+        yield
+    finally:
+        tracking.removeHandler(handler)
 
 
 def _calls(count: int) -> str:

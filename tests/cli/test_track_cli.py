@@ -173,3 +173,39 @@ def test_report_on_a_failing_provider_exits_with_its_code_and_keeps_the_call_ope
     assert stored(placed["id"])["status"] == "accepted"
     assert run(monkeypatch, "report", placed["id"]) == 0  # the provider answers again
     assert "completed" in capsys.readouterr().out
+
+
+@pytest.mark.allow_warnings_log(r"report for call \w+: .*\(retrying with backoff\)")
+def test_track_says_a_failing_provider_as_it_happens_and_goes_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], threaded_sim: Sim
+) -> None:
+    add_accounts(monkeypatch, threaded_sim.simulator)
+    placed = place(monkeypatch, capsys, "sim-v1")
+    threaded_sim.finished(placed["provider_ref"])
+    threaded_sim.simulator.inject(Fault.server_error(503), provider=ProviderKind.CLICK2CALL_V1)
+    assert run(monkeypatch, "track") == 0
+    out = capsys.readouterr()
+    assert out.err == (
+        f"dialer: Click2Call v1 report for call {placed['id']}: Click2Call v1 had a server "
+        "error (HTTP 503): 503 Service Unavailable (retrying with backoff)\n"
+    )
+    assert out.out.splitlines()[-1] == "Concluded 1 call"
+    assert stored(placed["id"])["status"] == "completed"
+
+
+@pytest.mark.allow_warnings_log(r"report for call \w+: .*\(retrying with backoff\)")
+def test_track_once_exits_with_the_failing_providers_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], threaded_sim: Sim
+) -> None:
+    add_accounts(monkeypatch, threaded_sim.simulator)
+    placed = place(monkeypatch, capsys, "sim-v1")
+    threaded_sim.finished(placed["provider_ref"])
+    threaded_sim.simulator.inject(Fault.server_error(503), provider=ProviderKind.CLICK2CALL_V1)
+    assert run(monkeypatch, "track", "--once") == 4
+    out = capsys.readouterr()
+    assert out.out == "Concluded 0 calls; 1 still open\n"
+    assert out.err == (
+        f"dialer: Click2Call v1 report for call {placed['id']}: Click2Call v1 had a server "
+        "error (HTTP 503): 503 Service Unavailable\n"
+    )
+    assert stored(placed["id"])["status"] == "accepted"
