@@ -33,6 +33,12 @@ the store's listeners, from ``open_calls()`` at start (calls still open after a 
 every ``rescan_interval`` from the calls created since the scan before (calls the CLI placed
 into the same file). A call still "placing" after ``placing_grace`` was interrupted before the
 provider's answer was stored; it is tracked all the same (v1 by its ``uniqueid``).
+
+Headless (``dialer track``, ``dialer report``, ``dialer webhooks serve``) the same work runs
+through three more entry points: :meth:`CallTracker.until_concluded` after ``start()``;
+:meth:`CallTracker.run_once`, one pass over every open call without the background work; and
+:meth:`CallTracker.conclude_now`, one call now. The last two run each call's (each Kazoo
+account's) job once, and once more when a v1 read waits for the read that confirms it.
 """
 
 from __future__ import annotations

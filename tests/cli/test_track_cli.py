@@ -6,15 +6,17 @@ tests/cli/test_track_process.py.)"""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from dialer.cli import track
 from dialer.core.accounts import ProviderKind
 from dialer.core.paths import AppPaths
 from dialer.history.sqlite_store import SqliteHistory
-from dialer.simulator import Fault
-from tests.cli.conftest import Sim
+from dialer.simulator import Fault, Outcome
+from tests.cli.conftest import FAST, Sim
 from tests.cli.test_cli import add_accounts, run
 
 CUSTOMER = "+91 88671 35000"
@@ -209,3 +211,22 @@ def test_track_once_exits_with_the_failing_providers_code(
         "error (HTTP 503): 503 Service Unavailable\n"
     )
     assert stored(placed["id"])["status"] == "accepted"
+
+
+def test_report_leaves_a_zero_row_open_while_the_call_may_still_ring(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], threaded_sim: Sim
+) -> None:
+    add_accounts(monkeypatch, threaded_sim.simulator)
+    threaded_sim.simulator.set_outcome("918867135000", Outcome.AGENT_NO_ANSWER)  # zeros
+    placed = place(monkeypatch, capsys, "sim-v1")
+    threaded_sim.finished(placed["provider_ref"])
+    assert run(monkeypatch, "report", placed["id"]) == 0
+    assert capsys.readouterr().out == (
+        f"Call {placed['id']} to +918867135000: no final report from Click2Call v1 yet "
+        "(still accepted); ask again later, or run 'dialer track' to follow it\n"
+    )
+    assert stored(placed["id"])["status"] == "accepted"
+    # Once the call is too old to be ringing still (here at once), the zeros are its outcome.
+    monkeypatch.setattr(track, "TIMINGS", replace(FAST, v1_zero_settle=0.0))
+    assert run(monkeypatch, "report", placed["id"], "--json") == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "no-answer"
