@@ -19,11 +19,12 @@ import pytest
 from dialer.core.paths import AppPaths
 from dialer.webhooks.settings import WebhookSettings, save_settings
 from tests.cli.conftest import Sim
-from tests.cli.test_cli import add_accounts
+from tests.cli.test_cli import SECRETS, add_accounts
 from tests.cli.test_track_cli import place
 from tests.webhooks.file_keyring import FileKeyring
 from tests.webhooks.test_kill import REPO, environment, free_port
 
+ACCOUNTS = ("sim-c2c", "sim-v1", "sim-kazoo", "sim-digi")
 PRELUDE = (
     "import sys; from dialer.cli import track; from dialer.cli.main import main; "
     "from tests.cli.conftest import FAST; track.TIMINGS = FAST; "
@@ -66,7 +67,9 @@ def wait_concluded(call_id: str, proc: subprocess.Popen[str]) -> str:
 @pytest.fixture
 def env(tmp_path: Path, dialer_home: Path) -> dict[str, str]:
     keyring_file = tmp_path / "keyring.json"
-    FileKeyring(keyring_file).set_password("dialer", "account:sim-v1", "sim-pin")
+    keyring = FileKeyring(keyring_file)
+    for account, secret in zip(ACCOUNTS, SECRETS, strict=True):  # as add_accounts stores them
+        keyring.set_password("dialer", f"account:{account}", secret)
     return environment(dialer_home, keyring_file)
 
 
