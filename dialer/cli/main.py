@@ -167,10 +167,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _add_report_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``history``, ``webhooks`` and ``team``: their options live with their code."""
-    from dialer.cli import history, kazoo, team, webhooks
+    """``history``, ``report``, ``track``, ``webhooks``, ``team`` and ``kazoo``: their
+    options live with their code."""
+    from dialer.cli import history, kazoo, team, track, webhooks
 
     history.add_parser(commands)
+    track.add_parser(commands)
     webhooks.add_parser(commands)
     team.add_parser(commands)
     kazoo.add_parser(commands)
@@ -188,7 +190,18 @@ def _dial_argument(arguments: list[str]) -> str | None:
 
 
 _COMMANDS = frozenset(
-    {"account", "call", "simulate", "demo", "history", "webhooks", "team", "kazoo"}
+    {
+        "account",
+        "call",
+        "simulate",
+        "demo",
+        "history",
+        "webhooks",
+        "team",
+        "report",
+        "track",
+        "kazoo",
+    }
 )
 
 
@@ -266,6 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dialer.cli import history
 
             return history.run(args, paths)
+        if args.command in ("report", "track"):
+            from dialer.cli import track
+
+            return asyncio.run(track.run(args, paths))
         if args.command == "webhooks":
             from dialer.cli import webhooks
 

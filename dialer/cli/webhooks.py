@@ -1,7 +1,9 @@
 """``dialer webhooks serve|url|config|secret``: the C2C v2 call-report receiver, headless.
 
 ``serve`` runs the receiver on the user's profile (accounts file, OS keyring, the call
-history) until SIGINT or SIGTERM; it prints where it listens with the secret path segment
+history) until SIGINT or SIGTERM, and with it the call tracker that asks Click2Call v1 and
+Kazoo for the outcomes they do not push (``--no-track``: the receiver alone, when a window or
+a ``dialer track`` follows them); it prints where it listens with the secret path segment
 masked, because its output often ends up in a service log. ``url`` prints the full URL to
 register in the provider's panel.
 """
@@ -10,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 from dataclasses import replace
 
@@ -29,9 +29,8 @@ from dialer.webhooks.settings import (
     path_token,
     receiver_url,
     save_settings,
+    url_notes,
 )
-
-_WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, not bound
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,8 +40,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "serve",
         help="run the receiver until Ctrl+C or SIGTERM (headless, e.g. on a server)",
         description="Run the C2C v2 webhook receiver on this profile's accounts and call "
-        "history until interrupted. Host and port default to webhooks.toml "
+        "history until interrupted, and the tracker that asks Click2Call v1 and Kazoo for "
+        "the outcomes of open calls. Host and port default to webhooks.toml "
         "(127.0.0.1:8767).",
+    )
+    serve.add_argument(
+        "--no-track",
+        action="store_true",
+        help="receive reports only; do not ask Click2Call v1 and Kazoo for outcomes",
     )
     serve.add_argument("--host", help="address to listen on (0.0.0.0: every interface)")
     serve.add_argument("--port", type=_port, help="port to listen on (0: any free port)")
@@ -123,40 +128,18 @@ async def print_url(paths: AppPaths, secrets: SecretStore) -> int:
     settings = load_settings(paths)
     url = receiver_url(settings, await _token(secrets, paths))
     print(url)
-    if settings.public_url is None:
-        if is_loopback_host(settings.host):
-            note = (
-                "note: this address is reachable from this machine only. A provider on the "
-                "internet needs a reverse proxy or a tunnel in front of the receiver: set its "
-                "address with 'dialer webhooks config --public-url URL'"
-            )
-        elif settings.host in _WILDCARDS:
-            note = (
-                f"note: the receiver listens on every interface; replace {settings.host or '*'} "
-                "with this machine's public name or address, or set "
-                "'dialer webhooks config --public-url URL'"
-            )
-        else:
-            note = ""
-        if note:
-            print(note, file=sys.stderr)
-    if url.startswith("http://") and not _is_local(url):
-        print(
-            "warning: plain http:// crosses the network unencrypted, secret path included; "
-            "put TLS in front of the receiver (https://)",
-            file=sys.stderr,
-        )
+    set_public = "with 'dialer webhooks config --public-url URL'"
+    for level, sentence in url_notes(settings, url, set_public_url=set_public):
+        print(f"{level}: {sentence}", file=sys.stderr)
     return 0
 
 
-def _is_local(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    return is_loopback_host(urlsplit(url).hostname or "")
-
-
 async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore) -> int:
+    from dialer.app.service import CallService
+    from dialer.cli import track
+    from dialer.cli.signals import stop_signals, until_stopped
     from dialer.history.factory import open_history
+    from dialer.history.tracking import CallTracker
     from dialer.webhooks.receiver import WebhookReceiver
 
     settings = load_settings(paths)
@@ -167,58 +150,62 @@ async def serve(args: argparse.Namespace, paths: AppPaths, secrets: SecretStore)
     c2c = [a for a in accounts.list() if a.provider is ProviderKind.C2C_V2]
     history = open_history(paths.ensure())
     receiver = WebhookReceiver(history, accounts, secrets, path_token=token, host=host, port=port)
-    try:
-        await receiver.start()
-        bound = f"http://{format_host(host)}:{receiver.port_bound}{PATH_PREFIX}<secret>"
-        print(
-            f"C2C v2 webhook receiver listening on {bound} (Ctrl+C stops it); "
-            "'dialer webhooks url' prints the URL to register",
-            flush=True,
-        )
-        from dialer.core.team import describe_dsn, load_membership
+    service = CallService(accounts, secrets, history)
+    # The same tracker the window runs: v1 and Kazoo outcomes, and the v2 calls whose
+    # report never came.
+    tracker = None if args.no_track else CallTracker(history, service, timings=track.TIMINGS)
+    with stop_signals() as stop:
+        try:
+            await receiver.start()
+            bound = f"http://{format_host(host)}:{receiver.port_bound}{PATH_PREFIX}<secret>"
+            print(
+                f"C2C v2 webhook receiver listening on {bound} (Ctrl+C stops it); "
+                "'dialer webhooks url' prints the URL to register",
+                flush=True,
+            )
+            from dialer.core.team import describe_dsn, load_membership
 
-        membership = load_membership(paths.config_dir)
-        if membership is not None:
-            print(
-                f"Reports are stored in the team history of {describe_dsn(membership.dsn)}"
-                + (" (answered 200 once committed there)" if membership.role == "receiver" else ""),
-                flush=True,
-            )
-        if not is_loopback_host(host):
-            print(
-                f"note: listening on {host}, not loopback: put a TLS reverse proxy in front, "
-                "as plain http would carry the secret path across the network",
-                file=sys.stderr,
-                flush=True,
-            )
-        if not c2c:
-            print(
-                "note: no C2C v2 account in this profile: every report will be stored as a "
-                "call placed outside the app",
-                file=sys.stderr,
-                flush=True,
-            )
-        await _until_signalled()
-    finally:
-        await receiver.stop()
-        history.close()
+            membership = load_membership(paths.config_dir)
+            if membership is not None:
+                print(
+                    f"Reports are stored in the team history of {describe_dsn(membership.dsn)}"
+                    + (
+                        " (answered 200 once committed there)"
+                        if membership.role == "receiver"
+                        else ""
+                    ),
+                    flush=True,
+                )
+            if not is_loopback_host(host):
+                print(
+                    f"note: listening on {host}, not loopback: put a TLS reverse proxy in front, "
+                    "as plain http would carry the secret path across the network",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if not c2c:
+                print(
+                    "note: no C2C v2 account in this profile: every report will be stored as a "
+                    "call placed outside the app",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if tracker is not None:
+                tracker.start()
+                print(
+                    "Asking Click2Call v1 and Kazoo for the outcomes of open calls as well "
+                    "(--no-track: only receive)",
+                    flush=True,
+                )
+            await until_stopped(stop)
+        finally:
+            if tracker is not None:
+                await tracker.aclose()  # before the service: it polls through its providers
+            await receiver.stop()
+            await service.aclose()
+            history.close()
     print("C2C v2 webhook receiver stopped", flush=True)
     return 0
-
-
-async def _until_signalled() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        # Windows has no signal handlers on the loop: Ctrl+C raises KeyboardInterrupt there.
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.remove_signal_handler(sig)
 
 
 def configure(args: argparse.Namespace, paths: AppPaths) -> int:

@@ -33,6 +33,12 @@ the store's listeners, from ``open_calls()`` at start (calls still open after a 
 every ``rescan_interval`` from the calls created since the scan before (calls the CLI placed
 into the same file). A call still "placing" after ``placing_grace`` was interrupted before the
 provider's answer was stored; it is tracked all the same (v1 by its ``uniqueid``).
+
+Headless (``dialer track``, ``dialer report``, ``dialer webhooks serve``) the same work runs
+through three more entry points: :meth:`CallTracker.until_concluded` after ``start()``;
+:meth:`CallTracker.run_once`, one pass over every open call without the background work; and
+:meth:`CallTracker.conclude_now`, one call now. The last two run each call's (each Kazoo
+account's) job once, and once more when a v1 read waits for the read that confirms it.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import contextlib
 import heapq
 import itertools
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,7 +56,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dialer.core.accounts import Account, AccountSource
 from dialer.core.calls import CallStatus
-from dialer.core.errors import CallRejected, ConfigError, DialerError
+from dialer.core.errors import (
+    CallRejected,
+    ConfigError,
+    DialerError,
+    InvalidInput,
+    UnexpectedAnswer,
+)
 from dialer.core.reports import ReportParseError
 from dialer.history.records import (
     FINAL_STATUSES,
@@ -131,16 +144,22 @@ class _Job:
     hurry: bool = False  # asked to run soon while it was running
     last_read: PolledRead | None = None  # polled: what the previous read returned
     failing: bool = False  # the last read failed (logged once, not on every retry)
+    # Why the last read failed (and what it read), for a caller that runs the job once.
+    error: Exception | None = None
+    problem: str = ""
+    confirming: bool = False  # polled: the next run is the read that confirms this one
 
     def failed(self, what: str, error: Exception) -> None:
         level = logging.DEBUG if self.failing else logging.WARNING
         self.failing = True
+        self.error, self.problem = error, what
         logger.log(level, "%s: %s (retrying with backoff)", what, error)
 
     def succeeded(self) -> None:
         if self.failing:
             logger.info("%s: reachable again", self.key)
         self.failing = False
+        self.error, self.problem = None, ""
 
     def next_interval(self, timings: TrackingTimings) -> float:
         if self.interval <= 0:
@@ -190,9 +209,11 @@ class CallTracker:
         self._heap: list[tuple[float, int, _Job]] = []
         self._order = itertools.count()
         self._wake = asyncio.Event()
+        self._progress = asyncio.Event()  # a piece of work ended or a rescan ran
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
+        self._started = False  # start(): the dispatcher and the rescans run
         self._scanned_to = 0.0  # open calls created before this were all seen
         self._placing: set[str] = set()  # calls seen still being placed
 
@@ -200,10 +221,10 @@ class CallTracker:
 
     def start(self) -> None:
         """Subscribe to the history, resume every open call, and start the background work."""
-        if self._loop is not None:
+        if self._started:
             return
-        loop = asyncio.get_running_loop()
-        self._loop = loop
+        self._started = True
+        self._bind()
         # The calls placed here: a team history also hears of other desktops' calls, which
         # their own trackers follow.
         self.history.add_listener(self._on_change, here_only=True)
@@ -225,6 +246,114 @@ class CallTracker:
         self._tasks.clear()
         self._jobs.clear()
         self._heap.clear()
+
+    def _bind(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+
+    def pending(self) -> set[str]:
+        """The calls still open whose outcome the tracker is looking for (or will, once
+        they are placed). Asks the store: a report the webhook receiver of another process
+        stored concludes a call before its job next runs."""
+        calls = {key.removeprefix("call:") for key in self._jobs if key.startswith("call:")}
+        for watch in self._histories.values():
+            calls |= watch.known
+        calls |= self._placing
+        return {
+            call_id
+            for call_id in calls
+            if (record := self.history.get(call_id)) is not None and not record.is_final
+        }
+
+    async def until_concluded(self) -> None:
+        """Return once no call is pending any more (after :meth:`start`). A call stored
+        meanwhile by another process is waited for too once a rescan picked it up."""
+        while self.pending() and not self._closed:
+            self._progress.clear()
+            await self._progress.wait()
+
+    async def run_once(self) -> list[tuple[str, Exception]]:
+        """One pass over every open call, without :meth:`start`: each call (each Kazoo
+        account) is read once, with the read that confirms a v1 row right after it, through
+        the same code as the background work. Returns the reads that failed: what was read,
+        and why. A call not concluded by this pass stays open for the next one."""
+        self._bind()
+        self.rescan()
+        jobs = list(self._jobs.values())
+        try:
+            await asyncio.gather(*(self._pass(job) for job in jobs))
+        finally:
+            # Nothing dispatches the schedule the scan made: forget it.
+            self._jobs.clear()
+            self._heap.clear()
+        return [(job.problem, job.error) for job in jobs if job.error is not None]
+
+    async def conclude_now(self, call_id: str) -> CallRecord:
+        """Fetch this call's outcome now (a Click2Call v1 report, a Kazoo history) and store
+        it; the call as stored afterwards, still open when the provider has no final answer
+        yet. A call already concluded is returned as it is, nothing is asked. For a tracker
+        that was not started (the CLI's): a started one may be reading the same call.
+
+        Raises :class:`InvalidInput` for a call no report can be fetched for, and the
+        provider's error when the read failed."""
+        record = self.history.get(call_id)
+        if record is None:
+            raise InvalidInput(f"There is no call '{call_id}' in the history")
+        if record.is_final:
+            return record
+        reports = _reporting(record.provider)
+        label = _label(record.provider)
+        if isinstance(reports, HistoryReports):
+            self._bind()
+            watch = self._history_watch(record.account, reports)
+            # One call asked for: read the histories the account's open calls went
+            # through, not every clicktocall the account has.
+            watch.next_sweep = math.inf
+            job = watch.job
+        elif isinstance(reports, PolledReports):
+            job = _Job(f"call:{call_id}", lambda job: self._track_call(job, call_id))
+        elif isinstance(reports, WebhookReports):
+            raise InvalidInput(
+                f"{label} pushes its reports to the webhook receiver (the window, or 'dialer "
+                "webhooks serve'): there is no report to fetch"
+            )
+        elif isinstance(reports, NoReports):
+            raise InvalidInput(f"{label} has no report to fetch: {reports.sentence}")
+        else:
+            raise InvalidInput(_unknown(record.provider))
+        try:
+            await self._pass(job)
+        finally:
+            if isinstance(reports, HistoryReports):
+                self._jobs.pop(job.key, None)
+                self._heap.clear()
+        current = self.history.get(call_id) or record
+        if not current.is_final and job.error is not None:
+            if isinstance(job.error, DialerError):
+                raise job.error
+            raise UnexpectedAnswer(
+                f"{label}'s report for call {call_id} could not be read: {job.error}",
+                provider=record.provider,
+            )
+        return current
+
+    async def _pass(self, job: _Job) -> None:
+        """Run ``job`` once, and once more for the read that confirms it (``job.error``
+        keeps why it failed)."""
+        async with self._slots:
+            for _ in range(2):
+                job.confirming = False
+                try:
+                    next_run = await job.run(job)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    logger.exception("Tracking %s failed", job.key)  # a bug, as in _run
+                    job.error, job.problem = exc, f"Tracking {job.key}"
+                    break
+                if next_run is None or not job.confirming:
+                    break
+                await asyncio.sleep(next_run)
 
     def is_tracking(self, call_id: str) -> bool:
         """Whether the tracker is currently looking for this call's outcome."""
@@ -357,6 +486,7 @@ class CallTracker:
         finally:
             job.running = False
             self._slots.release()
+            self._progress.set()
         if self._closed or self._jobs.get(job.key) is not job:
             return
         if job.hurry:
@@ -376,6 +506,7 @@ class CallTracker:
                 await self._rescan_recent()
             except Exception:
                 logger.exception("Looking for new open calls failed")
+            self._progress.set()
 
     # -- which calls ---------------------------------------------------------------------
 
@@ -532,6 +663,7 @@ class CallTracker:
             return None
         left = timings.v1_deadline - age
         if read is not None and not stable:
+            job.confirming = True
             return min(timings.confirm_delay, left)
         wait = job.next_interval(timings)
         if read is not None:  # a stable inconclusive read, waiting until the call cannot run

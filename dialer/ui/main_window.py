@@ -358,6 +358,7 @@ class MainWindow(QMainWindow):
         action(settings, "&Accounts…", self.edit_accounts)
         action(settings, "&Dispositions…", panel.edit_dispositions)
         action(settings, "&Flows and variables…", self.edit_flows)
+        action(settings, "&Receiver (C2C v2 webhooks)…", self.edit_receiver_settings)
         help_menu = bar.addMenu("&Help")
         keys = help_menu.addAction("&Keyboard shortcuts…")
         keys.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
@@ -388,6 +389,13 @@ class MainWindow(QMainWindow):
             self.welcome.setVisible(not accounts)
             if accounts:
                 self.messages.clear(CALL_PROBLEM)  # "Add an account first" is answered
+
+    async def edit_receiver_settings(self) -> None:
+        from dialer.ui.receiver_settings_dialog import edit_receiver_settings
+
+        note = await edit_receiver_settings(self.profile, self)
+        if note:
+            self.messages.info(note)
 
     async def keep_trying_reporting(self, every: float = REPORTING_RETRY_S) -> None:
         """While the C2C v2 receiver could not start (a locked keyring, a port taken), try

@@ -13,6 +13,7 @@ from secrets import token_urlsafe
 from typing import Any
 from urllib.parse import urlsplit
 
+from dialer.core.accounts import is_loopback_host
 from dialer.core.errors import ConfigError, InvalidInput
 from dialer.core.files import read_toml, write_toml_atomically
 from dialer.core.paths import AppPaths
@@ -120,3 +121,40 @@ def receiver_url(settings: WebhookSettings, token: str) -> str:
             )
         base = f"http://{format_host(settings.host)}:{settings.port}"
     return f"{base}{PATH_PREFIX}{token}"
+
+
+_WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, not bound
+
+
+def url_notes(settings: WebhookSettings, url: str, *, set_public_url: str) -> list[tuple[str, str]]:
+    """What a person registering ``url`` should know: ("note" | "warning", sentence) pairs.
+    ``set_public_url`` says how to set a public URL where they are (a command, a field)."""
+    notes: list[tuple[str, str]] = []
+    if settings.public_url is None:
+        if is_loopback_host(settings.host):
+            notes.append(
+                (
+                    "note",
+                    "this address is reachable from this machine only. A provider on the "
+                    "internet needs a reverse proxy or a tunnel in front of the receiver: "
+                    f"set its address {set_public_url}",
+                )
+            )
+        elif settings.host in _WILDCARDS:
+            notes.append(
+                (
+                    "note",
+                    "the receiver listens on every interface; replace "
+                    f"{settings.host or '*'} with this machine's public name or address, "
+                    f"or set a public URL {set_public_url}",
+                )
+            )
+    if url.startswith("http://") and not is_loopback_host(urlsplit(url).hostname or ""):
+        notes.append(
+            (
+                "warning",
+                "plain http:// crosses the network unencrypted, secret path included; "
+                "put TLS in front of the receiver (https://)",
+            )
+        )
+    return notes

@@ -141,6 +141,7 @@ async def run() -> dict[str, list[str]]:
     from dialer.ui.desktop_settings_dialog import DesktopSettingsDialog
     from dialer.ui.flow_editor import FlowEditorDialog
     from dialer.ui.main_window import MainWindow
+    from dialer.ui.receiver_settings_dialog import ReceiverSettingsDialog
 
     problems: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory() as home:
@@ -243,6 +244,9 @@ async def run() -> dict[str, list[str]]:
             )
             await _dialog(
                 "flows and variables", lambda: FlowEditorDialog(profile, parent=window), problems
+            )
+            await _dialog(
+                "receiver settings", lambda: ReceiverSettingsDialog(profile, window), problems
             )
             await _supervisor_panel(Path(home), problems)
             await _dialog("shortcuts", lambda: help.ShortcutsDialog(window, window), problems)
