@@ -98,7 +98,7 @@ def test_track_once_concludes_v1_kazoo_and_digidonar_calls_placed_from_the_cli(
     lines = out.out.splitlines()
     assert lines[-1] == "Concluded 3 calls; 1 still open"
     assert f"Call {v1['id']} to +918867135000: completed, talk 0:01" in lines
-    assert f"Call {kazoo['id']} to +918867135000: completed (success)" in lines
+    assert f"Call {kazoo['id']} to +918867135000: completed (NORMAL_CLEARING), talk 0:01" in lines
     assert f"Call {digi['id']} to +918867135000: no-report (DigiDonar does not report" in out.out
     assert out.err == ""
     assert stored(v1["id"])["status"] == "completed"
