@@ -39,7 +39,7 @@ DEFAULT_PER_DAY = 500
 MAX_LIMIT = 1_000_000
 
 _PATTERN = re.compile(r"\+[1-9][0-9]*\*?")
-_PATTERN_SEPARATORS = re.compile(r"[\s\-.()]")
+_PATTERN_SEPARATORS = re.compile(r"[\s\-()]")  # not ".": "+91.*" is a regular expression
 
 
 class CallLimitReached(InvalidInput):
@@ -116,7 +116,7 @@ def pattern_problem(pattern: str) -> str | None:
 
 
 def parse_patterns(text: str | Iterable[str]) -> tuple[str, ...]:
-    """Allow-list patterns as typed (one text split on commas, spaces and line breaks, or
+    """Allow-list patterns as typed (one text split on commas, semicolons and line breaks, or
     one pattern each): the spaces, dashes and brackets people write numbers with are
     dropped; each is checked (:class:`InvalidInput` names the first bad one)."""
     items = re.split(r"[,;\n]+", text) if isinstance(text, str) else list(text)
