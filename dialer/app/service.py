@@ -177,6 +177,7 @@ class CallService:
             max_seconds=options.max_seconds,
             attempts=options.attempts,
             holdfile=options.holdfile,
+            campid=options.campid,
         )
 
     async def place_call(

@@ -57,6 +57,7 @@ class Capabilities:
     attempts: bool = False
     sip_contacts: bool = False
     holdfile: bool = False
+    campaign: bool = False  # a campaign id per call (DigiDonar's campid)
     customer_rings_first: bool = False
 
 
@@ -102,6 +103,7 @@ def unsupported_reason(caps: Capabilities, label: str, option: str) -> str | Non
         "max_length": caps.max_length,
         "attempts": caps.attempts,
         "holdfile": caps.holdfile,
+        "campaign": caps.campaign,
         "sip": caps.sip_contacts,
     }
     if allowed.get(option, True):
@@ -109,9 +111,10 @@ def unsupported_reason(caps: Capabilities, label: str, option: str) -> str | Non
     what = {
         "flow": "IVR flows",
         "record": "call recording",
-        "max_length": "a maximum call length",
+        "max_length": "maximum call length",
         "attempts": "redial attempts",
-        "holdfile": "a hold file",
+        "holdfile": "hold file",
+        "campaign": "campaign id",
         "sip": "SIP contacts",
     }[option]
     return f"{label} has no {what} in its API"
@@ -174,6 +177,7 @@ class Provider(ABC):
             ("max_length", request.max_seconds is not None),
             ("attempts", request.attempts is not None),
             ("holdfile", request.holdfile is not None),
+            ("campaign", request.campid is not None),
         )
         for option, asked in checks:
             reason = unsupported_reason(self.capabilities, self.label, option) if asked else None
