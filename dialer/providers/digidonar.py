@@ -101,6 +101,13 @@ class DigiDonarProvider(Provider):
         )
 
 
+def _campaign_field_problem(value: str) -> str | None:
+    """The account's campaign id, checked as a call's is (said after the field's label)."""
+    if campaign_id_problem(value) is None:
+        return None
+    return f"it must be a whole number, for example 9995 (not '{value[:20]}')"
+
+
 SPEC = ProviderSpec(
     kind=ProviderKind.DIGIDONAR,
     label=DigiDonarProvider.label,
@@ -110,9 +117,9 @@ SPEC = ProviderSpec(
         AccountField(
             "campid",
             "Campaign id",
-            "the campaign every call is placed in (a number; a call may name another)",
+            "every call's campaign, e.g. 9995",
             metavar="ID",
-            check=campaign_id_problem,
+            check=_campaign_field_problem,
         ),
     ),
     bridges="Desk phones",

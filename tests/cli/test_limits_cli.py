@@ -135,3 +135,22 @@ def test_call_campid_is_sent_to_digidonar(
     assert run(monkeypatch, "call", "+91 88671 35002", "--campid", "42x") == 2
     assert "The campaign id must be a whole number, for example 9995" in capsys.readouterr().err
     assert len(provider_requests(sim)) == 2
+
+
+def test_account_add_refuses_a_campaign_id_that_is_not_a_number(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sim: ProviderSimulator,  # noqa: F811
+    memory_keyring: MemoryKeyring,
+    dialer_home: Path,
+) -> None:
+    assert run(
+        monkeypatch, "account", "add", "digi", "--provider", "digidonar",
+        "--url", sim.account_url(ProviderKind.DIGIDONAR), "--bridge", "01204000000",
+        "--campid", "camp-1", stdin="sim-digidonar-authcode\n",
+    ) == 2  # fmt: skip
+    assert (
+        "Campaign id: it must be a whole number, for example 9995 (not 'camp-1')"
+        in capsys.readouterr().err
+    )
+    assert memory_keyring.entries == {}
