@@ -205,7 +205,7 @@ class CallService:
         # Checked and admitted with no await in between: no other call can be checked
         # meanwhile, so two calls racing in one burst are counted one after the other.
         placed_at = time.time()
-        self.check_limits(acct, request, placed_at)
+        self._check_limits(acct, request, placed_at)
         self._admitted[request.reference] = (acct.name, _agent_of(request), placed_at)
         self._placing.add(key)
         try:
@@ -214,7 +214,7 @@ class CallService:
             self._placing.discard(key)
             self._admitted.pop(request.reference, None)
 
-    def check_limits(self, acct: Account, request: CallRequest, now: float) -> None:
+    def _check_limits(self, acct: Account, request: CallRequest, now: float) -> None:
         """Refuse a call over one of the account's limits, counting the calls the history
         holds and those admitted but not stored yet; the sentence says which limit and when
         it frees up."""
