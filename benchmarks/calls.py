@@ -31,6 +31,7 @@ from benchmarks.table import Row
 from dialer.app.demo import demo_accounts, demo_secrets
 from dialer.app.service import CallService
 from dialer.core.accounts import ProviderKind
+from dialer.core.limits import NO_LIMITS
 from dialer.core.paths import AppPaths
 from dialer.history.factory import open_history
 from dialer.simulator import ProviderSimulator, SimulatorAddress, SimulatorConfig
@@ -144,7 +145,7 @@ async def run(*, quick: bool = False) -> list[Row]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         async with ProviderSimulator(_quiet_config()) as sim:
-            accounts = demo_accounts(sim)
+            accounts = demo_accounts(sim, limits=NO_LIMITS)
             history = open_history(AppPaths.under(Path(tmp) / "latency").ensure())
             service = CallService(accounts, demo_secrets(sim), history)
             base = _percentile(await _baseline(sim, count), 50)
@@ -174,7 +175,7 @@ async def run(*, quick: bool = False) -> list[Row]:
                 f"raw httpx: {BURST} concurrent POSTs, server answers after {BURST_DELAY:g} s "
                 "(baseline)", f"{floor:.2f} s wall",
             ))  # fmt: skip
-            accounts = demo_accounts(remote)
+            accounts = demo_accounts(remote, limits=NO_LIMITS)
             history = open_history(AppPaths.under(Path(tmp) / "burst").ensure())
             service = CallService(accounts, demo_secrets(remote), history)
             for account in accounts.list():

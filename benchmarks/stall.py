@@ -190,8 +190,9 @@ async def _window(
 async def _calls_in_flight(home: Path, recorder: TickRecorder, remote: Any) -> Row:
     from dialer.app.demo import demo_accounts, demo_secrets
     from dialer.core.accounts import ProviderKind
+    from dialer.core.limits import NO_LIMITS
 
-    accounts = demo_accounts(remote).list()
+    accounts = demo_accounts(remote, limits=NO_LIMITS).list()
     normal = next(a for a in accounts if a.provider is ProviderKind.C2C_V2)
     slow = dataclasses.replace(normal, name="C2C with a short read timeout", read_timeout=1.0)
     secrets = demo_secrets(remote)
@@ -409,9 +410,10 @@ async def _big_history(home: Path, recorder: TickRecorder, count: int) -> list[R
 async def _locked_keyring(home: Path, recorder: TickRecorder, remote: Any, delay: float) -> Row:
     from dialer.app.demo import demo_accounts, demo_secrets
     from dialer.core.accounts import ProviderKind
+    from dialer.core.limits import NO_LIMITS
     from dialer.core.secrets import MemorySecretStore
 
-    accounts = demo_accounts(remote).list()
+    accounts = demo_accounts(remote, limits=NO_LIMITS).list()
     locked = next(a for a in accounts if a.provider is ProviderKind.C2C_V2)
     other = next(a for a in accounts if a.provider is ProviderKind.DIGIDONAR)
     known = demo_secrets(remote)

@@ -15,6 +15,7 @@ from dialer.app.profile import Profile
 from dialer.app.service import CallService
 from dialer.core.accounts import Account, ProviderKind, StaticAccounts
 from dialer.core.calls import CallStatus
+from dialer.core.limits import CallLimits
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import MemorySecretStore
 from dialer.history import CallRecord
@@ -37,7 +38,9 @@ class SimulatorEndpoint(Protocol):
     def account_url(self, provider: ProviderKind) -> str: ...
 
 
-def demo_accounts(sim: SimulatorEndpoint) -> StaticAccounts:
+def demo_accounts(sim: SimulatorEndpoint, *, limits: CallLimits | None = None) -> StaticAccounts:
+    """The simulator's accounts, with the default call limits unless ``limits`` are given
+    (a load test's bursts need none)."""
     creds = sim.config.credentials
     base = Account(
         name="",
@@ -46,6 +49,7 @@ def demo_accounts(sim: SimulatorEndpoint) -> StaticAccounts:
         region=DEMO_REGION,
         agent=DEMO_AGENT,
         demo=True,
+        limits=limits or CallLimits(),
     )
     webhook = {"webhook_id": creds.c2c_webhook_ids[0]}
     v1 = {"uid": creds.v1_uid, "holdfile": creds.v1_holdfiles[0]}

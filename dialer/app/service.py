@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from dialer.core.errors import (
     UnexpectedFailure,
 )
 from dialer.core.flows import FlowDefinition, resolve_variables
+from dialer.core.limits import check_allowed, refusal
 from dialer.core.numbers import Contact, parse_contact
 from dialer.core.pacing import Pacer
 from dialer.core.secrets import SecretStore, get_secret
@@ -58,6 +60,10 @@ class CallService:
         # for its password) must not hold up a call on another account.
         self._provider_locks: dict[str, asyncio.Lock] = {}
         self._placing: set[tuple[str, str]] = set()  # (account, customer) being placed
+        # Calls past the limits check and not yet in the history: reference -> (account,
+        # agent, when). Counted with the stored calls, so that a burst whose calls all pass
+        # the check before the first is stored cannot slip past a limit together.
+        self._admitted: dict[str, tuple[str, str | None, float]] = {}
         self._pacer = Pacer()
 
     def add_listener(self, listener: HistoryListener) -> None:
@@ -155,6 +161,7 @@ class CallService:
             max_seconds=options.max_seconds,
             attempts=options.attempts,
             holdfile=options.holdfile,
+            campid=options.campid,
         )
 
     async def place_call(
@@ -168,19 +175,64 @@ class CallService:
         (the failure is recorded too, except for input refused before sending).
 
         A second call to the same customer on the same account while the first is still
-        being placed (a double click, Enter held down) is refused: one click, one call."""
+        being placed (a double click, Enter held down) is refused: one click, one call. A
+        call over the account's limits, or to a number outside its allow-list, is refused
+        (:class:`~dialer.core.limits.CallLimitReached`) before anything is sent; it is not
+        recorded either: a stuck key would otherwise fill the history with refusals, and
+        the person is told at once."""
         acct = self.accounts.get(account)
         request = self.build_request(acct, number, options)
+        check_allowed(acct.name, str(request.customer), acct.limits.allowed_numbers)
         key = (acct.name, str(request.customer))
         if key in self._placing:
             raise CallInProgress(f"A call to {request.customer} is already being placed")
+        # Checked and admitted with no await in between: no other call can be checked
+        # meanwhile, so two calls racing in one burst are counted one after the other.
+        placed_at = time.time()
+        self._check_limits(acct, request, placed_at)
+        self._admitted[request.reference] = (acct.name, _agent_of(request), placed_at)
         self._placing.add(key)
         try:
-            return await self._place(acct, request)
+            return await self._place(acct, request, placed_at)
         finally:
             self._placing.discard(key)
+            self._admitted.pop(request.reference, None)
 
-    async def _place(self, acct: Account, request: CallRequest) -> CallRecord:
+    def _check_limits(self, acct: Account, request: CallRequest, now: float) -> None:
+        """Refuse a call over one of the account's limits, counting the calls the history
+        holds and those admitted but not stored yet; the sentence says which limit and when
+        it frees up."""
+        agent = _agent_of(request)
+        for name, limit, window in acct.limits.windows:
+            per_agent = name.startswith("agent_")
+            if per_agent and agent is None:
+                continue  # a flow call rings no agent
+            since = now - window
+            counted = dict(
+                self.history.recent_calls(
+                    account=acct.name, since=since, limit=limit, agent=agent if per_agent else None
+                )
+            )
+            for reference, (account, admitted_agent, at) in self._admitted.items():
+                if (
+                    account == acct.name
+                    and at >= since
+                    and (not per_agent or admitted_agent == agent)
+                ):
+                    counted[reference] = at
+            if len(counted) >= limit:
+                # It frees up when the limit-th newest call leaves the window.
+                oldest_counted = sorted(counted.values(), reverse=True)[limit - 1]
+                raise refusal(
+                    acct.name,
+                    name,
+                    limit,
+                    oldest_counted + window,
+                    agent=agent if per_agent else None,
+                    now=now,
+                )
+
+    async def _place(self, acct: Account, request: CallRequest, placed_at: float) -> CallRecord:
         # A burst of calls (or of their answers) is worked through in slices: the window
         # paints and takes input in between (benchmarks/stall.py measures it).
         await self._pacer.turn()
@@ -196,6 +248,8 @@ class CallService:
                 bridge=request.bridge,
                 flow_id=request.flow.flow_id if request.flow else None,
                 request=prepared.sent.as_dict(),
+                created_at=placed_at,
+                updated_at=placed_at,
             )
         )
         await self._pacer.turn()
@@ -248,6 +302,11 @@ class CallService:
         for _, provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()
+
+
+def _agent_of(request: CallRequest) -> str | None:
+    """The agent a call counts against, as the history stores it (None: a flow call)."""
+    return str(request.agent) if request.agent is not None else None
 
 
 async def open_provider(

@@ -16,6 +16,7 @@ from dialer.core.accounts import (
     provider_kind,
 )
 from dialer.core.errors import ConfigError, InvalidInput
+from dialer.core.limits import DEFAULT_PER_DAY, DEFAULT_PER_MINUTE, CallLimits, parse_patterns
 from dialer.core.numbers import NumberFormat, parse_contact, validate_region
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import KeyringSecretStore
@@ -30,6 +31,75 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     if args.account_command == "list":
         return _list(args, store)
     return _remove(args, store)
+
+
+def add_limit_flags(add: argparse.ArgumentParser) -> None:
+    """``account add``'s call limits (every provider's)."""
+    limits = add.add_argument_group(
+        "call limits",
+        "A call over a limit is refused before anything is sent; 0 means no limit. Minutes "
+        "and days are rolling: the last 60 seconds, the last 24 hours.",
+    )
+    for flag, what, default in (
+        ("--calls-per-minute", "calls a minute through the account", DEFAULT_PER_MINUTE),
+        ("--calls-per-day", "calls a day through the account", DEFAULT_PER_DAY),
+        ("--agent-calls-per-minute", "calls a minute by each agent", DEFAULT_PER_MINUTE),
+        ("--agent-calls-per-day", "calls a day by each agent", DEFAULT_PER_DAY),
+    ):
+        limits.add_argument(
+            flag, type=_limit, metavar="N", help=f"at most N {what} (default {default})"
+        )
+    limits.add_argument(
+        "--allow-number",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="call only numbers matching PATTERN, in international form with an optional * "
+        "at the end: +9180* allows every number starting with +91 80 (repeatable; "
+        "default: any number)",
+    )
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text) if len(text) <= 12 else None
+    except ValueError:
+        value = None
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"'{text[:20]}' is not a whole number of calls (0 for no limit)"
+        )
+    return value
+
+
+def limits_from_args(args: argparse.Namespace) -> CallLimits:
+    """The limits the flags set; the defaults for those not given."""
+    default = CallLimits()
+    given = {
+        "per_minute": getattr(args, "calls_per_minute", None),
+        "per_day": getattr(args, "calls_per_day", None),
+        "agent_per_minute": getattr(args, "agent_calls_per_minute", None),
+        "agent_per_day": getattr(args, "agent_calls_per_day", None),
+    }
+    return CallLimits(
+        **{key: getattr(default, key) if value is None else value for key, value in given.items()},
+        allowed_numbers=parse_patterns(getattr(args, "allow_number", None) or ()),
+    )
+
+
+def limits_text(limits: CallLimits) -> str:
+    """``6/min 500/day, each agent 6/min 500/day, only +9180*``: ``account list``'s."""
+
+    def pair(minute: int, day: int) -> str:
+        return f"{minute or 'any'}/min {day or 'any'}/day"
+
+    text = (
+        f"{pair(limits.per_minute, limits.per_day)}, each agent "
+        f"{pair(limits.agent_per_minute, limits.agent_per_day)}"
+    )
+    if limits.allowed_numbers:
+        text += ", only " + " ".join(limits.allowed_numbers)
+    return text
 
 
 def account_from_args(args: argparse.Namespace) -> Account:
@@ -79,6 +149,7 @@ def account_from_args(args: argparse.Namespace) -> Account:
         allow_insecure_http=args.allow_insecure_http,
         connect_timeout=args.connect_timeout or DEFAULT_CONNECT_TIMEOUT,
         read_timeout=args.read_timeout or DEFAULT_READ_TIMEOUT,
+        limits=limits_from_args(args),
     )
 
 
@@ -136,6 +207,13 @@ def _list(args: argparse.Namespace, store: AccountStore) -> int:
                 "bridges": list(a.bridges),
                 "options": a.options,
                 "allow_insecure_http": a.allow_insecure_http,
+                "limits": {
+                    "per_minute": a.limits.per_minute,
+                    "per_day": a.limits.per_day,
+                    "agent_per_minute": a.limits.agent_per_minute,
+                    "agent_per_day": a.limits.agent_per_day,
+                    "allowed_numbers": list(a.limits.allowed_numbers),
+                },
                 "default": a.name == default,
             }
             for a in accounts
@@ -151,7 +229,9 @@ def _list(args: argparse.Namespace, store: AccountStore) -> int:
         bridges = ", ".join(a.bridges) or "-"
         print(
             f"{mark} {a.name}  {a.provider}  {a.url}  agent={a.agent or '-'}  "
-            f"bridges={bridges}" + (f"  {extras}" if extras else "")
+            f"bridges={bridges}"
+            + (f"  {extras}" if extras else "")
+            + f"  limits: {limits_text(a.limits)}"
         )
     return 0
 

@@ -122,6 +122,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     add.add_argument("--read-timeout", type=float, metavar="SECONDS")
     add.add_argument("--allow-insecure-http", action="store_true")
     add.add_argument("--default", action="store_true", help="make it the default account")
+    if argv is None or "account" in argv:
+        from dialer.cli.accounts import add_limit_flags
+
+        add_limit_flags(add)
     listing = account_cmds.add_parser("list", help="list accounts (never prints a secret)")
     listing.add_argument("--json", action="store_true")
     remove = account_cmds.add_parser("remove", help="remove an account and its keyring entry")
@@ -145,6 +149,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     call.add_argument("--max-seconds", type=_positive_int, metavar="N")
     call.add_argument("--attempts", type=_attempts, metavar="N", help="redials (0 to 2)")
     call.add_argument("--holdfile", help="Click2Call v1: sound file id for this call")
+    call.add_argument("--campid", metavar="ID", help="DigiDonar: campaign id for this call")
     call.add_argument("--json", action="store_true", help="print the call as one JSON object")
 
     simulate = commands.add_parser("simulate", help="run the provider simulator")
@@ -340,6 +345,7 @@ async def _call(args: argparse.Namespace, paths: Any) -> int:
                 max_seconds=args.max_seconds,
                 attempts=args.attempts,
                 holdfile=args.holdfile,
+                campid=args.campid,
             ),
             account=account.name,
         )

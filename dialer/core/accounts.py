@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from dialer.core.errors import ConfigError, InvalidInput
 from dialer.core.files import read_toml, write_toml_atomically
+from dialer.core.limits import CallLimits
 from dialer.core.numbers import NumberFormat
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -58,6 +59,8 @@ class Account:
     allow_insecure_http: bool = False
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    # Every provider's: how many calls a minute and a day, and to which numbers.
+    limits: CallLimits = field(default_factory=CallLimits)
     demo: bool = False  # demo accounts keep their secret in memory and are never saved
 
     def option(self, key: str, default: str | None = None) -> str | None:
@@ -163,7 +166,45 @@ def _account_to_toml(account: Account) -> dict[str, Any]:
         data.pop("number_format")
     else:
         data["number_format"] = str(account.number_format)
+    data["limits"] = _limits_to_toml(account.limits)
     return {k: v for k, v in data.items() if v is not None and v != {}}
+
+
+def _limits_to_toml(limits: CallLimits) -> dict[str, Any]:
+    """Only what differs from the defaults: an account that never set a limit follows the
+    defaults of the release it runs on."""
+    default = CallLimits()
+    data: dict[str, Any] = {}
+    for item in fields(CallLimits):
+        value = getattr(limits, item.name)
+        if value != getattr(default, item.name):
+            data[item.name] = list(value) if isinstance(value, tuple) else value
+    return data
+
+
+def _limits_from_toml(name: str, data: Any) -> CallLimits:
+    if not isinstance(data, dict):
+        raise ConfigError(f"Account '{name}' in the accounts file has malformed limits")
+    known = {f.name for f in fields(CallLimits)}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"Account '{name}' has unknown limits: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "allowed_numbers":
+            if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+                raise ConfigError(
+                    f"Account '{name}': allowed_numbers must be a list of quoted number patterns"
+                )
+            values[key] = tuple(value)
+        elif type(value) is not int:
+            raise ConfigError(f"Account '{name}': the limit {key} must be a whole number")
+        else:
+            values[key] = value
+    try:
+        return CallLimits(**values)
+    except InvalidInput as exc:
+        raise ConfigError(f"Account '{name}' in the accounts file: {exc}") from None
 
 
 def _account_from_toml(name: str, data: dict[str, Any]) -> Account:
@@ -184,6 +225,7 @@ def _account_from_toml(name: str, data: dict[str, Any]) -> Account:
             allow_insecure_http=bool(data.get("allow_insecure_http", False)),
             connect_timeout=float(data.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)),
             read_timeout=float(data.get("read_timeout", DEFAULT_READ_TIMEOUT)),
+            limits=_limits_from_toml(name, data.get("limits", {})),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise ConfigError(f"Account '{name}' in the accounts file is malformed: {exc}") from None

@@ -50,6 +50,15 @@ def new_reference() -> str:
     return f"{int(time.time() * 1000):x}{secrets.token_hex(5)}"
 
 
+def campaign_id_problem(text: str) -> str | None:
+    """Why ``text`` is not a DigiDonar campaign id (the document: an integer, "for example
+    9995"), or None. Checked here so that the CLI, the window and the account form say the
+    same sentence before anything is sent."""
+    if text.isascii() and text.isdecimal() and len(text) <= 18:
+        return None
+    return f"The campaign id must be a whole number, for example 9995 (not '{text[:20]}')"
+
+
 @dataclass(frozen=True, slots=True)
 class Flow:
     flow_id: str
@@ -69,6 +78,7 @@ class CallOptions:
     max_seconds: int | None = None
     attempts: int | None = None
     holdfile: str | None = None
+    campid: str | None = None  # DigiDonar's campaign id for this call (the account's: None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,7 @@ class CallRequest:
     max_seconds: int | None = None
     attempts: int | None = None
     holdfile: str | None = None
+    campid: str | None = None
     reference: str = field(default_factory=new_reference)
 
     def __post_init__(self) -> None:
@@ -100,6 +111,8 @@ class CallRequest:
             )
         if self.attempts is not None and not 0 <= self.attempts <= MAX_ATTEMPTS:
             raise InvalidInput(f"Redial attempts must be between 0 and {MAX_ATTEMPTS}")
+        if self.campid is not None and (problem := campaign_id_problem(self.campid)):
+            raise InvalidInput(problem)
 
     @property
     def mode(self) -> CallMode:

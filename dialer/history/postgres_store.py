@@ -914,6 +914,25 @@ class PostgresHistory:
             row = conn.execute("SELECT count(*) FROM dialer.calls").fetchone()
         return int(row[0]) if row else 0
 
+    def recent_calls(
+        self, *, account: str, since: float, limit: int, agent: str | None = None
+    ) -> list[tuple[str, float]]:
+        # This person's own calls, as open_calls: a supervisor's limits are theirs alone.
+        sql = (
+            "SELECT id, created_at FROM dialer.calls WHERE account = %s AND created_at >= %s "
+            "AND origin = 'app' AND placed_by = current_user"
+        )
+        params: list[Any] = [account, since]
+        if agent is not None:
+            sql += " AND agent = %s"
+            params.append(agent)
+        params.append(limit)
+        with self._connection() as conn:
+            rows = conn.execute(
+                (sql + " ORDER BY created_at DESC LIMIT %s").encode(), params
+            ).fetchall()
+        return [(str(row[0]), float(row[1])) for row in rows]
+
     def account_names(self) -> list[str]:
         """A skip scan of the account index (one probe per account, not a pass over every
         call): what row-level security lets this person read, as every read."""

@@ -1073,6 +1073,25 @@ class SqliteHistory:
         row = self._reader().execute("SELECT COALESCE(SUM(calls), 0) FROM call_days").fetchone()
         return int(row[0])
 
+    def recent_calls(
+        self, *, account: str, since: float, limit: int, agent: str | None = None
+    ) -> list[tuple[str, float]]:
+        # The (account, created_at) index: at most `limit` rows read, newest first.
+        sql = (
+            "SELECT id, created_at FROM calls WHERE account = ? AND created_at >= ? "
+            "AND origin = 'app'"
+        )
+        params: list[Any] = [account, since]
+        if agent is not None:
+            sql += " AND agent = ?"
+            params.append(agent)
+        rows = (
+            self._reader()
+            .execute(sql + " ORDER BY created_at DESC LIMIT ?", (*params, limit))
+            .fetchall()
+        )
+        return [(str(row[0]), float(row[1])) for row in rows]
+
     def account_names(self) -> list[str]:
         """From the per-day totals (a row per day, account and status: no table scan)."""
         rows = (

@@ -126,6 +126,16 @@ class HistoryStore(Protocol):
         """How many calls the history holds."""
         ...
 
+    def recent_calls(
+        self, *, account: str, since: float, limit: int, agent: str | None = None
+    ) -> list[tuple[str, float]]:
+        """(id, created_at) of the calls placed from the app through ``account`` (by
+        ``agent``, the stored agent exactly, when given) created at ``since`` or later,
+        newest first, at most ``limit``: what the call limits count (calls learned from
+        reports were not placed here and do not count). On a shared store, only this
+        person's calls."""
+        ...
+
     def account_names(self) -> list[str]:
         """The accounts the history holds calls of, sorted: the panel's account filter offers
         them, configured here or not (a supervisor's desktop may have none of them)."""

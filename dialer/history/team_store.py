@@ -319,6 +319,13 @@ class TeamHistory:
     def count(self) -> int:
         return self._read(self.team.count, self.local.count)
 
+    def recent_calls(
+        self, *, account: str, since: float, limit: int, agent: str | None = None
+    ) -> list[tuple[str, float]]:
+        # From this desktop's own file, which has every call placed here: a call is never
+        # held up by the team database (nor refused because it is down).
+        return self.local.recent_calls(account=account, since=since, limit=limit, agent=agent)
+
     def account_names(self) -> list[str]:
         return self._read(self.team.account_names, self.local.account_names)
 

@@ -57,6 +57,7 @@ class Capabilities:
     attempts: bool = False
     sip_contacts: bool = False
     holdfile: bool = False
+    campaign: bool = False  # a campaign id per call (DigiDonar's campid)
     customer_rings_first: bool = False
 
 
@@ -105,6 +106,7 @@ def unsupported_reason(caps: Capabilities, label: str, option: str) -> str | Non
         "max_length": caps.max_length,
         "attempts": caps.attempts,
         "holdfile": caps.holdfile,
+        "campaign": caps.campaign,
         "sip": caps.sip_contacts,
     }
     if allowed.get(option, True):
@@ -112,9 +114,10 @@ def unsupported_reason(caps: Capabilities, label: str, option: str) -> str | Non
     what = {
         "flow": "IVR flows",
         "record": "call recording",
-        "max_length": "call length limit",
+        "max_length": "maximum call length",
         "attempts": "redial attempts",
-        "holdfile": "hold files",
+        "holdfile": "hold file",
+        "campaign": "campaign id",
         "sip": "SIP contacts",
     }[option]
     return f"{label} has no {what} in its API"
@@ -177,6 +180,7 @@ class Provider(ABC):
             ("max_length", request.max_seconds is not None),
             ("attempts", request.attempts is not None),
             ("holdfile", request.holdfile is not None),
+            ("campaign", request.campid is not None),
         )
         for option, asked in checks:
             reason = unsupported_reason(self.capabilities, self.label, option) if asked else None

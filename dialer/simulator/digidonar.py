@@ -2,6 +2,13 @@
 
 The real service answers every outcome with HTTP 200 and ``Content-Type: text/html`` around
 a JSON body, so that is what clients get here too: they must decide on ``type``.
+
+What it reads, as strictly as the document allows: the query string only (the PHP server
+behind it fills ``$_POST`` for POST requests alone, so a form body on this GET is never
+seen); ``campid`` (a "form parameter" of the document, read from the query as the server
+reads any request parameter) must be an integer; a parameter given twice with different
+values is refused rather than guessed at. The answer writes the desk phone without its
+leading 0, as the document's example does (``0120xxxx`` sent, ``1204xxxxx`` answered).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from aiohttp import web
 from dialer.core.accounts import ProviderKind
 from dialer.simulator.context import SimContext
 from dialer.simulator.model import SimCall
-from dialer.simulator.wire import PHP_CONTENT_TYPE, json_answer, positive_int
+from dialer.simulator.wire import PHP_CONTENT_TYPE, is_digits, json_answer, positive_int
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +67,15 @@ class DigiDonarService:
 
     def click_to_call(self, request: web.Request) -> web.Response:
         creds = self.ctx.config.credentials
-        params = {key: value for key, value in request.query.items()}
+        params: dict[str, str] = {}
+        repeated = False
+        for key, value in request.query.items():
+            repeated = repeated or params.get(key, value) != value
+            params.setdefault(key, value)
         if params.get("authcode") != creds.digidonar_authcode:
             return error(INVALID_AUTH)
+        if repeated:
+            return error(INVALID_PARAMETER)
         customer = params.get("calling_party_a", "")
         agent = params.get("calling_party_b", "")
         deskphone = params.get("deskphone", "")
@@ -76,6 +89,9 @@ class DigiDonarService:
         limit = positive_int(params["CallLimit"]) if "CallLimit" in params else None
         if "CallLimit" in params and limit is None:
             return error(INVALID_PARAMETER)
+        campaign = params.get("campid")
+        if campaign is not None and not is_digits(campaign):
+            return error(INVALID_PARAMETER)
         campid = next(self._campids)
         call = SimCall(
             id=str(campid),
@@ -86,10 +102,15 @@ class DigiDonarService:
             outcome=self.ctx.config.outcome_for(customer),
             customer_first=True,
             limit=float(limit) if limit is not None else None,
-            extra={"campid": campid},
+            extra={"campid": campid, "campaign": campaign},
         )
         self.ctx.engine.start(call)
         logger.info("DigiDonar call %s accepted", call.id)
         return html_json(
-            {"type": "success", "message": SUCCESS, "campid": campid, "deskphone": deskphone}
+            {
+                "type": "success",
+                "message": SUCCESS,
+                "campid": campid,
+                "deskphone": deskphone.lstrip("0"),
+            }
         )

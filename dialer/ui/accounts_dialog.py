@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -53,6 +54,13 @@ from dialer.core.errors import (
     InvalidInput,
     UnsupportedOption,
     error_sentence,
+)
+from dialer.core.limits import (
+    DEFAULT_PER_DAY,
+    DEFAULT_PER_MINUTE,
+    MAX_LIMIT,
+    CallLimits,
+    parse_patterns,
 )
 from dialer.core.numbers import NumberFormat, parse_contact, validate_region
 from dialer.core.redact import register_secret, scrub
@@ -120,6 +128,12 @@ class AccountFields:
     allow_insecure_http: bool = False
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    # Call limits (0: none) and the allowed numbers as typed (commas or lines between).
+    per_minute: int = DEFAULT_PER_MINUTE
+    per_day: int = DEFAULT_PER_DAY
+    agent_per_minute: int = DEFAULT_PER_MINUTE
+    agent_per_day: int = DEFAULT_PER_DAY
+    allowed_numbers: str = ""
     demo: bool = False
 
 
@@ -179,6 +193,17 @@ def account_from_fields(fields: AccountFields) -> Account:
         if not 0 < timeout <= 300:
             raise FieldError(key, "Timeouts must be between 0 and 300 seconds")
     bridges = tuple(line.strip() for line in fields.bridges.splitlines() if line.strip())
+    try:
+        allowed = parse_patterns(fields.allowed_numbers)
+    except InvalidInput as exc:
+        raise FieldError("allowed_numbers", f"Allowed numbers: {exc}") from None
+    limits = CallLimits(
+        per_minute=fields.per_minute,
+        per_day=fields.per_day,
+        agent_per_minute=fields.agent_per_minute,
+        agent_per_day=fields.agent_per_day,
+        allowed_numbers=allowed,
+    )
     return Account(
         name=name,
         provider=provider,
@@ -191,6 +216,7 @@ def account_from_fields(fields: AccountFields) -> Account:
         allow_insecure_http=fields.allow_insecure_http,
         connect_timeout=fields.connect_timeout,
         read_timeout=fields.read_timeout,
+        limits=limits,
         demo=fields.demo,
     )
 
@@ -370,6 +396,13 @@ class AccountForm(QDialog):
         spin.setSuffix(" s")
         return spin
 
+    def _calls(self, name: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setAccessibleName(name)
+        spin.setRange(0, MAX_LIMIT)
+        spin.setSpecialValueText("No limit")  # shown for 0
+        return spin
+
     def _row(self, text: str, widget: QWidget, layout: QFormLayout) -> QLabel:
         label = QLabel(text)
         label.setBuddy(widget)
@@ -407,6 +440,15 @@ class AccountForm(QDialog):
         self.insecure_note.setWordWrap(True)
         self.insecure_note.setAccessibleName("Risk of plain http")
         self.insecure_note.setIndent(self.fontMetrics().horizontalAdvance("M") * 2)
+        self.per_minute_spin = self._calls("Calls a minute through the account")
+        self.agent_per_minute_spin = self._calls("Calls a minute by each agent")
+        self.per_day_spin = self._calls("Calls a day through the account")
+        self.agent_per_day_spin = self._calls("Calls a day by each agent")
+        self.allowed_edit = self._line("Allowed numbers", "Any number; or e.g. +9180*, +9122*")
+        self.allowed_edit.setToolTip(
+            "Only numbers matching one of these are called: numbers in international form, "
+            "a * at the end for every number that starts with it, commas between"
+        )
         self.default_box = QCheckBox("Make this the default account")
         self.default_box.setAccessibleName("Make this the default account")
         self.error_label = message_label("Problem")
@@ -441,6 +483,24 @@ class AccountForm(QDialog):
                     widget = edit
                 self.provider_rows.append((spec, widget))
 
+    def _limit_rows(self, form: QFormLayout) -> None:
+        # The limits every provider's account has: two to a row, so the form still fits a
+        # 1024x600 screen (tests/ui/test_layout_fits.py).
+        for text, account_spin, agent_spin in (
+            ("Calls a &minute", self.per_minute_spin, self.agent_per_minute_spin),
+            ("Calls a da&y", self.per_day_spin, self.agent_per_day_spin),
+        ):
+            pair = QHBoxLayout()
+            for part, spin in (("Account", account_spin), ("Each agent", agent_spin)):
+                label = QLabel(part)
+                label.setBuddy(spin)
+                pair.addWidget(label)
+                pair.addWidget(spin, 1)
+            caption = QLabel(text)
+            caption.setBuddy(account_spin)
+            form.addRow(caption, pair)
+        self._row("Allowed num&bers", self.allowed_edit, form)
+
     def _build_layout(self) -> None:
         form = QFormLayout()
         self.form = form
@@ -461,6 +521,7 @@ class AccountForm(QDialog):
             timeouts.addWidget(label)
             timeouts.addWidget(spin, 1)
         form.addRow("Timeouts", timeouts)
+        self._limit_rows(form)
 
         self.tester = ConnectionTester(self.profile, self.tasks, self._edited, self)
         self._shown_kind: str | None = None  # the provider whose rows are shown
@@ -504,6 +565,7 @@ class AccountForm(QDialog):
             "bridges": self.bridges_edit,
             "connect_timeout": self.connect_spin,
             "read_timeout": self.read_spin,
+            "allowed_numbers": self.allowed_edit,
             **self.option_edits,
             **self.option_boxes,
             **self.secret_edits,
@@ -515,6 +577,12 @@ class AccountForm(QDialog):
     def _fill(self, account: Account | None) -> None:
         self.connect_spin.setValue(DEFAULT_CONNECT_TIMEOUT)
         self.read_spin.setValue(DEFAULT_READ_TIMEOUT)
+        limits = account.limits if account is not None else CallLimits()
+        self.per_minute_spin.setValue(limits.per_minute)
+        self.per_day_spin.setValue(limits.per_day)
+        self.agent_per_minute_spin.setValue(limits.agent_per_minute)
+        self.agent_per_day_spin.setValue(limits.agent_per_day)
+        self.allowed_edit.setText(", ".join(limits.allowed_numbers))
         if account is None:
             self.default_box.setChecked(not self.profile.accounts.list())
             return
@@ -607,6 +675,11 @@ class AccountForm(QDialog):
             allow_insecure_http=self.insecure_box.isChecked(),
             connect_timeout=self.connect_spin.value(),
             read_timeout=self.read_spin.value(),
+            per_minute=self.per_minute_spin.value(),
+            per_day=self.per_day_spin.value(),
+            agent_per_minute=self.agent_per_minute_spin.value(),
+            agent_per_day=self.agent_per_day_spin.value(),
+            allowed_numbers=self.allowed_edit.text(),
             demo=self.profile.demo or bool(self.original and self.original.demo),
         )
 

@@ -1,7 +1,10 @@
-"""Call options: account, bridge/DID, mode, flow, record, limit, redials.
+"""Call options: account, bridge/DID, mode, flow, record, limit, redials, and the options
+only one provider has (Click2Call v1's hold file, DigiDonar's campaign id).
 
 Whatever the chosen provider cannot do is disabled with a tooltip that says why
-(:func:`dialer.providers.base.unsupported_reason`), never silently ignored.
+(:func:`dialer.providers.base.unsupported_reason`), never silently ignored. A provider's own
+option is shown only for accounts of that provider: on every other it would only ever be
+disabled, a row of grey for most accounts.
 """
 
 from __future__ import annotations
@@ -44,18 +47,7 @@ class CallOptionsPanel(QWidget):
         self._capabilities_of = capabilities
         self.account_box = QComboBox(self)
         self.account_box.setAccessibleName("Account to call with")
-        self.bridge_box = QComboBox(self)
-        self.bridge_box.setAccessibleName("Bridge or caller ID")
-        self.bridge_refresh = QPushButton("↻", self)
-        self.bridge_refresh.setAccessibleName("Reload bridges from the provider")
-        self.bridge_refresh.setToolTip("Reload the list from the provider")
-        self.bridge_manage = QPushButton("Manage…", self)
-        self.bridge_manage.setAccessibleName("Manage the account's clicktocalls")
-        self.bridge_manage.setToolTip("Create, edit or delete this account's clicktocalls")
-        self.bridge_state = QLabel(self)
-        self.bridge_state.setAccessibleName("Bridge list status")
-        self.bridge_spinner = Spinner(self)
-        self.bridge_spinner.setAccessibleName("Loading bridges")
+        self._build_bridge_picker()
         self.mode_box = QComboBox(self)
         self.mode_box.setAccessibleName("Call mode")
         self.mode_box.addItem("Ring me, then the customer", AGENT_FIRST)
@@ -83,6 +75,10 @@ class CallOptionsPanel(QWidget):
         self.attempts_box.addItem("Provider default", None)
         for n in (0, 1, 2):
             self.attempts_box.addItem(str(n), n)
+        self.holdfile_edit = QLineEdit(self)
+        self.holdfile_edit.setAccessibleName("Hold file for this call")
+        self.campid_edit = QLineEdit(self)
+        self.campid_edit.setAccessibleName("Campaign id for this call")
         self._lay_out()
         self._accounts: list[Account] = []
         self.account_box.currentIndexChanged.connect(self._account_changed)
@@ -90,6 +86,20 @@ class CallOptionsPanel(QWidget):
         self.flow_box.currentIndexChanged.connect(self._show_flow_values)
         self.bridge_refresh.clicked.connect(self.refreshBridges)
         self.bridge_manage.clicked.connect(self.manageBridges)
+
+    def _build_bridge_picker(self) -> None:
+        self.bridge_box = QComboBox(self)
+        self.bridge_box.setAccessibleName("Bridge or caller ID")
+        self.bridge_refresh = QPushButton("↻", self)
+        self.bridge_refresh.setAccessibleName("Reload bridges from the provider")
+        self.bridge_refresh.setToolTip("Reload the list from the provider")
+        self.bridge_manage = QPushButton("Manage…", self)
+        self.bridge_manage.setAccessibleName("Manage the account's clicktocalls")
+        self.bridge_manage.setToolTip("Create, edit or delete this account's clicktocalls")
+        self.bridge_state = QLabel(self)
+        self.bridge_state.setAccessibleName("Bridge list status")
+        self.bridge_spinner = Spinner(self)
+        self.bridge_spinner.setAccessibleName("Loading bridges")
 
     def _lay_out(self) -> None:
         bridge_row = QHBoxLayout()
@@ -109,6 +119,9 @@ class CallOptionsPanel(QWidget):
         form.addRow("", self.record_box)
         form.addRow("Max length", self.limit_box)
         form.addRow("Redials", self.attempts_box)
+        form.addRow("Hold file", self.holdfile_edit)
+        form.addRow("Campaign", self.campid_edit)
+        self.form = form
 
     # -- accounts and bridges -----------------------------------------------------------
 
@@ -234,6 +247,15 @@ class CallOptionsPanel(QWidget):
         gate(self.record_box, "record")
         gate(self.limit_box, "max_length")
         gate(self.attempts_box, "attempts")
+        # Empty: the account's own (its hold file, its campaign), which the box shows.
+        for edit, option, key, none in (
+            (self.holdfile_edit, "holdfile", "holdfile", "No hold file"),
+            (self.campid_edit, "campaign", "campid", "No campaign"),
+        ):
+            takes = caps is not None and unsupported_reason(caps, label, option) is None
+            self.form.setRowVisible(edit, takes)
+            own = account.option(key) if account is not None else None
+            edit.setPlaceholderText(f"The account's: {own}" if own else none)
         flows_ok = caps is not None and caps.flows
         flow_item = self.mode_box.model().item(1)  # type: ignore[attr-defined]
         flow_item.setEnabled(flows_ok)
@@ -269,6 +291,9 @@ class CallOptionsPanel(QWidget):
         are the window's to add: they depend on who is called)."""
         bridge = self.bridge_box.currentData() if self.bridge_box.isEnabled() else None
         attempts = self.attempts_box.currentData() if self.attempts_box.isEnabled() else None
+        caps = self.capabilities()
+        holdfile = self.holdfile_edit.text().strip() if caps and caps.holdfile else ""
+        campid = self.campid_edit.text().strip() if caps and caps.campaign else ""
         return CallOptions(
             bridge=str(bridge) if bridge else None,
             record=self.record_box.isEnabled() and self.record_box.isChecked(),
@@ -278,4 +303,6 @@ class CallOptionsPanel(QWidget):
                 else None
             ),
             attempts=int(attempts) if attempts is not None else None,
+            holdfile=holdfile or None,
+            campid=campid or None,
         )

@@ -293,3 +293,32 @@ async def test_account_names_are_the_accounts_the_history_holds_calls_of(
     for n, account in enumerate(["shop", "branch", "shop", "depot"]):
         await store.insert(call(f"c{n}", account=account))
     assert store.account_names() == ["branch", "depot", "shop"]
+
+
+async def test_recent_calls_are_those_placed_here_through_the_account_newest_first(
+    store: HistoryStore,
+) -> None:
+    """What the call limits count: calls placed from the app, by account (and agent)."""
+    base = 1_700_000_000.0
+    for n in range(4):
+        await store.insert(call(f"mine{n}", created_at=base + n))
+    await store.insert(call("old", created_at=base - 1))
+    await store.insert(call("other-account", account="b", created_at=base + 1))
+    await store.insert(call("other-agent", agent="+919000000001", created_at=base + 2.2))
+    await store.insert(call("flow", agent=None, created_at=base + 2.5))
+    await store.insert(call("outside", origin=CallOrigin.OUTSIDE, created_at=base + 3))
+    assert store.recent_calls(account="a", since=base, limit=10) == [
+        ("mine3", base + 3),
+        ("flow", base + 2.5),
+        ("other-agent", base + 2.2),
+        ("mine2", base + 2),
+        ("mine1", base + 1),
+        ("mine0", base),
+    ]
+    assert store.recent_calls(account="a", since=base, limit=2) == [
+        ("mine3", base + 3),
+        ("flow", base + 2.5),
+    ]
+    by_agent = store.recent_calls(account="a", since=base + 1, limit=10, agent="+919876543210")
+    assert by_agent == [("mine3", base + 3), ("mine2", base + 2), ("mine1", base + 1)]
+    assert store.recent_calls(account="nobody", since=0, limit=10) == []

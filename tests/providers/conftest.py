@@ -12,6 +12,7 @@ import pytest
 from dialer.app.demo import demo_accounts, demo_secrets
 from dialer.app.service import CallService
 from dialer.core.accounts import Account, ProviderKind, StaticAccounts
+from dialer.core.limits import NO_LIMITS
 from dialer.core.secrets import MemorySecretStore
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.simulator import ProviderSimulator, SimulatorConfig
@@ -33,8 +34,9 @@ def history(tmp_path: Path) -> Iterator[SqliteHistory]:
 
 
 def sim_account(sim: ProviderSimulator, kind: str, **changes: Any) -> Account:
-    """The demo account of ``kind`` with some settings changed."""
-    account = next(a for a in demo_accounts(sim).list() if a.provider == kind)
+    """The demo account of ``kind`` with some settings changed; without call limits (tests
+    of other things place bursts; the limits' own tests set theirs)."""
+    account = next(a for a in demo_accounts(sim, limits=NO_LIMITS).list() if a.provider == kind)
     return replace(account, **changes)
 
 

@@ -39,7 +39,7 @@ async def test_success(sim: ProviderSimulator, client: httpx.AsyncClient) -> Non
     assert data["type"] == "success"
     assert data["message"] == "Call to Customer Initiate Successfully.."
     assert isinstance(data["campid"], int)
-    assert data["deskphone"] == "01204000000"
+    assert data["deskphone"] == "1204000000"  # as the document's answer writes it: no 0
     call = sim.calls[str(data["campid"])]
     assert (call.customer, call.agent, call.bridge, call.limit) == (
         CUSTOMER,
@@ -64,6 +64,27 @@ async def test_deskphone_compared_as_given(
 ) -> None:
     answer = await client.get(call_url(sim), params=params(deskphone="1204000000"))
     assert answer.json()["deskphone"] == "1204000000"
+    assert sim.calls[str(answer.json()["campid"])].bridge == "1204000000"
+
+
+async def test_a_campaign_id_is_read_from_the_query(
+    sim: ProviderSimulator, client: httpx.AsyncClient
+) -> None:
+    answer = await client.get(call_url(sim), params=params(campid="9995"))
+    assert answer.json()["type"] == "success"
+    assert sim.calls[str(answer.json()["campid"])].extra["campaign"] == "9995"
+
+
+async def test_a_form_body_on_the_get_is_not_read(
+    sim: ProviderSimulator, client: httpx.AsyncClient
+) -> None:
+    """As PHP does (``$_POST`` is filled for POST only): a campid in a GET's body is lost."""
+    answer = await client.request(
+        "GET", call_url(sim), params=params(), content=b"campid=9995",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    assert answer.json()["type"] == "success"
+    assert sim.calls[str(answer.json()["campid"])].extra["campaign"] is None
 
 
 @pytest.mark.parametrize(
@@ -80,6 +101,9 @@ async def test_deskphone_compared_as_given(
         ({"CallLimit": "0"}, "Invalid Parameter value."),
         ({"CallLimit": "1.5"}, "Invalid Parameter value."),
         ({"CallLimit": "\u00b2"}, "Invalid Parameter value."),
+        ({"campid": "99a5"}, "Invalid Parameter value."),
+        ({"campid": "-1"}, "Invalid Parameter value."),
+        ({"campid": ""}, "Invalid Parameter value."),
     ],
 )
 async def test_refusals(
@@ -92,6 +116,15 @@ async def test_refusals(
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/html")
     assert json.loads(answer.text) == {"type": "error", "message": message}
+    assert sim.calls == {}
+
+
+async def test_a_parameter_given_twice_differently_is_refused(
+    sim: ProviderSimulator, client: httpx.AsyncClient
+) -> None:
+    query = httpx.QueryParams(params()).add("deskphone", "1204000000")
+    answer = await client.get(call_url(sim), params=query)
+    assert json.loads(answer.text) == {"type": "error", "message": "Invalid Parameter value."}
     assert sim.calls == {}
 
 

@@ -174,7 +174,7 @@ def seed(profile: Profile, backend: MemoryKeyring, account: Account, secret: str
     backend.entries[SERVICE, account.secret_key] = secret
 
 
-COMMON = {"name", "provider", "url", "secret", "region", "agent"}
+COMMON = {"name", "provider", "url", "secret", "region", "agent", "allowed_numbers"}
 ADD_CASES = [
     pytest.param(
         ProviderKind.C2C_V2,
@@ -239,9 +239,10 @@ ADD_CASES = [
             "region": "IN",
             "agent": "+919876543210",
             "bridges": "01204000000",
+            "campid": "9995",
         },
         "Authcode",
-        COMMON | {"bridges"},
+        COMMON | {"bridges", "campid"},
         id="digidonar",
     ),
 ]
@@ -306,7 +307,7 @@ async def test_add_an_account_of_each_provider(
         assert account.bridges == ()  # the clicktocall is a setting, not a list
         assert account.url == "https://kazoo.example.com:8443/"
     else:
-        assert account.options == {}
+        assert account.options == {"campid": "9995"}
         assert account.bridges == ("01204000000",)
 
 
