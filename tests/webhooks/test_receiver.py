@@ -31,7 +31,14 @@ from dialer.simulator import Outcome, ProviderSimulator, SimulatorConfig
 from dialer.webhooks import receiver as receiver_module
 from dialer.webhooks.receiver import MAX_BODY, WebhookReceiver
 from tests.simulator.conftest import eventually
-from tests.webhooks.conftest import TOKEN, c2c_account, callback, shop_call, stored
+from tests.webhooks.conftest import (
+    PLACED_AT,
+    TOKEN,
+    c2c_account,
+    callback,
+    shop_call,
+    stored,
+)
 
 
 async def post(
@@ -89,7 +96,7 @@ async def test_numbers_as_json_numbers_or_strings_match_calls_alike(
                 agent="+919891952000",
                 bridge="918068280000",
                 status=CallStatus.ACCEPTED,
-                created_at=1_700_000_000.0 + n,
+                created_at=PLACED_AT + n,
             )
         )
         for n in (1, 2)
