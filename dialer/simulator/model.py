@@ -99,6 +99,10 @@ class SimulatorConfig:
     default_outcome: Outcome = Outcome.ANSWERED
     webhook_urls: dict[str, str] = field(default_factory=dict)  # C2C v2 webhook_id -> URL
     default_webhook_url: str | None = None
+    # C2C v2 subscriptions ("create subscription"): id -> the webhook_id reports go to. Every
+    # call's report is pushed to each, in the document's example shape (no mid, no callId).
+    c2c_subscriptions: dict[str, str] = field(default_factory=dict)
+    c2c_time_zone: str | None = None  # the zone of C2C v2 report times (None: this machine's)
     kazoo_page_size: int = 50
     webhook_retry_delay: float = 0.2  # between the three attempts of a webhook push
     webhook_timeout: float = 5.0
