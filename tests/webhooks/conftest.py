@@ -73,8 +73,7 @@ def shop_call(call_id: str, status: CallStatus, **fields: Any) -> CallRecord:
         agent="+919891952000",
         bridge="918068280000",
         status=status,
-        created_at=PLACED_AT,
-        **fields,
+        **{"created_at": PLACED_AT, **fields},
     )
 
 
