@@ -174,11 +174,7 @@ SPEC = ProviderSpec(
     provider=C2CV2Provider,
     secret=SecretDeclaration("API token", in_header=True),  # "Authorization: Bearer <token>"
     fields=(
-        AccountField(
-            "webhook_id",
-            "Webhook id",
-            "C2C v2: webhook for call reports",
-        ),
+        AccountField("webhook_id", "Webhook id", "C2C v2: webhook for call reports"),
         AccountField(
             REPORTS_BY,
             "Call reports",
@@ -194,7 +190,7 @@ SPEC = ProviderSpec(
         AccountField(
             "time_zone",
             "Time zone",
-            "C2C v2: e.g. Asia/Kolkata; empty: local",
+            "C2C v2: e.g. Asia/Kolkata (default: local)",
             metavar="ZONE",
             check=zone_problem,
         ),
