@@ -22,8 +22,9 @@ class ProviderReport:
     received (kept verbatim in the history, unknown fields included).
 
     Matching (see the history store's ``ingest``) tries ``call_id`` (our own reference, echoed
-    back as C2C v2 ``mid`` or v1 ``uniqueid``), then ``provider_ref``, then the bridge and the
-    two legs' numbers against the newest open call of the same provider.
+    back as C2C v2 ``mid`` or v1 ``uniqueid``), then ``provider_ref``, then the bridge, the
+    two legs' numbers and the report's time against the open calls of the same provider
+    (``dialer.history.rules.matching_call``).
 
     ``account`` is the account the report is filed under; ``accounts`` the accounts whose
     calls it may change, when that is more than ``account`` (a webhook secret shared by two

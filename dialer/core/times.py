@@ -13,8 +13,12 @@ Two rules keep one odd value from breaking a read:
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
-from datetime import datetime
+from datetime import datetime, tzinfo
+
+logger = logging.getLogger(__name__)
 
 # 2000-01-01 and 2200-01-01, UTC: no call this app places or hears of falls outside, and
 # every instant between is a date in every time zone.
@@ -71,6 +75,54 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+# -- time zones named by accounts ---------------------------------------------------------
+#
+# A provider that writes local times without an offset (C2C v2's "2021-04-09 16:27:39")
+# writes them in its platform's zone, which an account may name: an IANA name, read through
+# zoneinfo (the system's database on Linux and macOS, the tzdata package on Windows). No
+# name means this machine's zone, which a naive datetime's timestamp() already reads on
+# every system, so the machine's zone never needs a name of its own.
+
+
+def zone_problem(name: str) -> str | None:
+    """Why ``name`` is not a time zone this machine knows (one sentence), or None."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Asia"
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        return (
+            f"'{shown}' is not a time zone name this machine knows; give an IANA name such "
+            "as Asia/Kolkata, Europe/London or UTC, or leave it empty for this machine's zone"
+        )
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def named_zone(name: str | None) -> tzinfo | None:
+    """The zone an account names, or None for this machine's (no name, or a name this
+    machine does not know: an accounts file edited by hand, or written where the zone
+    database differs; said once in the log, as every later report would say it again)."""
+    if not name:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        logger.warning("Time zone %r is unknown here; this machine's zone is used instead", name)
+        return None
+
+
+def wall_clock_time(moment: datetime, zone: tzinfo | None) -> float:
+    """``moment`` as epoch seconds: a naive one read in ``zone`` (None: this machine's), an
+    aware one at its own offset. Raises what ``datetime.timestamp`` raises."""
+    if zone is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.timestamp()
+
+
 __all__ = [
     "EARLIEST",
     "LATEST",
@@ -78,5 +130,8 @@ __all__ = [
     "local_datetime",
     "local_iso",
     "local_text",
+    "named_zone",
     "plausible",
+    "wall_clock_time",
+    "zone_problem",
 ]

@@ -583,7 +583,7 @@ class PostgresHistory:
             if match is None and not crossing:
                 # Calls this batch finished are not open any more, though not yet written.
                 closed = {i for i, r in changed.items() if r.is_final}
-                found = self._match(conn, report, closed)
+                found = self._match(conn, report, now, closed)
                 if found is not None:
                     match = current.setdefault(found.id, found)
             if match is None:
@@ -659,6 +659,7 @@ class PostgresHistory:
         self,
         conn: psycopg.Connection[Any],
         report: ProviderReport,
+        now: float,
         closed: set[str] | frozenset[str] = frozenset(),
     ) -> CallRecord | None:
         """The call a report belongs to (each step of the rules' order), locked; ``closed``:
@@ -684,12 +685,12 @@ class PostgresHistory:
             if row is not None:
                 return self._get(conn, row[0], lock=True)
         rows = conn.execute(
-            "SELECT id, account, bridge, flow_id, customer, agent FROM dialer.calls "
+            "SELECT id, account, bridge, flow_id, customer, agent, created_at FROM dialer.calls "
             "WHERE is_open AND provider = %s ORDER BY created_at DESC LIMIT %s",
             (report.provider, rules.MATCH_WINDOW),
         ).fetchall()
         candidates = (rules.Candidate._make(row) for row in rows if row[0] not in closed)
-        matched = rules.matching_call(report, candidates)
+        matched = rules.matching_call(report, candidates, now)
         return self._get(conn, matched, lock=True) if matched is not None else None
 
     async def annotate(

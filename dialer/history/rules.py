@@ -48,6 +48,11 @@ def body_digest(provider: str, body: str) -> str:
 # against, when neither its call id nor its provider reference names the call.
 MATCH_WINDOW = 50
 
+# How far the provider's clock (and its idea of our time zone's offset, to the minute) may
+# be from ours: a report's time may fall this long before its call was placed here, or
+# after now, and still be the call's (see `matching_call`).
+CLOCK_SKEW = 300.0
+
 
 class MatchCandidate(Protocol):
     """What matching compares of an open call (a backend may fetch only these columns)."""
@@ -64,10 +69,13 @@ class MatchCandidate(Protocol):
     def customer(self) -> str: ...
     @property
     def agent(self) -> str | None: ...
+    @property
+    def created_at(self) -> float: ...
 
 
 class Candidate(NamedTuple):
-    """A :class:`MatchCandidate` as a row: id, account, bridge, flow_id, customer, agent."""
+    """A :class:`MatchCandidate` as a row: id, account, bridge, flow_id, customer, agent,
+    created_at."""
 
     id: str
     account: str
@@ -75,6 +83,7 @@ class Candidate(NamedTuple):
     flow_id: str | None
     customer: str
     agent: str | None
+    created_at: float
 
 
 # A report is matched in this order; the backend looks each step up and stops at the first
@@ -84,7 +93,10 @@ class Candidate(NamedTuple):
 #    there: the report is kept as an outside call (`crosses_accounts`);
 # 2. its provider reference: the newest call of that provider with that reference, among
 #    the accounts the report may change (`ProviderReport.allowed_accounts`);
-# 3. the newest of the MATCH_WINDOW open calls of its provider that `matching_call` picks.
+# 3. of the MATCH_WINDOW newest open calls of its provider, the one `matching_call` picks:
+#    the same numbers and bridge, and placed while the report's time says its call ran.
+#    Steps 1 and 2 name the call outright and need no time; this one guesses, and a guess
+#    that ignored time let a report of 2021 close a call placed in 2026.
 # A report never changes a call of an account it was not authorised for: what a forged
 # report ("mid" of another account's call, sent under an account with no secret) does is
 # add an outside call, with its words.
@@ -105,14 +117,43 @@ def crosses_accounts(report: ProviderReport, call: CallRecord | None) -> bool:
     )
 
 
-def matching_call(report: ProviderReport, open_calls: Iterable[MatchCandidate]) -> str | None:
-    """The id of the first of ``open_calls`` (the provider's open calls, newest first) that
-    the report describes, or None (step 3)."""
+def matching_call(
+    report: ProviderReport, open_calls: Iterable[MatchCandidate], now: float
+) -> str | None:
+    """The id of the call among ``open_calls`` (the provider's open calls, newest first)
+    that the report describes, or None (step 3).
+
+    The report's numbers and bridge must be the call's (:func:`same_call`), and its time
+    (:func:`report_time`) must fall within the call's life: an open call lives from when it
+    was placed until now, each end widened by CLOCK_SKEW. Of the calls that qualify, the
+    newest placed before the report's time is the one; failing that, the earliest placed
+    after it (within the skew: the two clocks disagree). A report that gives no time at all
+    is matched by its numbers alone, to the newest call."""
+    at = report_time(report)
+    if at is not None and at > now + CLOCK_SKEW:
+        return None  # a call still to come: its times were read in the wrong time zone
+    placed_after: str | None = None
     for candidate in open_calls:
-        if not report.may_change(candidate.account):
+        if not report.may_change(candidate.account) or not same_call(report, candidate):
             continue
-        if same_call(report, candidate):
+        if at is None or candidate.created_at <= at:
             return candidate.id
+        if candidate.created_at - CLOCK_SKEW <= at:
+            placed_after = candidate.id  # newest first: the last one kept is the earliest
+    return placed_after
+
+
+def report_time(report: ProviderReport) -> float | None:
+    """When the report says its call happened: its start, else its end, else when it was
+    sent (C2C v2 ``unixtime``, else ``date``); None when it gives none a call can have.
+
+    The start comes first because it alone tells calls to one customer apart: a late
+    report of the call before carries its own start, earlier than the next call, while
+    the time it was sent (a retry's, perhaps) falls within both calls' lives."""
+    for moment in (report.started_at, report.ended_at, report.reported_at):
+        kept = plausible(moment)
+        if kept is not None:
+            return kept
     return None
 
 

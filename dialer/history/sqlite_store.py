@@ -1344,7 +1344,7 @@ def _ingest(tx: _Tx, report: ProviderReport) -> CallRecord:
         if stored is not None:
             return stored  # a repeated delivery: already applied once
     now = time.time()
-    match = _match(db, report)
+    match = _match(db, report, now)
     if match is None:
         record = rules.call_from_report(report, now)
         _insert_call(tx, record)
@@ -1359,7 +1359,7 @@ def _ingest(tx: _Tx, report: ProviderReport) -> CallRecord:
     return record
 
 
-def _match(db: sqlite3.Connection, report: ProviderReport) -> CallRecord | None:
+def _match(db: sqlite3.Connection, report: ProviderReport, now: float) -> CallRecord | None:
     """The call a report belongs to: each step of the rules' matching order looked up."""
     allowed = report.allowed_accounts
     if report.call_id:
@@ -1382,10 +1382,10 @@ def _match(db: sqlite3.Connection, report: ProviderReport) -> CallRecord | None:
         if row is not None:
             return _record(row)
     rows = db.execute(
-        "SELECT id, account, bridge, flow_id, customer, agent FROM calls "
+        "SELECT id, account, bridge, flow_id, customer, agent, created_at FROM calls "
         "WHERE is_open = 1 AND provider = ? ORDER BY created_at DESC LIMIT ?",
         (report.provider, rules.MATCH_WINDOW),
     ).fetchall()
     # Only the columns compared; the whole record of the one that matches.
-    matched = rules.matching_call(report, map(rules.Candidate._make, rows))
+    matched = rules.matching_call(report, map(rules.Candidate._make, rows), now)
     return _get(db, matched) if matched is not None else None

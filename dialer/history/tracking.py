@@ -24,8 +24,8 @@ Per provider:
   clicktocalls, so calls placed elsewhere show up while nothing is open here.
 * **DigiDonar**: no report API is documented; an accepted call is marked NO_REPORT.
 * **C2C v2**: outcomes arrive at the webhook receiver. A call on an account without a
-  ``webhook_id`` can never get one and is marked NO_REPORT at once; with one, a call still
-  open after ``webhook_deadline`` is marked NO_REPORT.
+  ``webhook_id`` (and not taking reports by subscription) can never get one and is marked
+  NO_REPORT at once; otherwise a call still open after ``webhook_deadline`` is.
 
 Everything is written through :meth:`HistoryStore.ingest` (reports, kept verbatim) and
 :meth:`HistoryStore.amend` (the tracker's own conclusions). Open calls are picked up from
@@ -612,8 +612,9 @@ class CallTracker:
             await self._conclude(call_id, CallStatus.NO_REPORT, reports.sentence)
             return None
         if isinstance(reports, WebhookReports):
-            if reports.option and not account.option(reports.option):
-                await self._conclude(call_id, CallStatus.NO_REPORT, reports.missing)
+            missing = reports.missing_for(account.options)
+            if missing:
+                await self._conclude(call_id, CallStatus.NO_REPORT, missing)
                 return None
             remaining = record.created_at + self.timings.webhook_deadline - time.time()
             if remaining > 0:

@@ -2,11 +2,17 @@
 
 The HTTP status and the ``status`` inside the body are separate signals: a call is accepted
 only when both say so.
+
+Reports are pushed to a webhook: either the account's ``webhook_id`` travels with every call,
+or the account is subscribed to them once at the provider ("create subscription", option
+``reports_by = subscription``) and no ``webhook_id`` is sent. The report's times are local
+times of the platform, read in the account's ``time_zone`` (default: this machine's).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from dialer.core.accounts import ProviderKind
@@ -14,6 +20,7 @@ from dialer.core.calls import CallMode, CallRequest, CallResult
 from dialer.core.errors import CallRejected
 from dialer.core.numbers import NumberFormat
 from dialer.core.redact import excerpt
+from dialer.core.times import zone_problem
 from dialer.providers.base import BridgeKind, Capabilities, PreparedCall, Provider
 from dialer.providers.spec import (
     AccountField,
@@ -66,7 +73,9 @@ class C2CV2Provider(Provider):
         if request.attempts is not None:
             body["attempts"] = str(request.attempts)
         webhook_id = self.account.option("webhook_id")
-        if webhook_id:
+        # A subscribed account's reports come by its subscription: sending the webhook_id
+        # too would ask for each report twice.
+        if webhook_id and not subscribed(self.account.options):
             body["webhook_id"] = webhook_id
         return body
 
@@ -148,6 +157,17 @@ def _field_errors(data: dict[str, Any]) -> str:
     return " (" + "; ".join(parts) + ")" if parts else ""
 
 
+# How an account asks for its call reports: the account option and its two values.
+REPORTS_BY = "reports_by"
+BY_WEBHOOK_ID = "webhook_id"  # the webhook_id travels with every call (the default)
+BY_SUBSCRIPTION = "subscription"  # a subscription made once ("create subscription")
+
+
+def subscribed(options: Mapping[str, str]) -> bool:
+    """Whether an account with these settings gets its reports by subscription."""
+    return options.get(REPORTS_BY) == BY_SUBSCRIPTION
+
+
 SPEC = ProviderSpec(
     kind=ProviderKind.C2C_V2,
     label=C2CV2Provider.label,
@@ -155,6 +175,25 @@ SPEC = ProviderSpec(
     secret=SecretDeclaration("API token", in_header=True),  # "Authorization: Bearer <token>"
     fields=(
         AccountField("webhook_id", "Webhook id", "C2C v2: webhook for call reports"),
+        AccountField(
+            REPORTS_BY,
+            "Call reports",
+            "C2C v2: how call reports are asked for: webhook_id (sent with each call, the "
+            "default) or subscription (one made once in the provider's panel: no webhook_id "
+            "is sent)",
+            choices=(BY_WEBHOOK_ID, BY_SUBSCRIPTION),
+            choice_labels=(
+                "webhook_id sent with each call",
+                "by subscription (no webhook_id sent)",
+            ),
+        ),
+        AccountField(
+            "time_zone",
+            "Time zone",
+            "C2C v2: e.g. Asia/Kolkata (default: local)",
+            metavar="ZONE",
+            check=zone_problem,
+        ),
         AccountField(
             "webhook_secret",
             "Webhook secret",
@@ -168,7 +207,10 @@ SPEC = ProviderSpec(
     # Outcomes arrive at the webhook receiver (dialer/webhooks/).
     reports=WebhookReports(
         option="webhook_id",
-        missing="No outcome will arrive: the account has no webhook_id. Set one and register "
-        "the webhook receiver's URL in the provider's panel to get call reports",
+        missing="No outcome will arrive: the account has no webhook_id and does not take "
+        "reports by subscription. Set a webhook_id and register the webhook receiver's URL "
+        "in the provider's panel, or subscribe the account to call reports there and set its "
+        "call reports to 'by subscription'",
+        subscribed=(REPORTS_BY, BY_SUBSCRIPTION),
     ),
 )

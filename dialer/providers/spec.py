@@ -150,10 +150,24 @@ class NoReports:
 @dataclass(frozen=True, slots=True)
 class WebhookReports:
     """The provider pushes a report (the webhook receiver stores it). ``option``: the account
-    setting without which no report can arrive; ``missing`` says so to the user."""
+    setting without which no report can arrive; ``missing`` says so to the user.
+    ``subscribed``: (setting, value) of an account whose reports come by a subscription made
+    once at the provider: that account needs no ``option`` to get them."""
 
     option: str | None = None
     missing: str = ""
+    subscribed: tuple[str, str] | None = None
+
+    def missing_for(self, options: Mapping[str, str]) -> str | None:
+        """Why no report can arrive for calls of an account with these settings (the
+        sentence), or None when one is expected."""
+        if self.subscribed is not None:
+            key, value = self.subscribed
+            if options.get(key) == value:
+                return None
+        if self.option and not options.get(self.option):
+            return self.missing
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,13 @@
-"""Fake C2C v2 service: ``POST /api/v2/voice/c2c`` (seeds 000/001).
+"""Fake C2C v2 service: ``POST /api/v2/voice/c2c`` (seeds 000/001), and the subscriptions
+the document points to instead of a ``webhook_id`` on every call: ``POST|GET
+/api/v2/developer/subscriptions`` and ``GET|DELETE /api/v2/developer/subscriptions/{id}``,
+with ``{"event": "voice:message:out", "identity": ..., "webhook_id": ...}``.
+
+A call's report is pushed to the webhook its ``webhook_id`` names (with the ``mid`` and
+``callId`` it carried), and to the webhook of every subscription in the shape of the
+document's example: its table's fields, no ``mid``, no ``callId``. Report times are local
+times of ``SimulatorConfig.c2c_time_zone`` (this machine's when None). The identity of a
+subscription is kept but filters nothing: the documents say only what ``all`` means.
 
 The backend is a Laravel app, so refusals follow Laravel's shapes: 401
 ``{"message": "Unauthenticated."}`` and 422 with ``errors: {field: [messages]}``, plus the
@@ -7,6 +16,7 @@ platform's own ``status: "ERROR"`` and ``code`` fields.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -191,6 +201,28 @@ class _Validator:
         return webhook_id
 
 
+# The one event a C2C call's report is published as ("acknowledgments after CDR events").
+VOICE_EVENT = "voice:message:out"
+SUBSCRIPTIONS = "developer/subscriptions"
+
+
+def _subscription_errors(body: dict[str, object], webhooks: set[str]) -> dict[str, list[str]]:
+    """Laravel's validation of a new subscription: every field checked."""
+    errors: dict[str, list[str]] = {}
+    for name in ("event", "identity", "webhook_id"):
+        value = _text(body.get(name))
+        label = name.replace("_", " ")
+        if value is None:
+            errors[name] = [f"The {label} field is required."]
+        elif not isinstance(value, str):
+            errors[name] = [f"The {label} must be a string."]
+        elif name == "event" and value != VOICE_EVENT:
+            errors[name] = ["The selected event is invalid."]
+        elif name == "webhook_id" and value not in webhooks:
+            errors[name] = ["The selected webhook id is invalid."]
+    return errors
+
+
 def validation_error(errors: dict[str, list[str]]) -> web.Response:
     first = next(iter(errors.values()))[0]
     return json_answer({"status": "ERROR", "code": 422, "message": first, "errors": errors}, 422)
@@ -201,6 +233,7 @@ class C2CV2Service:
 
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
+        self._identities: dict[str, str] = {}  # subscription id -> its identity, as sent
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", PREFIX + "{tail:.*}", self.dispatch)
@@ -215,7 +248,21 @@ class C2CV2Service:
             if request.method != "GET":
                 return self._method_not_allowed(request, "GET")
             return self.me(request)
-        return json_answer({"status": "ERROR", "code": 404, "message": "Not Found"}, 404)
+        if tail == SUBSCRIPTIONS:
+            if request.method not in ("GET", "POST"):
+                return self._method_not_allowed(request, "GET, HEAD, POST")
+            if not self._authenticated(request):
+                return self._unauthenticated()
+            if request.method == "GET":
+                return self.subscriptions()
+            return await self.subscribe(request)
+        if tail.startswith(SUBSCRIPTIONS + "/") and "/" not in tail[len(SUBSCRIPTIONS) + 1 :]:
+            if request.method not in ("GET", "DELETE"):
+                return self._method_not_allowed(request, "GET, HEAD, DELETE")
+            if not self._authenticated(request):
+                return self._unauthenticated()
+            return self.subscription(request.method, tail[len(SUBSCRIPTIONS) + 1 :])
+        return _not_found()
 
     @staticmethod
     def _method_not_allowed(request: web.Request, allowed: str) -> web.Response:
@@ -250,6 +297,47 @@ class C2CV2Service:
                 "data": {"name": "Simulator", "username": "simulator"},
             }
         )
+
+    # -- subscriptions ----------------------------------------------------------------------
+
+    def subscriptions(self) -> web.Response:
+        listed = [
+            _subscription(i, w, self._identities.get(i, "all"))
+            for i, w in self.ctx.config.c2c_subscriptions.items()
+        ]
+        return json_answer({"status": "OK", "code": 200, "message": "OK", "data": listed})
+
+    async def subscribe(self, request: web.Request) -> web.Response:
+        body = parse_json(await request.read())
+        if not isinstance(body, dict):
+            return validation_error({"body": ["The request body must be a JSON object."]})
+        errors = _subscription_errors(body, self.ctx.config.webhook_ids())
+        if errors:
+            return validation_error(errors)
+        subscription_id = str(uuid.uuid4())
+        webhook_id = str(_text(body["webhook_id"]))
+        identity = str(_text(body["identity"]))
+        self.ctx.config.c2c_subscriptions[subscription_id] = webhook_id
+        self._identities[subscription_id] = identity
+        logger.info("C2C v2 subscription %s to webhook %s", subscription_id, webhook_id)
+        data = _subscription(subscription_id, webhook_id, identity)
+        return json_answer(
+            {"status": "OK", "code": 200, "message": "Subscription created", "data": data}
+        )
+
+    def subscription(self, method: str, subscription_id: str) -> web.Response:
+        webhook_id = self.ctx.config.c2c_subscriptions.get(subscription_id)
+        if webhook_id is None:
+            return _not_found()
+        identity = self._identities.get(subscription_id, "all")
+        if method == "DELETE":
+            del self.ctx.config.c2c_subscriptions[subscription_id]
+            self._identities.pop(subscription_id, None)
+            return json_answer({"status": "OK", "code": 200, "message": "Subscription deleted"})
+        data = _subscription(subscription_id, webhook_id, identity)
+        return json_answer({"status": "OK", "code": 200, "message": "OK", "data": data})
+
+    # -- calls ---------------------------------------------------------------------------------
 
     async def c2c(self, request: web.Request) -> web.Response:
         if not self._authenticated(request):
@@ -294,16 +382,37 @@ class C2CV2Service:
         return call
 
     async def _publish(self, call: SimCall) -> None:
-        webhook_id = call.extra.get("webhook_id")
-        if not isinstance(webhook_id, str):
-            return  # subscriptions are not simulated: no webhook_id, no callback
+        """Push the call's report to the webhook it named and to every subscription's (each
+        webhook once: a subscription to the webhook the call named adds nothing)."""
+        named = call.extra.get("webhook_id")
+        pushes = []
+        if isinstance(named, str):
+            pushes.append(self._push(call, named, self.callback(call)))
+        for webhook_id in dict.fromkeys(self.ctx.config.c2c_subscriptions.values()):
+            if webhook_id != named:
+                pushes.append(
+                    self._push(call, webhook_id, self.subscribed_callback(call, webhook_id))
+                )
+        if not pushes:
+            logger.info("call %s named no webhook and nothing is subscribed: no callback", call.id)
+        await asyncio.gather(*pushes)
+
+    async def _push(self, call: SimCall, webhook_id: str, payload: dict[str, object]) -> None:
         url = self.ctx.config.webhook_url(webhook_id)
         if url is None:
             logger.info(
-                "call %s names webhook %s, which has no URL: no callback", call.id, webhook_id
+                "call %s reports to webhook %s, which has no URL: no callback", call.id, webhook_id
             )
             return
-        await self.ctx.push_json(url, self.callback(call))
+        await self.ctx.push_json(url, payload)
+
+    def subscribed_callback(self, call: SimCall, webhook_id: str) -> dict[str, object]:
+        """The report a subscription pushes: the document's example fields only."""
+        payload = self.callback(call)
+        payload["webhook_id"] = webhook_id
+        del payload["callId"]
+        payload.pop("mid", None)
+        return payload
 
     def callback(self, call: SimCall) -> dict[str, object]:
         """The report body, in the document's field names and value types."""
@@ -312,6 +421,7 @@ class C2CV2Service:
         second = leg_seconds(call.second_leg_seconds)
         flow = call.flow_id is not None
         now = time.time()
+        zone = self.ctx.config.c2c_time_zone
         started = call.started_at or now
         ended = call.ended_at or now
         recording = ""
@@ -323,9 +433,9 @@ class C2CV2Service:
             "from": _json_number(str(call.extra.get("from", ""))),
             "to": _json_number(str(call.extra.get("to", ""))),
             "source": "C2C",
-            "start_at": local_datetime(started),
-            "end_at": local_datetime(ended),
-            "date": local_datetime(now),
+            "start_at": local_datetime(started, zone),
+            "end_at": local_datetime(ended, zone),
+            "date": local_datetime(now, zone),
             "unixtime": str(int(now)),
             "duration": str(first),
             # A flow call has one leg: what the customer spent in the flow is what is billed.
@@ -340,6 +450,19 @@ class C2CV2Service:
         if call.reference is not None:
             payload["mid"] = call.reference
         return payload
+
+
+def _not_found() -> web.Response:
+    return json_answer({"status": "ERROR", "code": 404, "message": "Not Found"}, 404)
+
+
+def _subscription(subscription_id: str, webhook_id: str, identity: str) -> dict[str, object]:
+    return {
+        "id": subscription_id,
+        "event": VOICE_EVENT,
+        "identity": identity,
+        "webhook_id": webhook_id,
+    }
 
 
 def _statuses(call: SimCall) -> tuple[str, str, str]:

@@ -99,6 +99,10 @@ class SimulatorConfig:
     default_outcome: Outcome = Outcome.ANSWERED
     webhook_urls: dict[str, str] = field(default_factory=dict)  # C2C v2 webhook_id -> URL
     default_webhook_url: str | None = None
+    # C2C v2 subscriptions ("create subscription"): id -> the webhook_id reports go to. Every
+    # call's report is pushed to each, in the document's example shape (no mid, no callId).
+    c2c_subscriptions: dict[str, str] = field(default_factory=dict)
+    c2c_time_zone: str | None = None  # the zone of C2C v2 report times (None: this machine's)
     kazoo_page_size: int = 50
     # "document": history items as seed 003 shows them (contact, timestamp, call_id,
     # cdr_id) and a CDR per call; "upstream": Kazoo 4.3's items (result, cause), no CDR.

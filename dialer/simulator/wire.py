@@ -66,6 +66,12 @@ def positive_int(text: str) -> int | None:
     return int(text) if is_digits(text) and int(text) >= 1 else None
 
 
-def local_datetime(unix: float) -> str:
-    """``YYYY-MM-DD HH:MM:SS`` in local time, the form the C2C v2 callback uses."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(unix))
+def local_datetime(unix: float, zone: str | None = None) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` in local time (of the IANA ``zone``, else this machine's),
+    the form the C2C v2 callback uses."""
+    if zone is None:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(unix))
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromtimestamp(unix, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")

@@ -16,9 +16,10 @@ Value types, as the document's example and real pushes send them:
 - ``duration``, ``billing``, ``unixtime``: a whole number, as a JSON integer or a string of
   digits; ``""`` means not reported.
 - ``start_at``, ``end_at``, ``date``: ``YYYY-MM-DD HH:MM:SS`` in the platform's local time,
-  read as this machine's local time (the document writes PHP's ``h:i:s``, but its example
-  says ``16:27:39``: the hour is 24-hour). An ISO 8601 time with an offset is read with its
-  offset. ``""`` and PHP's zero date ``0000-00-00 00:00:00`` mean not reported.
+  read in the zone the account names (``time_zone``; none named: this machine's local
+  time). The document writes PHP's ``h:i:s``, but its example says ``16:27:39``: the hour is
+  24-hour. An ISO 8601 time with an offset is read with its offset. ``""`` and PHP's zero
+  date ``0000-00-00 00:00:00`` mean not reported.
 - A time (those three, or ``unixtime``) that reads as one but is outside 2000-2199 is stored
   as unknown, the report verbatim as always (:mod:`dialer.core.times`).
 
@@ -54,12 +55,12 @@ import json
 import logging
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from dialer.core.accounts import ProviderKind
 from dialer.core.calls import CallStatus
-from dialer.core.times import plausible
+from dialer.core.times import plausible, wall_clock_time
 from dialer.history.records import ProviderReport
 
 logger = logging.getLogger(__name__)
@@ -122,16 +123,24 @@ def _json_error(exc: ValueError) -> str:
     return str(exc)[:120]
 
 
-def parse_c2c_callback(body: bytes, *, account: str | None) -> ProviderReport:
+def parse_c2c_callback(
+    body: bytes, *, account: str | None, zone: tzinfo | None = None
+) -> ProviderReport:
     """A C2C v2 callback body as a report about one call, for ``account`` (the account whose
-    ``webhook_id`` it names; None when no account claims it). Raises
-    :class:`MalformedCallback` with one sentence for anything that is not a call report."""
+    ``webhook_id`` it names; None when no account claims it), its local times read in
+    ``zone`` (None: this machine's). Raises :class:`MalformedCallback` with one sentence for
+    anything that is not a call report."""
     text, data = decode_callback(body)
-    return callback_from_json(text, data, account=account)
+    return callback_from_json(text, data, account=account, zone=zone)
 
 
 def callback_from_json(
-    text: str, data: Any, *, account: str | None, accounts: frozenset[str] | None = None
+    text: str,
+    data: Any,
+    *,
+    account: str | None,
+    accounts: frozenset[str] | None = None,
+    zone: tzinfo | None = None,
 ) -> ProviderReport:
     """:func:`parse_c2c_callback` for a body already decoded (``text``) and parsed
     (``data``); ``accounts``: those whose calls it may change, when more than ``account``."""
@@ -151,15 +160,15 @@ def callback_from_json(
         "bridge": _number(data, "bridge"),
         "agent": _number(data, "from"),
         "customer": _number(data, "to"),
-        "started_at": _time(data, "start_at"),
-        "ended_at": _time(data, "end_at"),
+        "started_at": _time(data, "start_at", zone),
+        "ended_at": _time(data, "end_at", zone),
         "agent_seconds": _seconds(data, "duration"),
         "talk_seconds": _seconds(data, "billing"),
         "recording_url": _text(data, "recording_url"),
         "hangup_by": _text(data, "hangup_by"),
     }
     reported_at = _unixtime(data)
-    date = _time(data, "date")
+    date = _time(data, "date", zone)
     status, answered = _status(statuses)
     return ProviderReport(
         provider=PROVIDER,
@@ -307,8 +316,8 @@ def _unixtime(data: Mapping[str, Any]) -> float | None:
     return None if whole is None else float(whole)
 
 
-def _time(data: Mapping[str, Any], name: str) -> float | None:
-    """``YYYY-MM-DD HH:MM:SS`` local time (or ISO 8601) as epoch seconds."""
+def _time(data: Mapping[str, Any], name: str, zone: tzinfo | None) -> float | None:
+    """``YYYY-MM-DD HH:MM:SS`` local time in ``zone`` (or ISO 8601) as epoch seconds."""
     text = _text(data, name)
     if text is None or text.startswith(_ZERO_DATE):
         return None
@@ -319,7 +328,7 @@ def _time(data: Mapping[str, Any], name: str) -> float | None:
             f"The callback's '{name}' ({text[:40]!r}) is not a time as YYYY-MM-DD HH:MM:SS."
         ) from None
     try:
-        epoch = moment.timestamp()  # a naive time is local time
+        epoch = wall_clock_time(moment, zone)
     except (ValueError, OverflowError, OSError):  # a time a date, but not an instant, holds
         epoch = None
     return _plausible(name, epoch, text)

@@ -23,7 +23,9 @@ secret segment so the URL cannot be guessed. For each request, in this order:
   it, so if any of them has a secret, one of those secrets is required: otherwise leaving
   out the ``webhook_id`` would get round every secret. The account whose secret was shown
   is then the one the report is filed under.
-- 400 when the object is not a call report (:mod:`dialer.webhooks.callback`).
+- 400 when the object is not a call report (:mod:`dialer.webhooks.callback`). Its local
+  times are read in the time zone of the account it is filed under (the ``time_zone``
+  setting; this machine's when none is named, or when the accounts it may be for differ).
 - 200 ``{"ok": true}`` only once ``HistoryStore.ingest`` returned, that is once the report
   is durably stored; 503 if the store, the keyring or the accounts file fails (the platform
   may try again; nothing was stored).
@@ -45,7 +47,8 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import tzinfo
 from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
@@ -55,6 +58,7 @@ from dialer.core.errors import ConfigError, DialerError
 from dialer.core.redact import register_secret
 from dialer.core.secrets import SecretStore, get_secret
 from dialer.core.threads import LoopThread
+from dialer.core.times import named_zone
 from dialer.history.store import HistoryStore
 from dialer.webhooks.callback import (
     MalformedCallback,
@@ -256,7 +260,11 @@ class WebhookReceiver:
             return plain(401, granted, WWW_Authenticate="Bearer")
         try:
             report = callback_from_json(
-                text, data, account=granted.account, accounts=granted.accounts
+                text,
+                data,
+                account=granted.account,
+                accounts=granted.accounts,
+                zone=self._c2c_accounts().zone_for(granted),
             )
         except MalformedCallback as exc:
             logger.info("webhook from %s refused: %s", _remote(request), exc.reason)
@@ -345,6 +353,9 @@ class _C2cAccounts:
     worked out once (the receiver asks per report)."""
 
     def __init__(self, accounts: list[Account]) -> None:
+        # The zone each account reads its reports' local times in (None: this machine's).
+        self._zones = {a.name: named_zone(a.option("time_zone")) for a in accounts}
+        self._anyone_zone = _common_zone(self._zones.values())
         self._anyone = _Claim(
             tuple(a.name for a in accounts),
             tuple(a.webhook_secret_key for a in accounts),
@@ -372,6 +383,22 @@ class _C2cAccounts:
         if webhook_id is None:
             return self._anyone
         return self._by_id.get(webhook_id, self._anyone)
+
+    def zone_for(self, granted: _Granted) -> tzinfo | None:
+        """The zone a report's local times are read in: its account's; for a report that
+        may change the calls of several (or of any), the zone they all name, else this
+        machine's."""
+        if granted.account is not None:
+            return self._zones.get(granted.account)
+        if granted.accounts is not None:
+            return _common_zone(self._zones.get(name) for name in granted.accounts)
+        return self._anyone_zone
+
+
+def _common_zone(zones: Iterable[tzinfo | None]) -> tzinfo | None:
+    """The one zone all of ``zones`` are, or None (this machine's) when they differ."""
+    distinct = set(zones)
+    return distinct.pop() if len(distinct) == 1 else None
 
 
 class _SecretCache:

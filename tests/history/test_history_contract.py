@@ -6,7 +6,9 @@ and annotations. A backend joins by adding itself to ``BACKENDS``."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,35 @@ async def test_bridge_and_legs_match_the_newest_open_call(store: HistoryStore) -
     first = await store.ingest(report(reported_at=1.0))
     second = await store.ingest(report(reported_at=2.0))
     assert (first.id, second.id) == ("newest", "older")
+
+
+async def test_a_report_dated_outside_the_calls_life_matches_no_call(
+    store: HistoryStore,
+) -> None:
+    placed_at = time.time() - 60
+    await store.insert(call("open", status=CallStatus.ACCEPTED, created_at=placed_at))
+    # The document's example report, of 2021: the same numbers, but not this call.
+    in_2021 = datetime(2021, 4, 9, 16, 27, 39).timestamp()
+    old = await store.ingest(report(started_at=in_2021, reported_at=1_653_455_555.0))
+    assert old.origin is CallOrigin.OUTSIDE and old.id != "open"
+    assert store.get("open").status is CallStatus.ACCEPTED  # type: ignore[union-attr]
+    # One from hours ahead (its times read in another zone than the platform's) neither.
+    ahead = await store.ingest(report(started_at=time.time() + 5 * 3600, hangup_by="agent"))
+    assert ahead.origin is CallOrigin.OUTSIDE
+    # Its own report, begun just after the call was placed here, is its.
+    own = await store.ingest(report(started_at=placed_at + 3, ended_at=placed_at + 40))
+    assert own.id == "open" and own.status is CallStatus.COMPLETED
+
+
+async def test_a_late_report_of_a_call_finds_it_past_a_newer_call_to_the_same_numbers(
+    store: HistoryStore,
+) -> None:
+    first_at = time.time() - 600
+    await store.insert(call("first", status=CallStatus.ACCEPTED, created_at=first_at))
+    await store.insert(call("second", status=CallStatus.ACCEPTED, created_at=first_at + 120))
+    late = await store.ingest(report(started_at=first_at + 4, reported_at=time.time()))
+    assert late.id == "first"
+    assert store.get("second").status is CallStatus.ACCEPTED  # type: ignore[union-attr]
 
 
 async def test_a_flow_report_matches_the_flow_call(store: HistoryStore) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from datetime import datetime
 
 import pytest
 
@@ -26,19 +27,72 @@ def test_numbers_match_with_or_without_the_country_code() -> None:
     assert rules.numbers_match(None, "+918867135000")  # nothing to compare
 
 
+NOW = 1_800_000_000.0
+
+
+def candidate(call_id: str, created_at: float, **fields: object) -> rules.Candidate:
+    """An open call of account "a" to +918867135000 by +919876543210 over the first bridge."""
+    values: dict[str, object] = {
+        "id": call_id,
+        "account": "a",
+        "bridge": "918068280000",
+        "flow_id": None,
+        "customer": "+918867135000",
+        "agent": "+919876543210",
+        "created_at": created_at,
+    }
+    values.update(fields)
+    return rules.Candidate(**values)  # type: ignore[arg-type]
+
+
 def test_the_first_matching_open_call_is_chosen() -> None:
     candidates = [
-        rules.Candidate("other-account", "b", "918068280000", None, "+918867135000", None),
-        rules.Candidate("flow", "a", "918068280000", "220", "+918867135000", None),
-        rules.Candidate("newest", "a", "918068280000", None, "+918867135000", "+919876543210"),
-        rules.Candidate("older", "a", "918068280000", None, "+918867135000", "+919876543210"),
+        candidate("other-account", NOW - 10, account="b", agent=None),
+        candidate("flow", NOW - 20, flow_id="220", agent=None),
+        candidate("newest", NOW - 30),
+        candidate("older", NOW - 40),
     ]
-    assert rules.matching_call(report(account="a"), candidates) == "newest"
-    assert rules.matching_call(report(customer="flow:220", agent="918867135000"), candidates) == (
-        "flow"
-    )
-    assert rules.matching_call(report(customer=None, agent=None), candidates) is None
-    assert rules.matching_call(report(bridge="911111111111"), candidates) is None
+    assert rules.matching_call(report(account="a"), candidates, NOW) == "newest"
+    flow_report = report(customer="flow:220", agent="918867135000")
+    assert rules.matching_call(flow_report, candidates, NOW) == "flow"
+    assert rules.matching_call(report(customer=None, agent=None), candidates, NOW) is None
+    assert rules.matching_call(report(bridge="911111111111"), candidates, NOW) is None
+
+
+def test_a_report_dated_outside_an_open_calls_life_matches_none() -> None:
+    placed = [candidate("placed", NOW - 60)]
+    in_2021 = datetime(2021, 4, 9, 16, 27, 39).timestamp()
+    for old in ({"started_at": in_2021}, {"ended_at": in_2021}, {"reported_at": in_2021}):
+        assert rules.matching_call(report(**old), placed, NOW) is None, old
+    # Later than now by more than the clocks may differ: read in the wrong time zone.
+    ahead = NOW + rules.CLOCK_SKEW + 1
+    assert rules.matching_call(report(started_at=ahead), placed, NOW) is None
+    assert rules.matching_call(report(started_at=NOW + rules.CLOCK_SKEW), placed, NOW) == "placed"
+    # A little before the call was placed here: the provider's clock is behind ours.
+    early = NOW - 60 - rules.CLOCK_SKEW
+    assert rules.matching_call(report(started_at=early), placed, NOW) == "placed"
+    assert rules.matching_call(report(started_at=early - 1), placed, NOW) is None
+    # A report that gives no time is matched by its numbers, as before.
+    assert rules.matching_call(report(), placed, NOW) == "placed"
+
+
+def test_a_late_report_of_the_call_before_finds_that_call_not_the_next() -> None:
+    first, second = NOW - 200, NOW - 100  # the same customer rung twice, both still open
+    placed = [candidate("second", second), candidate("first", first)]
+    late = report(started_at=first + 5, ended_at=first + 50, reported_at=NOW)
+    assert rules.matching_call(late, placed, NOW) == "first"
+    assert rules.matching_call(report(started_at=second + 5), placed, NOW) == "second"
+    # Both placed after the report's start (its clock is behind): the earliest of them.
+    assert rules.matching_call(report(started_at=first - 5), placed, NOW) == "first"
+
+
+def test_a_reports_time_is_its_start_else_its_end_else_when_it_was_sent() -> None:
+    assert rules.report_time(report(started_at=3e9, ended_at=2e9, reported_at=1e9)) == 3e9
+    assert rules.report_time(report(ended_at=2e9, reported_at=1e9)) == 2e9
+    assert rules.report_time(report(reported_at=1e9)) == 1e9
+    # A time no call can have counts as none given.
+    assert rules.report_time(report(started_at=5.0, ended_at=math.inf, reported_at=1e9)) == 1e9
+    assert rules.report_time(report()) is None
 
 
 def test_a_report_sets_its_outcome_and_a_missing_reference() -> None:

@@ -623,6 +623,22 @@ async def test_c2c_v2_without_a_webhook_report_by_the_deadline_is_no_report(
     assert all(r.path.endswith("voice/c2c") for r in sim.requests if r.provider is not None)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [{"reports_by": "subscription"}, {"reports_by": "subscription", "webhook_id": "sim-webhook"}],
+)
+async def test_c2c_v2_reports_by_subscription_are_waited_for_like_a_webhooks(
+    sim: ProviderSimulator, rig: Rig, history: SqliteHistory, options: dict[str, str]
+) -> None:
+    service = rig.service(history, rig.account(ProviderKind.C2C_V2, options=options))
+    rig.tracker(history, service, webhook_deadline=0.3)
+    placed = await service.place_call(CUSTOMER)
+    done = await outcome(history, placed.id)
+    assert done.status is CallStatus.NO_REPORT
+    # Concluded at the deadline (no report came), not at once as an account without any.
+    assert done.message.startswith("No webhook report within")
+
+
 # -- accounts and lifecycle ------------------------------------------------------------------
 
 

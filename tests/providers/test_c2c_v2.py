@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from dialer.core.accounts import ProviderKind
@@ -11,6 +13,8 @@ from dialer.simulator import ProviderSimulator
 from tests.providers.conftest import MakeService, provider_requests
 
 KIND = ProviderKind.C2C_V2
+# A subscribed account may keep the webhook_id its subscription pushes to: never sent.
+SUBSCRIBED_WITH_WEBHOOK = {"webhook_id": "sim-webhook", "reports_by": "subscription"}
 
 
 async def test_agent_mode_wire_form(sim: ProviderSimulator, make_service: MakeService) -> None:
@@ -199,3 +203,87 @@ async def test_test_connection_checks_the_token_without_calling(sim: ProviderSim
     assert [(r.method, r.path) for r in requests] == [("GET", "/api/v2/auth/me")] * 2
     assert requests[0].headers["authorization"] == "Bearer sim-c2c-token"
     assert sim.calls == {}
+
+
+# -- reports by subscription, and the account's time zone --------------------------------------
+
+
+@pytest.mark.parametrize("options", [{"reports_by": "subscription"}, SUBSCRIBED_WITH_WEBHOOK])
+async def test_a_subscribed_account_sends_no_webhook_id(
+    sim: ProviderSimulator, make_service: MakeService, options: dict[str, str]
+) -> None:
+    service = await make_service(KIND, options=options)
+    record = await service.place_call("+91 88671 35000")
+    [request] = provider_requests(sim)
+    assert request.json == {
+        "bridge": "918068280000",
+        "from": "919876543210",
+        "to": "918867135000",
+        "record": "0",
+        "mid": record.id,
+    }
+    assert record.status is CallStatus.ACCEPTED
+    stored = service.history.get(record.id)
+    assert stored is not None and "webhook_id" not in stored.request["fields"]
+
+
+async def test_reports_by_webhook_id_is_the_default_and_sends_it(
+    sim: ProviderSimulator, make_service: MakeService
+) -> None:
+    service = await make_service(
+        KIND, options={"webhook_id": "sim-webhook", "reports_by": "webhook_id"}
+    )
+    await service.place_call("+918867135000")
+    [request] = provider_requests(sim)
+    assert request.json["webhook_id"] == "sim-webhook"
+
+
+def test_account_add_takes_reports_by_subscription_and_a_time_zone(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dialer.cli.main import main
+    from dialer.core.accounts import AccountStore
+    from dialer.core.paths import AppPaths
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("sim-c2c-token\n"))
+    args = ["account", "add", "shop", "--provider", "c2c-v2", "--url", "https://c2c.example/",
+            "--reports-by", "subscription", "--time-zone", "Asia/Kolkata"]  # fmt: skip
+    assert main(args) == 0, capsys.readouterr().err
+    account = AccountStore(AppPaths.default().accounts_file).get("shop")
+    assert account.options == {"reports_by": "subscription", "time_zone": "Asia/Kolkata"}
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (
+            ["--time-zone", "Asia/Calcuta"],
+            "Time zone: 'Asia/Calcuta' is not a time zone name this machine knows; give an "
+            "IANA name such as Asia/Kolkata, Europe/London or UTC, or leave it empty for this "
+            "machine's zone",
+        ),
+        (["--time-zone", "../../etc/passwd"], "'../../etc/passwd' is not a time zone name"),
+        (["--time-zone", "Asia"], "'Asia' is not a time zone name"),
+        (["--reports-by", "push"], "invalid choice: 'push'"),
+    ],
+)
+def test_account_add_refuses_a_bad_time_zone_or_report_choice(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    flags: list[str],
+    says: str,
+) -> None:
+    from dialer.cli.main import main
+    from dialer.core.paths import AppPaths
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("sim-c2c-token\n"))
+    args = ["account", "add", "shop", "--provider", "c2c-v2", "--url", "https://c2c.example/"]
+    code: int | str | None
+    try:
+        code = main([*args, *flags])
+    except SystemExit as exit_:  # argparse refuses a choice itself
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert says in err
+    assert not AppPaths.default().accounts_file.exists()

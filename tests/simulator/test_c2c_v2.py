@@ -8,6 +8,8 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -401,3 +403,111 @@ async def test_faulted_request_places_no_call(
     assert answer.status_code == 503
     assert sim.calls == {}
     assert (await place(sim, client)).status_code == 200
+
+
+# -- subscriptions ("create subscription", instead of a webhook_id on every call) ------------
+
+
+def subscriptions_url(sim: ProviderSimulator) -> str:
+    return sim.account_url(KIND) + "developer/subscriptions"
+
+
+SUBSCRIPTION = {"event": "voice:message:out", "identity": "all", "webhook_id": "sim-webhook"}
+# The callback table of the document, exactly: what a subscription's report carries.
+DOCUMENTED_FIELDS = {
+    "webhook_id", "bridge", "from", "to", "source", "start_at", "end_at", "date", "unixtime",
+    "duration", "billing", "status", "status1", "status2", "recording_url", "hangup_by",
+}  # fmt: skip
+
+
+async def test_subscriptions_are_created_listed_read_and_deleted(
+    sim: ProviderSimulator, client: httpx.AsyncClient
+) -> None:
+    created = await client.post(subscriptions_url(sim), json=SUBSCRIPTION, headers=AUTH)
+    assert created.status_code == 200, created.text
+    data = created.json()["data"]
+    assert created.json()["status"] == "OK"
+    assert {k: data[k] for k in SUBSCRIPTION} == SUBSCRIPTION
+    item = f"{subscriptions_url(sim)}/{data['id']}"
+    listed = await client.get(subscriptions_url(sim), headers=AUTH)
+    assert listed.json()["data"] == [data]
+    assert (await client.get(item, headers=AUTH)).json()["data"] == data
+    assert sim.config.c2c_subscriptions == {data["id"]: "sim-webhook"}
+    deleted = await client.delete(item, headers=AUTH)
+    assert deleted.status_code == 200 and deleted.json()["status"] == "OK"
+    assert (await client.get(item, headers=AUTH)).status_code == 404
+    assert (await client.delete(item, headers=AUTH)).status_code == 404
+    assert sim.config.c2c_subscriptions == {}
+
+
+async def test_subscription_refusals(sim: ProviderSimulator, client: httpx.AsyncClient) -> None:
+    url = subscriptions_url(sim)
+    unauthenticated = await client.post(url, json=SUBSCRIPTION)
+    assert unauthenticated.status_code == 401
+    assert (await client.get(url)).status_code == 401
+    assert (await client.put(url, json=SUBSCRIPTION, headers=AUTH)).status_code == 405
+    empty = await client.post(url, json={}, headers=AUTH)
+    assert empty.status_code == 422
+    assert empty.json()["errors"] == {
+        "event": ["The event field is required."],
+        "identity": ["The identity field is required."],
+        "webhook_id": ["The webhook id field is required."],
+    }
+    wrong = await client.post(
+        url,
+        json={**SUBSCRIPTION, "event": "sms:message:out", "webhook_id": "nope"},
+        headers=AUTH,
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"] == {
+        "event": ["The selected event is invalid."],
+        "webhook_id": ["The selected webhook id is invalid."],
+    }
+    assert sim.config.c2c_subscriptions == {}
+
+
+async def test_a_subscription_pushes_the_report_of_a_call_sent_without_webhook_id(
+    sim: ProviderSimulator, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    sim.config.webhook_urls["sim-webhook"] = receiver.url
+    await client.post(subscriptions_url(sim), json=SUBSCRIPTION, headers=AUTH)
+    answer = await place(sim, client, mid="m-1")
+    payload = await asyncio.wait_for(receiver.received.get(), 5)
+    assert isinstance(payload, dict)
+    # The document's example shape: no mid, no callId, whatever the call carried.
+    assert set(payload) == DOCUMENTED_FIELDS
+    assert payload["webhook_id"] == "sim-webhook"
+    assert (payload["bridge"], payload["from"], payload["to"]) == tuple(
+        map(int, (BRIDGE, AGENT, CUSTOMER))
+    )
+    assert payload["status"] == "COMPLETED"
+    assert sim.calls[answer.json()["callId"]].extra["webhook_id"] is None
+
+
+async def test_a_call_naming_the_subscribed_webhook_is_reported_there_once(
+    sim: ProviderSimulator, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    sim.config.webhook_urls["sim-webhook"] = receiver.url
+    sim.config.c2c_subscriptions["sub-1"] = "sim-webhook"
+    await place(sim, client, webhook_id="sim-webhook", mid="m-1")
+    payload = await asyncio.wait_for(receiver.received.get(), 5)
+    assert isinstance(payload, dict) and payload["mid"] == "m-1"  # the call's own push
+    await eventually(lambda: all(d.status for d in sim.webhooks))
+    assert len(sim.webhooks) == 1
+
+
+async def test_report_times_are_local_times_of_the_platforms_zone(
+    sim: ProviderSimulator, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    sim.config.webhook_urls["sim-webhook"] = receiver.url
+    sim.config.c2c_time_zone = "Asia/Kolkata"
+    answer = await place(sim, client, webhook_id="sim-webhook")
+    payload = await asyncio.wait_for(receiver.received.get(), 5)
+    assert isinstance(payload, dict)
+    call = sim.calls[answer.json()["callId"]]
+    assert call.started_at is not None
+    kolkata = ZoneInfo("Asia/Kolkata")
+    start = datetime.fromisoformat(str(payload["start_at"])).replace(tzinfo=kolkata)
+    assert abs(start.timestamp() - call.started_at) < 1  # the wire form has whole seconds
+    sent = datetime.fromisoformat(str(payload["date"])).replace(tzinfo=kolkata)
+    assert abs(sent.timestamp() - int(str(payload["unixtime"]))) < 1

@@ -27,7 +27,7 @@ from dialer.webhooks.receiver import WebhookReceiver
 from dialer.webhooks.settings import WebhookSettings, save_settings
 from tests.history.test_sqlite_store import call
 from tests.postgres import TeamDatabase
-from tests.webhooks.conftest import c2c_account, callback
+from tests.webhooks.conftest import PLACED_AT, c2c_account, callback
 from tests.webhooks.file_keyring import FileKeyring
 from tests.webhooks.test_kill import REPO, deliver_until_killed, environment, free_port
 
@@ -77,7 +77,8 @@ async def test_a_report_delivered_to_two_receivers_is_stored_once(
     alice = PostgresHistory(team.dsn(), user=team.person("alice"), role=TeamRole.AGENT)
     try:
         await alice.insert(call("c1", account="shop", status=CallStatus.ACCEPTED,
-                                customer="+918867135000", agent="+919891952000"))  # fmt: skip
+                                customer="+918867135000", agent="+919891952000",
+                                created_at=PLACED_AT))  # fmt: skip
     finally:
         alice.close()
     body = callback(callId="c1")

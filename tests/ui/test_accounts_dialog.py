@@ -189,7 +189,7 @@ ADD_CASES = [
             "webhook_secret": "hook-secret-77",
         },
         "API token",
-        COMMON | {"bridges", "webhook_id", "webhook_secret"},
+        COMMON | {"bridges", "webhook_id", "webhook_secret", "reports_by", "time_zone"},
         id="c2c-v2",
     ),
     pytest.param(
@@ -291,7 +291,7 @@ async def test_add_an_account_of_each_provider(
     if kind is ProviderKind.C2C_V2:
         assert account.region == "IN"
         assert account.bridges == ("918068280000", "918068280001")
-        assert account.options == {"webhook_id": "hook-7"}
+        assert account.options == {"webhook_id": "hook-7", "reports_by": "webhook_id"}
     elif kind is ProviderKind.CLICK2CALL_V1:
         assert account.bridges == ()
         assert account.options == {"uid": "u-42", "holdfile": "3"}
@@ -336,6 +336,35 @@ async def test_kazoo_secret_is_an_api_key_without_a_user_login(
         "kazoo_auth_required": "yes",
     }
     assert entries(memory_keyring) == {"account:K": "key-1"}
+
+
+async def test_a_c2c_v2_account_takes_reports_by_subscription_in_its_time_zone(
+    parent: QWidget, user_profile: Profile, memory_keyring: MemoryKeyring
+) -> None:
+    session = await open_accounts(parent, user_profile)
+    form = await session.form()
+    choose(form, ProviderKind.C2C_V2)
+    assert {"reports_by", "time_zone"} <= visible_rows(form)
+    reports = form.option_boxes["reports_by"]
+    assert reports.currentData() == "webhook_id"  # as before: sent with each call
+    assert [reports.itemText(i) for i in range(reports.count())] == [
+        "webhook_id sent with each call",
+        "by subscription (no webhook_id sent)",
+    ]
+    fill(form, {**VALID_C2C, "bridges": "918068280000", "time_zone": "Asia/Kolkata"})
+    reports.setCurrentIndex(reports.findData("subscription"))
+    await submit(form)
+    assert problem(form) == ""
+    assert await session.close() is True
+    account = user_profile.accounts.get("Shop")
+    assert account.options == {"reports_by": "subscription", "time_zone": "Asia/Kolkata"}
+    # Opened again, the form shows what was saved.
+    session = await open_accounts(parent, user_profile)
+    form = await session.form(edit="Shop")
+    assert form.option_boxes["reports_by"].currentData() == "subscription"
+    assert form.option_edits["time_zone"].text() == "Asia/Kolkata"
+    form.reject()
+    await session.close()
 
 
 VALID_V1 = {
@@ -394,6 +423,12 @@ VALID_C2C = {
             {"webhook_secret": "s3cr3t w0rd"},
             "webhook_secret",
             "webhook secret has a space",
+        ),
+        (
+            ProviderKind.C2C_V2,
+            {"time_zone": "Asia/Calcutta Standard"},
+            "time_zone",
+            "Time zone: 'Asia/Calcutta Standard' is not a time zone name this machine knows",
         ),
     ],
 )
@@ -502,7 +537,12 @@ async def test_edit_without_a_new_secret_keeps_the_stored_one(
     assert gone(form)
     account = user_profile.accounts.get("Sales")
     assert account.agent == "+91 98765 43210"
-    assert account.options == {"webhook_id": "w1", "future_setting": "x"}
+    # The form's choices are saved as shown (reports_by's default, here).
+    assert account.options == {
+        "webhook_id": "w1",
+        "reports_by": "webhook_id",
+        "future_setting": "x",
+    }
     assert entries(memory_keyring) == {"account:Sales": "tok-old"}
 
     form = await session.form(edit="Sales")

@@ -7,6 +7,7 @@ import json
 import time
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -141,6 +142,22 @@ def test_empty_values_mean_not_reported() -> None:
 def test_an_iso_time_with_an_offset_is_read_with_it() -> None:
     report = parse(callback(start_at="2021-04-09T16:27:39+05:30"))
     assert report.started_at == datetime.fromisoformat("2021-04-09T10:57:39+00:00").timestamp()
+
+
+def test_local_times_are_read_in_the_zone_given() -> None:
+    kolkata, new_york = ZoneInfo("Asia/Kolkata"), ZoneInfo("America/New_York")
+    body = json.dumps(callback(end_at="2021-11-07 01:30:00")).encode()
+    report = parse_c2c_callback(body, account="shop", zone=kolkata)
+    assert report.started_at == datetime(2021, 4, 9, 16, 27, 39, tzinfo=kolkata).timestamp()
+    assert report.started_at == datetime.fromisoformat("2021-04-09T10:57:39+00:00").timestamp()
+    # The hour a clock goes back shows twice: its first showing is taken.
+    late = parse_c2c_callback(body, account="shop", zone=new_york)
+    assert late.ended_at == datetime.fromisoformat("2021-11-07T01:30:00-04:00").timestamp()
+    assert late.reported_at == 1617965875.0  # unixtime has no zone
+    # An offset in the text wins over the zone.
+    aware = callback(start_at="2021-04-09T16:27:39+00:00")
+    report = parse_c2c_callback(json.dumps(aware).encode(), account="shop", zone=kolkata)
+    assert report.started_at == datetime.fromisoformat("2021-04-09T16:27:39+00:00").timestamp()
 
 
 @pytest.mark.parametrize(("body", "words"), [

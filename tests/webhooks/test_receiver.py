@@ -9,10 +9,13 @@ import logging
 import random
 import socket
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import httpx
@@ -27,11 +30,19 @@ from dialer.core.secrets import MemorySecretStore
 from dialer.history import CallOrigin, CallRecord, HistoryQuery
 from dialer.history.sqlite_store import SqliteHistory
 from dialer.history.store import final_record
+from dialer.history.tracking import CallTracker, TrackingTimings
 from dialer.simulator import Outcome, ProviderSimulator, SimulatorConfig
 from dialer.webhooks import receiver as receiver_module
 from dialer.webhooks.receiver import MAX_BODY, WebhookReceiver
 from tests.simulator.conftest import eventually
-from tests.webhooks.conftest import TOKEN, c2c_account, callback, shop_call, stored
+from tests.webhooks.conftest import (
+    PLACED_AT,
+    TOKEN,
+    c2c_account,
+    callback,
+    shop_call,
+    stored,
+)
 
 
 async def post(
@@ -89,7 +100,7 @@ async def test_numbers_as_json_numbers_or_strings_match_calls_alike(
                 agent="+919891952000",
                 bridge="918068280000",
                 status=CallStatus.ACCEPTED,
-                created_at=1_700_000_000.0 + n,
+                created_at=PLACED_AT + n,
             )
         )
         for n in (1, 2)
@@ -626,3 +637,138 @@ async def test_a_simulated_report_matching_nothing_is_an_outside_call(
     assert record.provider_ref == call_id
     assert (record.agent, record.customer) == ("919812300000", "918800011122")
     assert record.status is CallStatus.COMPLETED
+
+
+# -- reports by subscription, read in the account's time zone ---------------------------------
+
+
+def a_zone_hours_from_here() -> str:
+    """A zone whose clock is at least two hours from this machine's now: a report's local
+    times read in the wrong one of the two fall far outside any call's life."""
+    now = time.time()
+    here = datetime.fromtimestamp(now).astimezone().utcoffset()
+    assert here is not None
+    for name in ("Asia/Kolkata", "America/New_York"):  # 9.5 hours or more apart
+        there = datetime.fromtimestamp(now, ZoneInfo(name)).utcoffset()
+        if there is not None and abs(there - here) >= timedelta(hours=2):
+            return name
+    raise AssertionError("no zone far from this machine's")  # cannot happen
+
+
+async def subscribe(sim: ProviderSimulator, client: httpx.AsyncClient, webhook_id: str) -> None:
+    answer = await client.post(
+        sim.account_url(ProviderKind.C2C_V2) + "developer/subscriptions",
+        json={"event": "voice:message:out", "identity": "all", "webhook_id": webhook_id},
+        headers={"Authorization": f"Bearer {sim.config.credentials.c2c_token}"},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+async def test_a_subscribed_accounts_calls_wait_for_their_reports_and_match_them(
+    sim: ProviderSimulator, history: SqliteHistory, client: httpx.AsyncClient
+) -> None:
+    zone = a_zone_hours_from_here()
+    sim.config.c2c_time_zone = zone  # the platform writes its local times there
+    c2c = next(a for a in demo_accounts(sim).list() if a.provider is ProviderKind.C2C_V2)
+    account = replace(c2c, options={"reports_by": "subscription", "time_zone": zone})
+    accounts = StaticAccounts([account])
+    secrets = demo_secrets(sim)
+    service = CallService(accounts, secrets, history)
+    tracker = CallTracker(history, service, timings=TrackingTimings(rescan_interval=0.05))
+    tracker.start()
+    sim.set_outcome("918867135001", Outcome.BUSY)
+    async with WebhookReceiver(history, accounts, secrets, path_token=TOKEN) as receiver:
+        sim.config.webhook_urls["sim-webhook"] = receiver.url
+        await subscribe(sim, client, "sim-webhook")
+        try:
+            answered = await service.place_call("+91 88671 35000", account=account.name)
+            busy = await service.place_call("+918867135001", account=account.name)
+            final = {r.id: await wait_final(history, r.id) for r in (answered, busy)}
+        finally:
+            await tracker.aclose()
+            await service.aclose()
+    sent = [r.json for r in sim.requests if r.path.endswith("voice/c2c")]
+    assert len(sent) == 2
+    assert not any(isinstance(body, dict) and "webhook_id" in body for body in sent)
+    assert all(isinstance(body, dict) for body in sent)
+    assert history.count() == 2  # each report found its call: no outside call
+    done, refused = final[answered.id], final[busy.id]
+    assert (done.status, done.origin, done.answered) == (CallStatus.COMPLETED, CallOrigin.APP, True)
+    assert (refused.status, refused.origin) == (CallStatus.BUSY, CallOrigin.APP)
+    for record in (done, refused):
+        (report,) = history.reports(record.id)
+        pushed = json.loads(report.body)
+        assert "mid" not in pushed and "callId" not in pushed  # matched by numbers and time
+        simulated = sim.calls[str(record.provider_ref)]
+        assert simulated.started_at is not None and record.started_at is not None
+        assert 0 <= simulated.started_at - record.started_at < 1  # read in the account's zone
+
+
+async def test_a_report_read_in_the_wrong_time_zone_is_kept_apart_from_the_call(
+    sim: ProviderSimulator, history: SqliteHistory, client: httpx.AsyncClient
+) -> None:
+    sim.config.c2c_time_zone = a_zone_hours_from_here()
+    c2c = next(a for a in demo_accounts(sim).list() if a.provider is ProviderKind.C2C_V2)
+    account = replace(c2c, options={"reports_by": "subscription"})  # no zone: this machine's
+    accounts = StaticAccounts([account])
+    secrets = demo_secrets(sim)
+    service = CallService(accounts, secrets, history)
+    outside = asyncio.Event()
+    history.add_listener(lambda r: outside.set() if r.origin is CallOrigin.OUTSIDE else None)
+    async with WebhookReceiver(history, accounts, secrets, path_token=TOKEN) as receiver:
+        sim.config.webhook_urls["sim-webhook"] = receiver.url
+        await subscribe(sim, client, "sim-webhook")
+        try:
+            placed = await service.place_call("+91 88671 35000", account=account.name)
+            async with asyncio.timeout(10):
+                await outside.wait()
+        finally:
+            await service.aclose()
+    # Hours away from the call's life: not its report, whatever its numbers say.
+    still = history.get(placed.id)
+    assert still is not None and still.status is CallStatus.ACCEPTED
+    (kept,) = [r for r in history.page(HistoryQuery()) if r.id != placed.id]
+    assert kept.origin is CallOrigin.OUTSIDE and kept.status is CallStatus.COMPLETED
+
+
+async def test_report_times_are_read_in_the_zone_of_the_account_they_are_for(
+    history: SqliteHistory, client: httpx.AsyncClient
+) -> None:
+    kolkata = ZoneInfo("Asia/Kolkata")
+    shop = replace(c2c_account("shop", "hook-shop"), options={
+        "webhook_id": "hook-shop", "time_zone": "Asia/Kolkata"})  # fmt: skip
+    accounts = StaticAccounts([shop, c2c_account("branch", "hook-branch")])
+    placed_at = datetime(2021, 4, 9, 16, 27, 30, tzinfo=kolkata).timestamp()
+    await history.insert(shop_call("shop-call", CallStatus.ACCEPTED, created_at=placed_at))
+    async with WebhookReceiver(history, accounts, MemorySecretStore(), path_token=TOKEN) as rx:
+        answer = await post(client, rx.url, callback())  # the example's times, in Kolkata
+        assert answer.status_code == 200
+    record = history.get("shop-call")
+    assert record is not None and record.status is CallStatus.COMPLETED
+    assert record.started_at == datetime(2021, 4, 9, 16, 27, 39, tzinfo=kolkata).timestamp()
+    assert history.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("zones", "read_in"),
+    [
+        (("Asia/Kolkata", "Asia/Kolkata"), "Asia/Kolkata"),  # every account's zone
+        (("Asia/Kolkata", None), None),  # they differ: this machine's
+    ],
+)
+async def test_a_report_naming_no_account_is_read_in_the_zone_all_accounts_name(
+    history: SqliteHistory,
+    client: httpx.AsyncClient,
+    zones: tuple[str | None, str | None],
+    read_in: str | None,
+) -> None:
+    accounts = StaticAccounts([
+        replace(c2c_account(name, ""), options={"time_zone": zone} if zone else {})
+        for name, zone in zip(("shop", "branch"), zones, strict=True)
+    ])  # fmt: skip
+    async with WebhookReceiver(history, accounts, MemorySecretStore(), path_token=TOKEN) as rx:
+        answer = await post(client, rx.url, callback(webhook_id=...))
+        assert answer.status_code == 200
+    record = only_record(history)
+    zone = ZoneInfo(read_in) if read_in else None
+    assert record.started_at == datetime(2021, 4, 9, 16, 27, 39, tzinfo=zone).timestamp()
