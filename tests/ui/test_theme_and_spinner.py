@@ -141,7 +141,7 @@ async def test_kazoo_bridges_show_a_spinner_while_loading(window: Any) -> None:
     await task
     assert not spinner.spinning
     assert not spinner.isVisible()
-    assert window.options.bridge_box.count() == 1
+    assert window.options.bridge_box.count() == 2  # the account's default and the one made
 
 
 async def test_a_failed_bridge_list_stops_the_spinner_and_says_why(window: Any) -> None:
