@@ -89,14 +89,13 @@ def _reason_text(reason: int, text: str, region: str | None) -> str | None:
 
 
 def region_name(region: str | None) -> str:
-    """``IN`` -> ``India (IN)``; falls back to the code."""
+    """``IN`` -> ``India (IN)``; falls back to the code. (A table of names: phonenumbers'
+    geocoder would cost about 100 MB of every language's place names.)"""
     if not region:
         return "an unknown country"
-    import phonenumbers
-    from phonenumbers import geocoder
+    from dialer.core.region_names import NAMES
 
-    example = phonenumbers.example_number(region)
-    name = geocoder.country_name_for_number(example, "en") if example else ""
+    name = NAMES.get(region)
     return f"{name} ({region})" if name else region
 
 
@@ -111,13 +110,6 @@ def _shown(text: str) -> str:
     if len(visible) > SHOWN_LENGTH:
         visible = visible[: SHOWN_LENGTH - 1] + "…"
     return f"'{visible}'"
-
-
-def load_country_names() -> None:
-    """Import the country names :func:`region_name` reads (phonenumbers' geocoder: about
-    0.4 s, most of it its locale table). The window calls this on a worker thread at start,
-    so the first invalid number typed does not pause the GUI for it."""
-    from phonenumbers import geocoder  # noqa: F401 - imported for its side effect
 
 
 def validate_region(region: str) -> str:

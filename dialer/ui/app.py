@@ -86,6 +86,18 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
         instance.close()
 
 
+def _startup_trace(window: Any) -> Any:
+    """The start-up benchmark's marks (``DIALER_STARTUP_TRACE``), or None."""
+    path = os.environ.get("DIALER_STARTUP_TRACE")
+    if not path:
+        return None
+    from dialer.ui.startup_trace import StartupTrace
+
+    trace = StartupTrace(Path(path), window)
+    trace.watch(window)
+    return trace
+
+
 def _has_c2c_account(profile: Any) -> bool:
     from dialer.core.accounts import ProviderKind
 
@@ -149,9 +161,12 @@ async def main(
 
         settings, settings_problem = DesktopSettings(), str(exc)
     desktop = DesktopIntegration(window, paths, settings, instance=instance)
+    trace = _startup_trace(window)
     try:
         desktop.show_window()
         await window.start()
+        if trace is not None:  # outside the window's tasks: it waits for them all
+            trace.task = asyncio.ensure_future(trace.until_idle(window))
         if owns_process:
             # What start-up made lives as long as the process does, and a full garbage
             # collection walking it all would hold the window for 45-50 ms.

@@ -294,18 +294,16 @@ class MainWindow(QMainWindow):
         await self.search(self.search_edit.text())
 
     async def _warm_up(self) -> None:
-        """The HTTP stack, the accounts' number rules and the country names, loaded on a
-        worker thread while the agent looks at the window, so that the first call, the first
-        invalid number or the import dialog's hint does not load them on its loop (the
-        country names are phonenumbers' geocoder: 0.4-0.7 s)."""
-        from dialer.core.numbers import load_country_names, prepare_regions
+        """The HTTP stack and the accounts' number rules, loaded on a worker thread while
+        the agent looks at the window, so that the first call or the first invalid number
+        does not load them on its loop."""
+        from dialer.core.numbers import prepare_regions
         from dialer.providers.base import import_http_stack
 
         regions = [account.region for account in self.profile.accounts.list()]
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, import_http_stack)
         await loop.run_in_executor(None, prepare_regions, regions)
-        await loop.run_in_executor(None, load_country_names)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save()
