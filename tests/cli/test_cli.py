@@ -408,3 +408,28 @@ def test_no_keyring_names_the_fix_and_writes_nothing(dialer_home: Path, backend:
     written = [p for p in dialer_home.rglob("*") if p.is_file()]
     assert not any("top-secret-token" in p.read_text(errors="replace") for p in written)
     assert not (dialer_home / "config" / "accounts.toml").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], (False, None)),
+        (["--demo"], (True, None)),
+        (["tel:+918867135000"], (False, "tel:+918867135000")),
+        (["--demo", "+918867135000"], (True, "+918867135000")),
+        (["call", "+918867135000"], None),
+        (["--self-test"], None),
+        (["--help"], None),
+        (["--version"], None),
+        (["--demo", "--demo"], None),
+        (["+91", "88671"], None),
+        (["history"], None),
+        (["not-a-number"], None),
+    ],
+)
+def test_a_window_launch_skips_the_command_line_parser(
+    argv: list[str], expected: tuple[bool, str | None] | None
+) -> None:
+    from dialer.cli.main import _window_launch
+
+    assert _window_launch(argv) == expected
