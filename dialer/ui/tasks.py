@@ -50,10 +50,11 @@ class TaskManager:
             if self._on_error is not None:
                 self._on_error(task.get_name(), error)
 
-    async def wait_idle(self) -> None:
-        """Wait until every task started so far (and any they start) has finished."""
-        while self._all:
-            await asyncio.gather(*list(self._all), return_exceptions=True)
+    async def wait_idle(self, *, besides: frozenset[str] = frozenset()) -> None:
+        """Wait until every task started so far (and any they start) has finished, but for
+        the tasks named in ``besides`` (ones that run for the window's whole life)."""
+        while waiting := [task for task in self._all if task.get_name() not in besides]:
+            await asyncio.gather(*waiting, return_exceptions=True)
 
     async def cancel_all(self) -> None:
         tasks = list(self._all)

@@ -150,3 +150,30 @@ async def test_the_reports_banner_shows_only_where_c2c_v2_reports_are_expected(
     assert window.banner_row.isVisible() is (provider == "c2c-v2")
     window.close()
     assert await asyncio.wait_for(app_task, 10) == 0
+
+
+async def test_the_start_up_trace_marks_the_first_paint_then_the_idle_loop(
+    dialer_home: Path, qapp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from dialer.core.paths import AppPaths
+    from dialer.ui.app import main
+
+    trace = tmp_path / "trace.jsonl"
+    monkeypatch.setenv("DIALER_STARTUP_TRACE", str(trace))
+
+    def events() -> list[str]:
+        lines = trace.read_text().splitlines() if trace.exists() else []
+        return [json.loads(line)["event"] for line in lines]
+
+    app_task = asyncio.ensure_future(main(demo=True, paths=AppPaths.default()))
+    await until(lambda: "idle" in events(), timeout=30)
+    window = _main_window()
+    assert events() == ["painted", "idle"]  # once each, in this order
+    marks = [json.loads(line)["at"] for line in trace.read_text().splitlines()]
+    assert marks[0] <= marks[1]
+    assert window.history_panel.model.rowCount() >= 0  # the first page was read by then
+    window.close()
+    assert await asyncio.wait_for(app_task, 10) == 0
+    window.deleteLater()
