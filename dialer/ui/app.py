@@ -77,25 +77,79 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
         from dialer.ui.theme import follow_system_theme
 
         follow_system_theme(app)
+        trace = _startup_trace()
+        frame = _frame(paths, demo=demo)
+        if frame is not None:
+            if trace is not None:
+                trace.watch(frame)
+            frame.show()  # painted as soon as the loop runs, before anything else is loaded
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
             runner.get_loop().set_default_executor(DaemonThreadExecutor())
             return runner.run(
-                main(demo=demo, number=number, paths=paths, instance=instance, owns_process=True)
+                main(
+                    demo=demo,
+                    number=number,
+                    paths=paths,
+                    instance=instance,
+                    owns_process=True,
+                    frame=frame,
+                    trace=trace,
+                )
             )
     finally:
         instance.close()
 
 
-def _startup_trace(window: Any) -> Any:
+def _frame(paths: AppPaths, *, demo: bool) -> Any:
+    """The window's frame, to show now; None when the user starts the app in the tray."""
+    from dialer.core.desktop_settings import load_desktop_settings
+    from dialer.core.errors import DialerError
+
+    try:
+        if load_desktop_settings(paths).start_minimised:
+            return None
+    except DialerError:
+        pass  # said once the window runs; the window shows meanwhile
+    from dialer.ui.frame import WindowFrame
+
+    profile_paths = paths.demo_profile() if demo else paths
+    return WindowFrame(
+        profile_paths.config_dir / "window.ini", "Dialer" + (" — demo" if demo else "")
+    )
+
+
+def _startup_trace() -> Any:
     """The start-up benchmark's marks (``DIALER_STARTUP_TRACE``), or None."""
     path = os.environ.get("DIALER_STARTUP_TRACE")
     if not path:
         return None
     from dialer.ui.startup_trace import StartupTrace
 
-    trace = StartupTrace(Path(path), window)
-    trace.watch(window)
-    return trace
+    return StartupTrace(Path(path))
+
+
+async def _open_profile(paths: AppPaths, *, demo: bool) -> Any:
+    from dialer.core.logs import setup_logging
+
+    setup_logging(paths.log_dir)
+    if demo:
+        from dialer.app.demo import open_demo_profile
+
+        return await open_demo_profile(paths)
+    from dialer.app.profile import open_user_profile
+
+    return open_user_profile(paths)
+
+
+def _desktop_settings(paths: AppPaths) -> tuple[Any, str]:
+    """The desktop settings, and why they could not be read ("" when they could)."""
+    from dialer.core.desktop_settings import DesktopSettings, load_desktop_settings
+    from dialer.core.errors import DialerError
+
+    try:
+        return load_desktop_settings(paths), ""
+    except DialerError as exc:
+        return DesktopSettings(), str(exc)
 
 
 def _has_c2c_account(profile: Any) -> bool:
@@ -128,43 +182,41 @@ async def main(
     paths: AppPaths | None = None,
     instance: SingleInstance | None = None,
     owns_process: bool = False,
+    frame: Any = None,
+    trace: Any = None,
 ) -> int:
     """The window's life. ``owns_process``: this is ``dialer`` itself (:func:`run`), not a
     caller's coroutine in a process of its own (a test), and may tune the process for the
-    window, which runs until the process ends."""
-    from dialer.app.profile import open_user_profile
-    from dialer.core.desktop_settings import load_desktop_settings
-    from dialer.core.errors import DialerError
-    from dialer.core.logs import setup_logging
+    window, which runs until the process ends. ``frame``: the window's frame, already
+    shown (:mod:`dialer.ui.frame`), to hold the main window; ``trace``: the start-up
+    benchmark's marks."""
+    if frame is not None:
+        await frame.wait_painted(0.5)  # the imports and the profile below hold the loop
     from dialer.ui.desktop import DesktopIntegration
     from dialer.ui.main_window import MainWindow
 
     paths = paths or AppPaths.default()
-    setup_logging(paths.log_dir)
-    if demo:
-        from dialer.app.demo import open_demo_profile
-
-        profile = await open_demo_profile(paths)
-    else:
-        profile = open_user_profile(paths)
-        await profile.start_reporting()
+    profile = await _open_profile(paths, demo=demo)
     window = MainWindow(profile)
+    if frame is not None:
+        frame.hold(window)
+    elif trace is not None:
+        trace.watch(window)
     from dialer.ui.crash import CrashPath
 
     crash_path = CrashPath(window.messages)
     crash_path.install(asyncio.get_running_loop())
-    settings_problem = ""
-    try:
-        settings = load_desktop_settings(paths)
-    except DialerError as exc:
-        from dialer.core.desktop_settings import DesktopSettings
-
-        settings, settings_problem = DesktopSettings(), str(exc)
+    settings, settings_problem = _desktop_settings(paths)
     desktop = DesktopIntegration(window, paths, settings, instance=instance)
-    trace = _startup_trace(window)
     try:
         desktop.show_window()
+        if frame is not None and frame.closed_early:
+            window.close()  # closed while it opened: the app ends as if closed now
         await window.start()
+        if not demo:  # the demo's started with its simulator, which it reports from
+            # Once the window shows its contents: the tracker and the receiver (its port,
+            # the keyring's secret) are not what the agent waits to see.
+            await profile.start_reporting()
         if trace is not None:  # outside the window's tasks: it waits for them all
             trace.task = asyncio.ensure_future(trace.until_idle(window))
         if owns_process:
@@ -188,4 +240,7 @@ async def main(
         await window.shutdown()
         await profile.aclose()
         crash_path.uninstall()
+        if frame is not None:
+            frame.hide()
+            frame.deleteLater()
     return 0

@@ -53,6 +53,8 @@ class DesktopIntegration(QObject):
     ) -> None:
         super().__init__(window)
         self.window = window
+        # What is shown, hidden and brought up: the frame holding the main window, if any.
+        self.top = window.window()
         self.paths = paths
         self.settings = settings
         choose_theme(settings.theme)
@@ -61,10 +63,10 @@ class DesktopIntegration(QObject):
         app = QApplication.instance()
         icon = app.windowIcon() if isinstance(app, QApplication) else QIcon()
         self.tray = CallTray(
-            window,
+            self.top,
             icon,
             title=window.windowTitle(),
-            quit_app=window.close,
+            quit_app=self.top.close,
             notify=settings.notify_call_end,
             parent=self,
         )
@@ -94,9 +96,9 @@ class DesktopIntegration(QObject):
         """Show the window, or start in the tray when the user asked to (minimised where
         the desktop has no tray: a hidden window could not be found again)."""
         if not self.settings.start_minimised:
-            self.window.show()
+            self.top.show()
         elif self.tray.icon is None:
-            self.window.showMinimized()
+            self.top.showMinimized()
 
     # -- numbers from outside -------------------------------------------------------------
 
@@ -110,13 +112,13 @@ class DesktopIntegration(QObject):
         if "dial" in request:
             self.dial(str(request["dial"]))
         else:
-            bring_to_front(self.window)
+            bring_to_front(self.top)
 
     def _hotkey_pressed(self, text: str) -> None:
         """The hotkey is a deliberate "dial this": the call starts at once (an invalid
         selection is refused with its reason before anything is sent)."""
         if not text.strip():
-            bring_to_front(self.window)
+            bring_to_front(self.top)
             self.window.messages.warning(
                 "The hotkey found no number: select one, or copy it, and press it again"
             )

@@ -335,7 +335,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        quit_action.triggered.connect(lambda: self.window().close())  # the frame, if held
         contacts = bar.addMenu("&Contacts")
         action(contacts, "&New contact…", self.add_contact, "Ctrl+N")
         action(contacts, "&Edit contact…", self.edit_contact, "F2")
@@ -546,7 +546,7 @@ class MainWindow(QMainWindow):
 
     def _save(self) -> None:
         settings = self._settings()
-        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("geometry", self.window().saveGeometry())  # the frame's, if held
         settings.setValue("splitter/top", self.top_splitter.saveState())
         settings.setValue("splitter/main", self.main_splitter.saveState())
         account = self.options.account()
@@ -692,7 +692,7 @@ class MainWindow(QMainWindow):
         the entry focused so Enter places the call (at once when the user chose that)."""
         from dialer.ui.tray import bring_to_front
 
-        bring_to_front(self)
+        bring_to_front(self.window())  # the frame, if held
         try:
             text = dial_text(raw)
         except InvalidInput as exc:

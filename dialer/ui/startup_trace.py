@@ -26,7 +26,7 @@ class StartupTrace(QObject):
             out.write(json.dumps({"event": event, "at": time.time()}) + "\n")
 
     def watch(self, window: Any) -> None:
-        """Mark the first paint of ``window``."""
+        """Mark the first paint of ``window`` (the frame, or the main window without one)."""
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

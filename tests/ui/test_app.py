@@ -152,28 +152,40 @@ async def test_the_reports_banner_shows_only_where_c2c_v2_reports_are_expected(
     assert await asyncio.wait_for(app_task, 10) == 0
 
 
-async def test_the_start_up_trace_marks_the_first_paint_then_the_idle_loop(
-    dialer_home: Path, qapp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_the_frame_shows_first_then_holds_the_window_and_the_trace_marks_both(
+    dialer_home: Path, qapp: Any, tmp_path: Path
 ) -> None:
     import json
 
     from dialer.core.paths import AppPaths
     from dialer.ui.app import main
+    from dialer.ui.frame import WindowFrame
+    from dialer.ui.main_window import MainWindow
+    from dialer.ui.startup_trace import StartupTrace
 
-    trace = tmp_path / "trace.jsonl"
-    monkeypatch.setenv("DIALER_STARTUP_TRACE", str(trace))
+    paths = AppPaths.default()
+    settings_file = paths.demo_profile().config_dir / "window.ini"
+    trace_file = tmp_path / "trace.jsonl"
+    trace = StartupTrace(trace_file)
+    frame = WindowFrame(settings_file, "Dialer — demo")
+    trace.watch(frame)
+    frame.show()
 
     def events() -> list[str]:
-        lines = trace.read_text().splitlines() if trace.exists() else []
+        lines = trace_file.read_text().splitlines() if trace_file.exists() else []
         return [json.loads(line)["event"] for line in lines]
 
-    app_task = asyncio.ensure_future(main(demo=True, paths=AppPaths.default()))
+    app_task = asyncio.ensure_future(main(demo=True, paths=paths, frame=frame, trace=trace))
     await until(lambda: "idle" in events(), timeout=30)
-    window = _main_window()
-    assert events() == ["painted", "idle"]  # once each, in this order
-    marks = [json.loads(line)["at"] for line in trace.read_text().splitlines()]
-    assert marks[0] <= marks[1]
-    assert window.history_panel.model.rowCount() >= 0  # the first page was read by then
-    window.close()
+    assert events() == ["painted", "idle"]  # the frame's paint, once, then the idle loop
+    window = frame.centralWidget()
+    assert isinstance(window, MainWindow)  # the frame holds the main window
+    assert frame.windowTitle() == window.windowTitle() == "Dialer — demo"
+    assert window.window() is frame
+    frame.resize(700, 500)
+    frame.close()  # the frame's close button ends the app, as the window's did
     assert await asyncio.wait_for(app_task, 10) == 0
-    window.deleteLater()
+    # The frame's geometry was saved where the next launch's frame reads it.
+    reopened = WindowFrame(settings_file, "Dialer — demo")
+    assert (reopened.width(), reopened.height()) == (700, 500)
+    reopened.deleteLater()
