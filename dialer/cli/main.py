@@ -11,7 +11,6 @@ line on stderr, never a traceback; the details go to the log file.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sys
@@ -305,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_command(parser: argparse.ArgumentParser, args: argparse.Namespace, paths: Any) -> int:
     """Run one command; its failures are the caller's to print."""
+    import asyncio  # here, not at the top: a launch of the window never needs this one
+
     if args.command == "account":
         from dialer.cli import accounts
 

@@ -7,19 +7,19 @@ returns. ``aboutToQuit`` is too late for that: the loop no longer runs there.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dialer.core import collector
 from dialer.core.paths import AppPaths
-from dialer.core.threads import DaemonThreadExecutor
 
 if TYPE_CHECKING:
     from dialer.ui.single_instance import SingleInstance
+
+# Imported once the window's frame is painted (see run): asyncio, qasync and the rest of the
+# app are what the first paint must not wait for.
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
         instance.close()
         print("dialer: sent to the demo window already running", file=sys.stderr)
         return 0
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -82,7 +81,16 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
         if frame is not None:
             if trace is not None:
                 trace.watch(frame)
-            frame.show()  # painted as soon as the loop runs, before anything else is loaded
+            frame.show()
+            # Painted now, before the loop and the app are even imported. (No coroutine
+            # runs yet: this is the one place processEvents() cannot step an asyncio task.)
+            app.processEvents()
+        import asyncio
+
+        import qasync
+
+        from dialer.core.threads import DaemonThreadExecutor
+
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
             runner.get_loop().set_default_executor(DaemonThreadExecutor())
             return runner.run(
@@ -190,6 +198,10 @@ async def main(
     window, which runs until the process ends. ``frame``: the window's frame, already
     shown (:mod:`dialer.ui.frame`), to hold the main window; ``trace``: the start-up
     benchmark's marks."""
+    import asyncio
+
+    from dialer.core import collector
+
     if frame is not None:
         await frame.wait_painted(0.5)  # the imports and the profile below hold the loop
     from dialer.ui.desktop import DesktopIntegration

@@ -10,14 +10,13 @@ This module imports nothing but Qt: it is what the first paint waits for.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent, QPaintEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 DEFAULT_SIZE = (1100, 720)  # the main window's own, before any was saved
 
@@ -28,11 +27,22 @@ class WindowFrame(QMainWindow):
         self.setWindowTitle(title)
         self.content: Any = None
         self.closed_early = False  # closed before the content came: the app then ends
-        self.painted = asyncio.Event()  # set on the first paint (no loop is bound yet)
+        self.was_painted = False
+        self._painted: Any = None  # an asyncio.Event while someone waits for the paint
+        # Centred by stretches: Qt's alignment flags would load the whole Qt namespace
+        # (about 15 ms) before the first paint.
         opening = QLabel("Opening…")
-        opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
         opening.setAccessibleName("Opening the dialer")
-        self.setCentralWidget(opening)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(opening)
+        row.addStretch(1)
+        placeholder = QWidget()
+        column = QVBoxLayout(placeholder)
+        column.addStretch(1)
+        column.addLayout(row)
+        column.addStretch(1)
+        self.setCentralWidget(placeholder)
         # The geometry the main window saved last time (its own settings file), so the
         # window opens where and as large as it was closed, and stays there when filled.
         geometry = QSettings(str(settings_file), QSettings.Format.IniFormat).value("geometry")
@@ -42,13 +52,20 @@ class WindowFrame(QMainWindow):
     async def wait_painted(self, longest: float) -> None:
         """Until the frame has been painted once (the window system showed it), at most
         ``longest`` seconds: what comes next holds the loop, and must not hold the paint."""
+        if self.was_painted:
+            return
+        import asyncio  # not at the top: this module is imported before the first paint
+
+        self._painted = asyncio.Event()
         # A window system slow to expose it: the contents come meanwhile.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.painted.wait(), longest)
+            await asyncio.wait_for(self._painted.wait(), longest)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        self.painted.set()
+        self.was_painted = True
+        if self._painted is not None:
+            self._painted.set()
 
     def hold(self, content: QWidget) -> None:
         """Make ``content`` (the main window) what this frame shows; its title is the frame's."""
