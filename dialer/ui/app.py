@@ -32,6 +32,9 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
     and this launch exits at once.
     """
     os.environ.setdefault("QT_API", "pyside6")  # before qasync is imported
+    from dialer.ui.qt_start import skip_source_reads
+
+    skip_source_reads()  # before the rest of the app is imported
     from dialer.ui.single_instance import InstanceError, SingleInstance, hand_over
 
     paths = AppPaths.default()
@@ -62,20 +65,7 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
     except InstanceError as exc:
         logger.warning("%s", exc)  # links then start a window of their own; nothing else lost
     try:
-        app.setApplicationName("Dialer")
-        app.setOrganizationName("Dialer")
-        app.setQuitOnLastWindowClosed(False)  # the main coroutine decides when we are done
-        app.setDesktopFileName("dialer")  # matches resources/dialer.desktop
-        from dialer.core.resources import resources_dir
-
-        icon = resources_dir() / "dialer.svg"
-        if icon.is_file():
-            from PySide6.QtGui import QIcon
-
-            app.setWindowIcon(QIcon(str(icon)))
-        from dialer.ui.theme import follow_system_theme
-
-        follow_system_theme(app)
+        _set_up(app)
         trace = _startup_trace()
         frame = _frame(paths, demo=demo)
         if frame is not None:
@@ -106,6 +96,24 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
             )
     finally:
         instance.close()
+
+
+def _set_up(app: Any) -> None:
+    """The application's names, icon and theme."""
+    app.setApplicationName("Dialer")
+    app.setOrganizationName("Dialer")
+    app.setQuitOnLastWindowClosed(False)  # the main coroutine decides when we are done
+    app.setDesktopFileName("dialer")  # matches resources/dialer.desktop
+    from dialer.core.resources import resources_dir
+
+    icon = resources_dir() / "dialer.svg"
+    if icon.is_file():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
+    from dialer.ui.theme import follow_system_theme
+
+    follow_system_theme(app)
 
 
 def _frame(paths: AppPaths, *, demo: bool) -> Any:
