@@ -146,6 +146,8 @@ class TrackedCall(Protocol):
 class NoReports:
     """Nothing documented: the call is concluded "no report" as soon as it is accepted."""
 
+    # Kept as the call's note, and the answer when a report is asked for: it says that the
+    # provider reports no outcomes, and what that means for the call.
     sentence: str
 
 
