@@ -136,7 +136,7 @@ def account_from_args(args: argparse.Namespace) -> Account:
         agent = args.agent.strip()
     for timeout in (args.connect_timeout, args.read_timeout):
         if timeout is not None and not 0 < timeout <= 300:
-            raise InvalidInput("Timeouts must be between 0 and 300 seconds")
+            raise InvalidInput("Timeouts must be more than 0 and at most 300 seconds")
     return Account(
         name=args.name.strip(),
         provider=provider,
