@@ -301,13 +301,12 @@ class ProviderSpec:
                 continue
             if spec_field.choices and value not in spec_field.choices:
                 # The form offers the choices by their labels, the CLI by their keys.
+                shown = tuple(f"'{c}'" for c in spec_field.choice_labels or spec_field.choices)
                 raise OptionError(
                     spec_field.key,
                     f"{spec_field.flag} must be {_either(spec_field.choices)}"
                     if flags
-                    else f"Choose "
-                    + _either(tuple(f"'{c}'" for c in spec_field.choice_labels or spec_field.choices))
-                    + f" for '{spec_field.label}'",
+                    else f"Choose {_either(shown)} for '{spec_field.label}'",
                 )
             problem = spec_field.check(value) if spec_field.check else None
             if problem:

@@ -1021,7 +1021,11 @@ class AccountsDialog(QDialog):
             return False
         what = in_sentence(secret_label(account.provider, account.options))
         # Only a provider with IVR flows has any to lose.
-        flows = " and its IVR flows are" if provider_spec(account.provider).capabilities.flows else " is"
+        flows = (
+            " and its IVR flows are"
+            if provider_spec(account.provider).capabilities.flows
+            else " is"
+        )
         question = f"Remove the account '{account.name}'? Its stored {what}{flows} deleted too."
         if not await confirm(self, "Remove account", question, action="Remove"):
             return False

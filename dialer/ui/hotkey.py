@@ -86,8 +86,9 @@ def _pynput_problem() -> str | None:
         # Logged as text: a record holding the exception would keep Xlib's half-open
         # sockets alive through the traceback for as long as the record lives.
         logger.info("pynput cannot watch the keyboard: %s", str(exc))
-        return "The keyboard cannot be watched system-wide here (the keyboard library could not load" + (
-            f": {reason})" if reason else ")"
+        return (
+            "The keyboard cannot be watched system-wide here (the keyboard library could not load"
+            + (f": {reason})" if reason else ")")
         )
     return None
 

@@ -35,7 +35,10 @@ async def kazoo(make_service: MakeService, **options: str) -> KazooProvider:
         ({"name": "Sales"}, "A clicktocall needs an extension (--extension)"),
         ({"name": " ", "extension": "1001"}, "The name must not be empty"),
         ({"name": "Sales", "extension": None}, "A clicktocall needs an extension"),
-        ({"name": "x" * 129, "extension": "1001"}, "The name must be at most 128 characters (it has"),
+        (
+            {"name": "x" * 129, "extension": "1001"},
+            "The name must be at most 128 characters (it has",
+        ),
         ({"name": "Sales", "extension": "10 01"}, "'10 01' is not an extension Kazoo can call"),
         ({"name": "S", "extension": "1001", "realm": "pbx"}, "'pbx' is not a realm"),
         ({"name": "S", "extension": "1001", "realm": "a..b"}, "'a..b' is not a realm"),
@@ -48,14 +51,26 @@ async def kazoo(make_service: MakeService, **options: str) -> KazooProvider:
             "The name has spaces around it or a line break in it: remove them",
         ),
         ({"name": "S", "extension": "1001", "throttle": -1}, "The throttle must be 0 or more"),
-        ({"name": "S", "extension": "1001", "throttle": "2"}, "The throttle must be a whole number"),
-        ({"name": "S", "extension": "1001", "auth_required": "yes"}, "'Requires a login' must be yes or no"),
+        (
+            {"name": "S", "extension": "1001", "throttle": "2"},
+            "The throttle must be a whole number",
+        ),
+        (
+            {"name": "S", "extension": "1001", "auth_required": "yes"},
+            "'Requires a login' must be yes or no",
+        ),
         (
             {"name": "S", "extension": "1001", "whitelist": ["^91", "(+91"]},
             "Whitelist entry 2: '(+91' is not a regular expression (",
         ),
-        ({"name": "S", "extension": "1001", "whitelist": [""]}, "Whitelist entry 1 is empty: fill it in or remove it"),
-        ({"name": "S", "extension": "1001", "caller_id_number": ""}, "The caller id number (to the extension) must not be empty"),
+        (
+            {"name": "S", "extension": "1001", "whitelist": [""]},
+            "Whitelist entry 1 is empty: fill it in or remove it",
+        ),
+        (
+            {"name": "S", "extension": "1001", "caller_id_number": ""},
+            "The caller id number (to the extension) must not be empty",
+        ),
         ({"name": "S", "extension": "1001", "history_items": 3}, "set by Kazoo"),
     ],
 )

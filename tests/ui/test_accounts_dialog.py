@@ -780,7 +780,9 @@ def test_account_from_fields_checks_timeouts_and_kazoo_login() -> None:
         url="https://k.example",
         options={"kazoo_account": "a1", "kazoo_user": "agent"},
     )
-    with pytest.raises(FieldError, match="'Kazoo user' needs 'Kazoo account name' as well: fill in both"):
+    with pytest.raises(
+        FieldError, match="'Kazoo user' needs 'Kazoo account name' as well: fill in both"
+    ):
         account_from_fields(base)
     ok = AccountFields(**{**base.__dict__, "options": {"kazoo_account": "a1"}})
     assert account_from_fields(ok).url == "https://k.example/"

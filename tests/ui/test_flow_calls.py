@@ -92,7 +92,10 @@ async def test_a_variable_typed_for_each_call_has_its_box_and_is_checked_first(
     window.contacts_view.selectRow(0)
     await call_with_the_button(window, contact.primary.number)
     level, text = window.messages.history[-1]
-    assert (level, text) == ("error", "Type a value for order for this call (flow Order shipped, id 221)")
+    assert (level, text) == (
+        "error",
+        "Type a value for order for this call (flow Order shipped, id 221)",
+    )
     assert edit.hasFocus() and provider_requests(window) == []  # refused before sending
     QTest.keyClicks(edit, "A-1234")
     await call_with_the_button(window, contact.primary.number)

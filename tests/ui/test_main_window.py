@@ -351,7 +351,8 @@ def test_the_country_defaults_to_the_systems_or_none(lang: str, shown: str) -> N
 
 
 @pytest.mark.allow_warnings_log(
-    r"Task (bridges|call-7) failed", r"Unexpected error while (loading the bridges|placing the call)"
+    r"Task (bridges|call-7) failed",
+    r"Unexpected error while (loading the bridges|placing the call)",
 )
 @pytest.mark.parametrize(
     ("task", "doing"), [("bridges", "loading the bridges"), ("call-7", "placing the call")]
