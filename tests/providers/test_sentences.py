@@ -11,11 +11,17 @@ import pytest
 from dialer.app.service import open_provider
 from dialer.core.accounts import ProviderKind
 from dialer.core.calls import CallOptions
-from dialer.core.errors import CallRejected, ConfigError, UnsupportedOption
+from dialer.core.errors import CallRejected, ConfigError, InvalidInput, UnsupportedOption
 from dialer.core.secrets import MemorySecretStore
 from dialer.providers import provider_spec
 from dialer.providers.kazoo import KazooProvider
-from dialer.providers.spec import AccountField, OptionError, ProviderSpec, secret_problem
+from dialer.providers.spec import (
+    AccountField,
+    OptionError,
+    ProviderSpec,
+    WebhookReports,
+    secret_problem,
+)
 from dialer.simulator import Fault, ProviderSimulator
 from tests.providers.conftest import MakeService, provider_requests, sim_account
 
@@ -263,4 +269,58 @@ async def test_kazoo_counts_the_accounts_clicktocalls_in_words(
     said = {0: "no clicktocalls", 2: "2 clicktocalls"}[count]
     assert await provider.test_connection() == (
         f"Kazoo accepted the credentials; the account has {said}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "sentence"),
+    [
+        (
+            ProviderKind.KAZOO,
+            "kazoo_account",
+            "has no Kazoo account id: set it in the account's settings (--kazoo-account)",
+        ),
+        (
+            ProviderKind.CLICK2CALL_V1,
+            "uid",
+            "has no uid: set it in the account's settings (--uid)",
+        ),
+    ],
+)
+async def test_a_missing_account_setting_is_set_in_the_settings_or_by_its_flag(
+    sim: ProviderSimulator, make_service: MakeService, kind: ProviderKind, key: str, sentence: str
+) -> None:
+    demo = sim_account(sim, kind)
+    options = {k: v for k, v in demo.options.items() if k != key}
+    service = await make_service(kind, options=options)
+    sim.clear_requests()
+    with pytest.raises(InvalidInput) as info:
+        await service.place_call(CUSTOMER)
+    assert str(info.value) == f"Account '{demo.name}' {sentence}"
+    assert provider_requests(sim) == []
+
+
+async def test_kazoo_names_how_many_clicktocalls_there_are_when_none_matches(
+    sim: ProviderSimulator, make_service: MakeService
+) -> None:
+    service = await make_service(ProviderKind.KAZOO)
+    provider: Any = await service.provider_for(service.accounts.get())
+    for number in range(2):
+        await provider.create_clicktocall({"name": f"Desk {number}", "extension": f"100{number}"})
+    with pytest.raises(InvalidInput) as info:
+        await provider.find_clicktocall("Gone")
+    assert str(info.value) == (
+        f"Account '{provider.account.name}' has no Kazoo clicktocall with id or name 'Gone' "
+        "(it has 2 clicktocalls: use one of those)"
+    )
+
+
+def test_a_c2c_v2_account_that_gets_no_reports_is_told_by_the_forms_names() -> None:
+    reports = provider_spec(ProviderKind.C2C_V2).reports
+    assert isinstance(reports, WebhookReports)
+    assert reports.missing_for({}) == (
+        "No outcome will arrive: the account has no webhook id and does not take reports by "
+        "subscription. Set its webhook id and register the receiver's URL in the C2C v2 panel, "
+        "or subscribe the account to call reports there and set its call reports to 'by "
+        "subscription'"
     )
