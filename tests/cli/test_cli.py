@@ -366,7 +366,7 @@ def test_a_stored_secret_the_wire_cannot_carry_is_refused_before_sending(
     sent = len(sim.requests)
     assert run(monkeypatch, "call", "+918867135000", "--account", "sim-c2c") == 2
     err = capsys.readouterr().err
-    assert "Account 'sim-c2c': The API token has a line break" in err
+    assert "Account 'sim-c2c' has a problem: the API token has a line break" in err
     assert "sim-c2c\ntoken" not in err and "sim-c2c\\ntoken" not in err
     assert len(sim.requests) == sent
     assert run(monkeypatch, "history", "--csv") == 0
