@@ -163,9 +163,10 @@ class CallOptionsPanel(QWidget):
         if bridges or (caps is not None and caps.bridge is BridgeKind.NONE):
             self.bridge_state.setText("")
         elif caps is not None and caps.bridge is BridgeKind.CLICKTOCALL:
+            # Not a fault: the first call makes one that rings the agent.
             self.bridge_state.setText(
-                "The account has no clicktocalls: create one under Settings ▸ Accounts… "
-                "(Clicktocalls…)"
+                "No clicktocalls yet: the first call makes one for the agent's number, or "
+                "create one with Manage…"
             )
         else:
             account = self.account()

@@ -385,8 +385,8 @@ async def test_an_unexpected_failure_of_a_task_says_what_the_window_was_doing(
         ),
         (
             ProviderKind.KAZOO,
-            "The account has no clicktocalls: create one under Settings ▸ Accounts… "
-            "(Clicktocalls…)",
+            "No clicktocalls yet: the first call makes one for the agent's number, or create "
+            "one with Manage…",
         ),
     ],
 )
