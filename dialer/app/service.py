@@ -318,18 +318,22 @@ async def open_provider(
     """A new provider for ``account``, with its secret from the keyring (a command that
     manages the account's objects, not calls, needs no call service). The caller closes it."""
     from dialer.providers import provider_class, provider_spec
+    from dialer.providers.spec import in_sentence
 
+    declared = provider_spec(account.provider).secret
     secret = await get_secret(secrets, account.secret_key)
+    # Typing it again is the fix; the window can edit an account, the command line only
+    # remove and add it.
+    where = "in the account's settings (or remove the account and add it again)"
     if not secret:
-        raise ConfigError(
-            f"No secret is stored for account '{account.name}'; remove the account and add it again"
-        )
+        what = in_sentence(declared.label_for(account.options))
+        raise ConfigError(f"No {what} is stored for account '{account.name}': type it {where}")
     # A secret stored before it was checked (an older release): refused here, before any
     # request, rather than quoted back in the HTTP library's error.
-    problem = provider_spec(account.provider).secret.problem(secret, account.options)
+    problem = declared.problem(secret, account.options)
     if problem:
         raise ConfigError(
-            f"Account '{account.name}': {problem}. Edit the account (or remove it and "
-            "add it again) to set it anew"
+            f"Account '{account.name}' has a problem: {problem[:1].lower()}{problem[1:]}. "
+            f"Type it again {where}"
         )
     return provider_class(account.provider)(account, secret, transport=transport)

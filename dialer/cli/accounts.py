@@ -116,7 +116,8 @@ def account_from_args(args: argparse.Namespace) -> Account:
                 continue
             if other.kind != spec.kind and spec.field(setting.key) is None:
                 raise InvalidInput(
-                    f"{setting.flag} is a {other.kind} setting; this account is {provider}"
+                    f"{setting.flag} is a {other.kind} setting, but this is a {provider} "
+                    "account: leave it out"
                 )
             options[setting.key] = value
     spec.check_options(options, flags=True)
@@ -136,7 +137,7 @@ def account_from_args(args: argparse.Namespace) -> Account:
         agent = args.agent.strip()
     for timeout in (args.connect_timeout, args.read_timeout):
         if timeout is not None and not 0 < timeout <= 300:
-            raise InvalidInput("Timeouts must be between 0 and 300 seconds")
+            raise InvalidInput("Timeouts must be more than 0 and at most 300 seconds")
     return Account(
         name=args.name.strip(),
         provider=provider,
@@ -158,7 +159,9 @@ def read_secret(account: Account) -> str:
     what = in_sentence(declared.label_for(account.options))
     secret = read_secret_line(what, account.name)
     if not secret.strip():
-        raise InvalidInput(f"No {what} given (standard input was empty)")
+        # Nothing typed at the prompt is not an empty standard input.
+        piped = sys.stdin is not None and not sys.stdin.isatty()
+        raise InvalidInput(f"No {what} given" + (" (standard input was empty)" if piped else ""))
     problem = declared.problem(secret, account.options)
     if problem:
         raise InvalidInput(problem)

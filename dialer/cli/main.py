@@ -273,7 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if link is not None:
         parser.print_usage(sys.stderr)
         print(
-            f"dialer: '{link}' goes alone: 'dialer {link}' or 'dialer call {link}'",
+            f"dialer: a link cannot be combined with other arguments: run 'dialer {link}' or "
+            f"'dialer call {link}'",
             file=sys.stderr,
         )
         return EXIT_INPUT

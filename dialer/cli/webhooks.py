@@ -20,6 +20,7 @@ from dialer.core.errors import ConfigError, InvalidInput, SecretStoreError
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import KeyringSecretStore, SecretStore, delete_secret, set_secret
 from dialer.core.team import TeamMembership
+from dialer.providers import provider_label
 from dialer.webhooks.settings import (
     PATH_PREFIX,
     check_port,
@@ -235,7 +236,8 @@ async def set_webhook_secret(
     account = AccountStore(paths.accounts_file).get(args.account)
     if account.provider is not ProviderKind.C2C_V2:
         raise ConfigError(
-            f"'{account.name}' is a {account.provider} account; only C2C v2 pushes webhooks"
+            f"Account '{account.name}' is a {provider_label(account.provider)} account; only "
+            f"{provider_label(ProviderKind.C2C_V2)} accounts receive webhook reports"
         )
     if args.remove:
         await delete_secret(secrets, account.webhook_secret_key)

@@ -102,7 +102,11 @@ class CallRequest:
 
     def __post_init__(self) -> None:
         if self.flow is None and self.agent is None:
-            raise InvalidInput("No agent number: set the account's agent number or pass --agent")
+            # Also raised for a call from the window, which has no --agent.
+            raise InvalidInput(
+                "No agent number: set the account's agent number (or pass --agent on the "
+                "command line)"
+            )
         if self.max_seconds is not None and self.max_seconds <= 0:
             raise InvalidInput("The maximum call length must be a positive number of seconds")
         if self.max_seconds is not None and self.max_seconds > MAX_CALL_SECONDS:

@@ -291,7 +291,11 @@ def resolve_variables(
     message = f"Flow {flow.label} needs a value for {_join(missing)} before it can call"
     typed = [name for name in missing if name in asked_per_call(flow)]
     if typed and per_call is not None:
-        message = f"Type {_join(typed)} for this call (flow {flow.label})"
+        # The label's own brackets would nest here: name and id are said apart.
+        name = flow.name.strip()
+        which = f"flow {name}, id {flow.flow_id}" if name else f"flow {flow.flow_id}"
+        values_for = "a value for" if len(typed) == 1 else "values for"
+        message = f"Type {values_for} {_join(typed)} for this call ({which})"
         missing = [name for name in missing if name not in typed] + typed
     details: list[str] = []
     calling = per_call is not None  # a call: its values come from the contact called

@@ -66,8 +66,10 @@ class CallLimits:
             value = getattr(self, name)
             if type(value) is not int or not 0 <= value <= MAX_LIMIT:
                 raise InvalidInput(
-                    f"The {LIMIT_LABELS[name].lower()} must be a whole number from 0 (no "
-                    f"limit) to {MAX_LIMIT:,}"
+                    # Quoted as the form shows it: lowercased, "the calls a minute" reads
+                    # as calls rather than as the setting.
+                    f"'{LIMIT_LABELS[name]}' must be a whole number from 0 (no limit) to "
+                    f"{MAX_LIMIT:,}"
                 )
         for pattern in self.allowed_numbers:
             problem = pattern_problem(pattern)

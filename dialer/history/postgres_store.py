@@ -63,6 +63,8 @@ logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 _STATUS_OF = {str(status): status for status in CallStatus}
 _ORIGIN_OF = {str(origin): origin for origin in CallOrigin}
+# The team's shared receiver secrets, as a sentence names them.
+_TEAM_SECRET_NAMES = {"webhook_path": "secret path for the webhook URL"}
 
 # How long a reader or writer waits for a pooled connection before saying the team
 # history cannot be reached (libpq's own connect timeout bounds each attempt).
@@ -885,8 +887,9 @@ class PostgresHistory:
                 "SELECT value FROM dialer.receiver_secrets WHERE key = %s", (key,)
             ).fetchone()
         if row is None:
+            what = _TEAM_SECRET_NAMES.get(key, key)
             raise TeamDatabaseError(
-                f"The team history ({self.where}) has no {key}: run 'dialer team setup'"
+                f"The team history ({self.where}) has no {what}: run 'dialer team setup'"
             )
         return str(row[0])
 

@@ -318,7 +318,8 @@ class CallTracker:
                 "webhooks serve'): there is no report to fetch"
             )
         elif isinstance(reports, NoReports):
-            raise InvalidInput(f"{label} has no report to fetch: {reports.sentence}")
+            # The declared sentence already says that no outcome is ever reported.
+            raise InvalidInput(reports.sentence)
         else:
             raise InvalidInput(_unknown(record.provider))
         try:
@@ -847,8 +848,8 @@ def _gone(account: str) -> str:
 
 def _moved(account: Account) -> str:
     return (
-        f"The account '{account.name}' is now a {account.provider} account, so this call's "
-        "outcome cannot be fetched"
+        f"The account '{account.name}' is now a {_label(account.provider)} account, so this "
+        "call's outcome cannot be fetched"
     )
 
 

@@ -24,6 +24,7 @@ from dialer.core.accounts import Account
 from dialer.core.calls import CallRequest, CallResult
 from dialer.core.errors import (
     AuthenticationRefused,
+    ConfigError,
     ProviderUnreachable,
     UnexpectedAnswer,
     UnsupportedOption,
@@ -114,13 +115,31 @@ def unsupported_reason(caps: Capabilities, label: str, option: str) -> str | Non
     what = {
         "flow": "IVR flows",
         "record": "call recording",
-        "max_length": "maximum call length",
+        "max_length": "a maximum call length",
         "attempts": "redial attempts",
-        "holdfile": "hold file",
-        "campaign": "campaign id",
+        "holdfile": "a hold file",
+        "campaign": "a campaign id",
         "sip": "SIP contacts",
     }[option]
-    return f"{label} has no {what} in its API"
+    return f"{label} does not support {what}"
+
+
+def bridge_noun(kind: str, *, article: bool = False, plural: bool = False) -> str:
+    """What a provider calls one of the account's bridges, inside a sentence: its
+    declaration's plural label (``Desk phones``) made singular, or "bridge" if it has none."""
+    from dialer.providers import provider_spec
+    from dialer.providers.spec import in_sentence
+
+    try:
+        label = provider_spec(kind).bridges
+    except ConfigError:
+        label = None
+    noun = in_sentence(label) if label else "bridges"
+    if not plural:
+        noun = noun.removesuffix("s")
+        if article:
+            noun = ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+    return noun
 
 
 class Provider(ABC):
@@ -187,9 +206,11 @@ class Provider(ABC):
             if reason:
                 raise UnsupportedOption(reason)
         if self.capabilities.bridge_required and not request.bridge:
+            # Also checked for calls from the window, which has no --bridge: the flag is
+            # only the second way out.
             raise UnsupportedOption(
-                f"{self.label} needs a bridge/DID to call from: pass --bridge or add one "
-                "to the account"
+                f"{self.label} needs {bridge_noun(self.kind, article=True)} to call from: "
+                "add one to the account (or pass --bridge on the command line)"
             )
 
     async def aclose(self) -> None:

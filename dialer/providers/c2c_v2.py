@@ -207,10 +207,11 @@ SPEC = ProviderSpec(
     # Outcomes arrive at the webhook receiver (dialer/webhooks/).
     reports=WebhookReports(
         option="webhook_id",
-        missing="No outcome will arrive: the account has no webhook_id and does not take "
-        "reports by subscription. Set a webhook_id and register the webhook receiver's URL "
-        "in the provider's panel, or subscribe the account to call reports there and set its "
-        "call reports to 'by subscription'",
+        # Named as the form names the settings ("Webhook id", "Call reports").
+        missing="No outcome will arrive: the account has no webhook id and does not take "
+        "reports by subscription. Set its webhook id and register the receiver's URL in the "
+        "C2C v2 panel, or subscribe the account to call reports there and set its call "
+        "reports to 'by subscription'",
         subscribed=(REPORTS_BY, BY_SUBSCRIPTION),
     ),
 )

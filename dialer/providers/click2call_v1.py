@@ -86,7 +86,10 @@ class Click2CallV1Provider(Provider):
     def _credentials(self) -> dict[str, str]:
         uid = self.account.option("uid")
         if not uid:
-            raise InvalidInput(f"Account '{self.account.name}' has no uid: set it with --uid")
+            raise InvalidInput(
+                f"Account '{self.account.name}' has no uid: set it in the account's settings "
+                "(--uid)"
+            )
         return {"uid": uid, "pin": self._secret}
 
     def form(self, request: CallRequest) -> dict[str, str]:

@@ -91,7 +91,8 @@ class KazooProvider(Provider):
         account_id = self.account.option("kazoo_account")
         if not account_id:
             raise InvalidInput(
-                f"Account '{self.account.name}' has no Kazoo account id: set --kazoo-account"
+                f"Account '{self.account.name}' has no Kazoo account id: set it in the "
+                "account's settings (--kazoo-account)"
             )
         return account_id
 
@@ -107,7 +108,8 @@ class KazooProvider(Provider):
             account_name = self.account.option("kazoo_account_name")
             if not account_name:
                 raise InvalidInput(
-                    "Kazoo user/password login needs the account name: set --kazoo-account-name"
+                    "Kazoo user/password login needs the account name: set it in the "
+                    "account's settings (--kazoo-account-name)"
                 )
             credentials = hashlib.md5(  # Kazoo's user_auth defines md5
                 f"{user.lower()}:{self._secret}".encode(), usedforsecurity=False
@@ -202,7 +204,7 @@ class KazooProvider(Provider):
     # -- clicktocall objects ------------------------------------------------------------
 
     async def _pages(
-        self, url: str, params: Mapping[str, str] | None = None
+        self, url: str, doing: str, params: Mapping[str, str] | None = None
     ) -> AsyncIterator[list[dict[str, Any]]]:
         start_key: str | None = None
         while True:
@@ -211,7 +213,7 @@ class KazooProvider(Provider):
                 query["start_key"] = start_key
             page_url = f"{url}?{urlencode(query)}" if query else url
             envelope, status = await self.request("GET", page_url)
-            items = self._check(envelope, status, "list")
+            items = self._check(envelope, status, doing)
             yield [item for item in items or [] if isinstance(item, dict)]
             start_key = envelope.get("next_start_key")
             if not start_key or self.api_version == "v1":
@@ -219,7 +221,8 @@ class KazooProvider(Provider):
 
     async def list_clicktocalls(self) -> list[dict[str, Any]]:
         """Every clicktocall's summary (``id``, ``name``, ``extension``), every page."""
-        return [item async for page in self._pages(self.url()) for item in page]
+        pages = self._pages(self.url(), "list the clicktocalls")
+        return [item async for page in pages for item in page]
 
     async def get_clicktocall(self, c2c_id: str) -> dict[str, Any]:
         return (await self.read_clicktocall(c2c_id))[0]
@@ -260,7 +263,8 @@ class KazooProvider(Provider):
             )
         raise InvalidInput(
             f"Account '{self.account.name}' has no Kazoo clicktocall with id or name "
-            f"'{wanted}'" + (f" (it has {len(items)}: see 'dialer kazoo list')" if items else "")
+            f"'{wanted}'"
+            + (f" (it has {_clicktocalls(len(items))}: use one of those)" if items else "")
         )
 
     async def create_clicktocall(self, fields: dict[str, Any]) -> dict[str, Any]:
@@ -338,7 +342,8 @@ class KazooProvider(Provider):
             earliest = time.time() - HISTORY_MAX_RANGE + 3600  # an hour's margin for skew
             params["created_from"] = str(gregorian_from_unix(max(since, earliest)))
         url = self.url(c2c_id, "history")
-        return [item async for page in self._pages(url, params) for item in page]
+        pages = self._pages(url, f"list the history of clicktocall {c2c_id}", params)
+        return [item async for page in pages for item in page]
 
     async def history_page(
         self, c2c_id: str, *, start_key: str | None = None, page_size: int = 50
@@ -429,7 +434,8 @@ class KazooProvider(Provider):
         if request.agent is None:
             raise InvalidInput(
                 f"Account '{self.account.name}' has no agent number and no clicktocall to use: "
-                "set one of them, or pass --agent or --bridge"
+                "set one of them in the account, or choose a clicktocall for the call (--agent "
+                "or --bridge on the command line)"
             )
         extension = request.agent.for_wire(self.number_format)
         cached = self._clicktocall_for_agent.get(extension)
@@ -497,11 +503,16 @@ class KazooProvider(Provider):
         if chosen and not any(chosen in (item.get("id"), item.get("name")) for item in items):
             # Every call would be refused: better said now than on the first call.
             raise InvalidInput(
-                f"Kazoo accepted the credentials, but none of the account's {count} "
-                f"clicktocall(s) has the id or name '{chosen}': choose another clicktocall "
-                "to use, or leave it empty to use the agent's own"
+                "Kazoo accepted the credentials, but the account has no clicktocall with the "
+                f"id or name '{chosen}' (it has {_clicktocalls(count)}): choose another "
+                "clicktocall to use, or leave it empty to use the agent's own"
             )
-        return f"Kazoo accepted the credentials; the account has {count} clicktocall(s)"
+        return f"Kazoo accepted the credentials; the account has {_clicktocalls(count)}"
+
+
+def _clicktocalls(count: int) -> str:
+    """``no clicktocalls``, ``1 clicktocall``, ``3 clicktocalls``."""
+    return f"{count or 'no'} clicktocall" + ("" if count == 1 else "s")
 
 
 def _status(envelope: Any) -> str:

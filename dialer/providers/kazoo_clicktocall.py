@@ -124,33 +124,40 @@ def property_problem(key: str, value: Any) -> str | None:
     if prop is None:
         return None  # a property this app does not edit: the server decides
     label = prop.label
+    the = f"The {label[:1].lower()}{label[1:]}"  # "The throttle", "The caller id name (…)"
     if prop.kind is PropertyKind.FLAG:
-        return None if isinstance(value, bool) else f"{label} must be yes or no"
+        # Quoted: a flag's label is a phrase ("Requires a login"), not a noun.
+        return None if isinstance(value, bool) else f"'{label}' must be yes or no"
     if prop.kind is PropertyKind.COUNT:
         if not isinstance(value, int) or isinstance(value, bool):
-            return f"{label} must be a whole number (0 for no limit)"
-        return f"{label} must be 0 or more (0 for no limit)" if value < 0 else None
+            return f"{the} must be a whole number (0 for no limit)"
+        return f"{the} must be 0 or more (0 for no limit)" if value < 0 else None
     if prop.kind is PropertyKind.PATTERNS:
         if not isinstance(value, list | tuple):
-            return f"The {label.lower()} must be a list of regular expressions"
+            return f"{the} must be a list of regular expressions"
         for position, pattern in enumerate(value, 1):
+            if not isinstance(pattern, str) or not pattern:
+                return f"{label} entry {position} is empty: fill it in or remove it"
             problem = pattern_problem(pattern)
             if problem:
-                return f"Whitelist entry {position}: {problem}"
+                return f"{label} entry {position}: {problem}"
         return None
     if not isinstance(value, str) or not value.strip():
-        return f"{label} must not be empty"
+        return f"{the} must not be empty"
     if value != value.strip() or any(ord(c) < 32 for c in value):
-        return f"{label} has spaces or a line break around or in it"
+        return f"{the} has spaces around it or a line break in it: remove them"
     if key == "name" and len(value) > MAX_NAME:
-        return f"{label} must be at most {MAX_NAME} characters (it has {len(value)})"
+        return f"{the} must be at most {MAX_NAME} characters (it has {len(value)})"
     if key == "extension" and not _EXTENSION.fullmatch(value):
         return (
             f"'{_shown(value)}' is not an extension Kazoo can call: give a SIP URI "
             "(sip:1001@pbx.example.com), a DID (+918067000000) or an internal extension (1001)"
         )
     if key == "realm" and not is_realm(value):
-        return f"'{_shown(value)}' is not a realm: give a domain name (pbx.example.com) or an IP"
+        return (
+            f"'{_shown(value)}' is not a realm: give a domain name (pbx.example.com) or an IP "
+            "address"
+        )
     return None
 
 

@@ -95,9 +95,11 @@ def secret_problem(value: str, label: str, *, in_header: bool) -> str | None:
     outside = (i for i, c in enumerate(value, 1) if in_header and not "!" <= c <= "~")
     if (position := next(outside, None)) is not None:
         kind = "a space" if value[position - 1] == " " else "a character outside ASCII"
+        # Headers could carry an inner space, but no provider's secret has one: it is a paste
+        # gone wrong, and sent it would only come back as "not authorised".
         return (
-            f"The {what} has {kind} in it (character {position}), which the HTTP header it "
-            "is sent in cannot carry: copy it again exactly as the provider shows it"
+            f"The {what} has {kind} in it (character {position}), and a real one never does: "
+            "copy it again exactly as the provider shows it"
         )
     return None
 
@@ -144,6 +146,8 @@ class TrackedCall(Protocol):
 class NoReports:
     """Nothing documented: the call is concluded "no report" as soon as it is accepted."""
 
+    # Kept as the call's note, and the answer when a report is asked for: it says that the
+    # provider reports no outcomes, and what that means for the call.
     sentence: str
 
 
@@ -296,9 +300,13 @@ class ProviderSpec:
                     )
                 continue
             if spec_field.choices and value not in spec_field.choices:
+                # The form offers the choices by their labels, the CLI by their keys.
+                shown = tuple(f"'{c}'" for c in spec_field.choice_labels or spec_field.choices)
                 raise OptionError(
                     spec_field.key,
-                    f"The {spec_field.label} must be {' or '.join(spec_field.choices)}",
+                    f"{spec_field.flag} must be {_either(spec_field.choices)}"
+                    if flags
+                    else f"Choose {_either(shown)} for '{spec_field.label}'",
                 )
             problem = spec_field.check(value) if spec_field.check else None
             if problem:
@@ -309,8 +317,13 @@ class ProviderSpec:
                     needed.key,
                     f"{spec_field.label} ({spec_field.flag}) needs {needed.flag}"
                     if flags
-                    else f"A {spec_field.label} needs the {needed.label} too",
+                    else f"'{spec_field.label}' needs '{needed.label}' as well: fill in both",
                 )
+
+
+def _either(choices: tuple[str, ...]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return " or ".join(filter(None, (", ".join(choices[:-1]), choices[-1])))
 
 
 class OptionError(InvalidInput):

@@ -191,7 +191,7 @@ def account_from_fields(fields: AccountFields) -> Account:
         ("read_timeout", fields.read_timeout),
     ):
         if not 0 < timeout <= 300:
-            raise FieldError(key, "Timeouts must be between 0 and 300 seconds")
+            raise FieldError(key, "Timeouts must be more than 0 and at most 300 seconds")
     bridges = tuple(line.strip() for line in fields.bridges.splitlines() if line.strip())
     try:
         allowed = parse_patterns(fields.allowed_numbers)
@@ -239,7 +239,8 @@ def _checked_url(
             raise FieldError(
                 "url",
                 f"Refusing plain http:// to {host}: the {what} would cross the network "
-                "unencrypted; use https://, or tick 'Allow plain http://' if you accept the risk",
+                "unencrypted; use https://, or tick 'Allow plain http:// to a remote server "
+                "(insecure)' if you accept the risk",
             )
         return check_base_url(url, allow_insecure_http=allow_insecure_http)
     except FieldError:
@@ -1019,10 +1020,13 @@ class AccountsDialog(QDialog):
             say(self.status, "Choose an account to remove")
             return False
         what = in_sentence(secret_label(account.provider, account.options))
-        question = (
-            f"Remove the account '{account.name}'? Its stored {what} and its IVR flows "
-            "are deleted too."
+        # Only a provider with IVR flows has any to lose.
+        flows = (
+            " and its IVR flows are"
+            if provider_spec(account.provider).capabilities.flows
+            else " is"
         )
+        question = f"Remove the account '{account.name}'? Its stored {what}{flows} deleted too."
         if not await confirm(self, "Remove account", question, action="Remove"):
             return False
         self.tester.cancel()

@@ -29,7 +29,13 @@ from dialer.core.accounts import Account
 from dialer.core.calls import MAX_CALL_SECONDS, CallOptions
 from dialer.core.flows import FlowDefinition, asked_per_call
 from dialer.providers import provider_label
-from dialer.providers.base import Bridge, BridgeKind, Capabilities, unsupported_reason
+from dialer.providers.base import (
+    Bridge,
+    BridgeKind,
+    Capabilities,
+    bridge_noun,
+    unsupported_reason,
+)
 from dialer.ui.spinner import Spinner
 from dialer.ui.theme import show_level
 
@@ -156,8 +162,18 @@ class CallOptionsPanel(QWidget):
         caps = self.capabilities()
         if bridges or (caps is not None and caps.bridge is BridgeKind.NONE):
             self.bridge_state.setText("")
+        elif caps is not None and caps.bridge is BridgeKind.CLICKTOCALL:
+            # Not a fault: the first call makes one that rings the agent.
+            self.bridge_state.setText(
+                "No clicktocalls yet: the first call makes one for the agent's number, or "
+                "create one with Manage…"
+            )
         else:
-            self.bridge_state.setText("No bridges configured for this account")
+            account = self.account()
+            noun = bridge_noun(account.provider if account else "", plural=True)
+            self.bridge_state.setText(
+                f"No {noun} set for this account: add them under Settings ▸ Accounts…"
+            )
 
     def set_bridge_loading(self) -> None:
         self.bridge_box.clear()

@@ -965,6 +965,11 @@ async def _message(parent: QWidget, title: str, text: str) -> None:
     await _show(box)
 
 
+def exported_sentence(count: int) -> str:
+    """What the window says once ``count`` contacts are written."""
+    return f"Exported {count:,} contact{'' if count == 1 else 's'}"
+
+
 async def export_contacts(
     parent: QWidget,
     profile: Profile,

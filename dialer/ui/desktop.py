@@ -156,7 +156,8 @@ class DesktopIntegration(QObject):
         problem = hotkey.start(self.settings.hotkey)
         if problem is not None:
             self.hotkey_problem = problem
-            self.window.messages.warning(f"The global hotkey is off: {problem}")
+            # Two sentences: the problem is one of its own (the settings show it alone).
+            self.window.messages.warning(f"The global hotkey is off. {problem}")
             return
         hotkey.triggered.connect(self._hotkey_pressed)
         self.hotkey = hotkey

@@ -86,8 +86,9 @@ def _pynput_problem() -> str | None:
         # Logged as text: a record holding the exception would keep Xlib's half-open
         # sockets alive through the traceback for as long as the record lives.
         logger.info("pynput cannot watch the keyboard: %s", str(exc))
-        return "The keyboard cannot be watched system-wide here (pynput could not load" + (
-            f": {reason})" if reason else ")"
+        return (
+            "The keyboard cannot be watched system-wide here (the keyboard library could not load"
+            + (f": {reason})" if reason else ")")
         )
     return None
 
@@ -198,12 +199,12 @@ class GlobalHotkey(QObject):
             listener.start()
         except Exception as exc:  # ValueError from its parser, OS errors on start
             logger.warning("The global hotkey %s did not start", parsed, exc_info=True)
-            return f"The hotkey {label} could not be set up: {exc}"
+            return f"{label} could not be set up: {exc}"
         if not _until_ready(listener):
             # Not stopped: pynput's stop() waits for a readiness that may never come. Its
             # thread is a daemon, and should it become ready after all, it passes nothing on.
             self._generation += 1
-            return f"The hotkey {label} could not be set up: the keyboard watcher did not start"
+            return f"{label} could not be set up: the keyboard watcher did not start"
         if sys.platform == "darwin" and not getattr(listener, "IS_TRUSTED", True):
             listener.stop()
             return (

@@ -91,12 +91,32 @@ def team_status_text(state: TeamState) -> str:
     return f"Team history: sending {waiting}…" if state.waiting else "Team history: up to date"
 
 
+# What the window's tasks do, for "Something unexpected went wrong while …".
+_TASK_DOING = {
+    "bridges": "loading the bridges",
+    "clicktocalls": "opening the clicktocalls",
+    "dialog": "opening the dialog",
+    "reporting": "starting the webhook receiver",
+    "search": "searching the contacts",
+    "warm-up": "getting the window ready",
+}
+
+
+def task_doing(name: str) -> str:
+    """The phrase for a window task's name (``call-3``: a call)."""
+    if name.startswith("call-"):
+        return "placing the call"
+    return _TASK_DOING.get(name, f"running the window's '{name}' task")
+
+
 class MainWindow(QMainWindow):
     def __init__(self, profile: Profile, messages: MessageBridge | None = None):
         super().__init__()
         self.profile = profile
         self.messages = messages or MessageBridge()
-        self.tasks = TaskManager(on_error=lambda name, exc: self.messages.failure(exc, name))
+        self.tasks = TaskManager(
+            on_error=lambda name, exc: self.messages.failure(exc, task_doing(name))
+        )
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.setWindowTitle("Dialer" + (" — demo" if profile.demo else ""))
         # Values typed for a flow's per-call variables, by (account, flow, contact id), put
@@ -467,11 +487,11 @@ class MainWindow(QMainWindow):
         await self.search(self.search_edit.text())
 
     async def export_contacts(self) -> None:
-        from dialer.ui.contact_dialogs import export_contacts
+        from dialer.ui.contact_dialogs import export_contacts, exported_sentence
 
         count = await export_contacts(self, self.profile)
         if count:
-            self.messages.info(f"Exported {count} contacts")
+            self.messages.info(exported_sentence(count))
 
     def show_call_details(self, row: int) -> None:
         self.history_panel.show_details(row)  # a dialog owned by the window, not modal

@@ -271,7 +271,43 @@ def test_empty_secret_is_refused(
 ) -> None:
     args = ["account", "add", "x", "--provider", "c2c-v2", "--url", "https://x.example/"]
     assert run(monkeypatch, *args, stdin="\n") == 2
-    assert "No API token given" in capsys.readouterr().err
+    assert capsys.readouterr().err == "dialer: No API token given (standard input was empty)\n"
+
+
+def test_nothing_typed_at_the_prompt_is_not_called_an_empty_standard_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    # No terminal here: the prompt's reader is replaced by the person pressing Enter.
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "")
+    args = ["account", "add", "x", "--provider", "click2call-v1", "--url", "https://x.example/"]
+    assert main([*args, "--uid", "u"]) == 2
+    assert capsys.readouterr().err == "dialer: No API PIN given\n"
+
+
+@pytest.mark.parametrize("flag", ["--connect-timeout", "--read-timeout"])
+def test_a_timeout_out_of_range_says_the_range(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    args = ["account", "add", "x", "--provider", "c2c-v2", "--url", "https://x.example/"]
+    assert run(monkeypatch, *args, flag, "0", stdin="tok-1\n") == 2
+    assert capsys.readouterr().err == (
+        "dialer: Timeouts must be more than 0 and at most 300 seconds\n"
+    )
+
+
+def test_a_link_with_other_arguments_says_how_to_call_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, "tel:+918867135000", "history") == 2
+    assert capsys.readouterr().err.endswith(
+        "dialer: a link cannot be combined with other arguments: run 'dialer "
+        "tel:+918867135000' or 'dialer call tel:+918867135000'\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -330,7 +366,7 @@ def test_a_stored_secret_the_wire_cannot_carry_is_refused_before_sending(
     sent = len(sim.requests)
     assert run(monkeypatch, "call", "+918867135000", "--account", "sim-c2c") == 2
     err = capsys.readouterr().err
-    assert "Account 'sim-c2c': The API token has a line break" in err
+    assert "Account 'sim-c2c' has a problem: the API token has a line break" in err
     assert "sim-c2c\ntoken" not in err and "sim-c2c\\ntoken" not in err
     assert len(sim.requests) == sent
     assert run(monkeypatch, "history", "--csv") == 0

@@ -89,7 +89,10 @@ def test_a_webhook_secret_is_kept_in_the_keyring_only(
     for path in dialer_home.rglob("*"):
         assert not path.is_file() or b"s3cret-webhook-value" not in path.read_bytes(), path
     assert run(monkeypatch, "webhooks", "secret", "legacy", stdin="x\n") == 2
-    assert "only C2C v2 pushes webhooks" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "dialer: Account 'legacy' is a Click2Call v1 account; only C2C v2 accounts receive "
+        "webhook reports\n"
+    )
     for unusable, says in (
         ("two words\n", "has a space in it"),
         ("s3cret-wébhook\n", "outside ASCII"),

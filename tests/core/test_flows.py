@@ -432,3 +432,19 @@ def test_demo_prompts_match_the_simulator() -> None:
 
     known = SimCredentials().c2c_flows
     assert {f.flow_id: f.prompt for f in demo_flows("x")} == known
+
+
+@pytest.mark.parametrize(
+    ("flow", "expected"),
+    [
+        (make("{otp}"), "Type a value for otp for this call (flow OTP, id 220)"),
+        (make("{otp} {ref}"), "Type values for otp and ref for this call (flow OTP, id 220)"),
+        (FlowDefinition("work", "9", "", "{x}"), "Type a value for x for this call (flow 9)"),
+    ],
+)
+def test_values_typed_per_call_are_asked_for_in_one_plain_sentence(
+    flow: FlowDefinition, expected: str
+) -> None:
+    with pytest.raises(MissingVariables) as caught:
+        resolve_variables(flow, None, per_call={})
+    assert str(caught.value) == expected

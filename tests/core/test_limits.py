@@ -39,9 +39,9 @@ def test_anything_else_is_refused_with_an_example(typed: str) -> None:
 
 
 def test_limits_are_whole_numbers_from_zero() -> None:
-    with pytest.raises(InvalidInput, match=r"^The calls a minute must be a whole number from 0 "):
+    with pytest.raises(InvalidInput, match=r"^'Calls a minute' must be a whole number from 0 "):
         CallLimits(per_minute=-1)
-    with pytest.raises(InvalidInput, match=r"^The calls a day per agent must be"):
+    with pytest.raises(InvalidInput, match=r"^'Calls a day per agent' must be"):
         CallLimits(agent_per_day=True)
     assert CallLimits(per_minute=0).windows[0][0] == "per_day"  # 0: no limit
 
@@ -83,7 +83,7 @@ def test_limits_are_saved_only_where_they_differ_from_the_defaults(tmp_path: Pat
 @pytest.mark.parametrize(
     ("written", "sentence"),
     [
-        ("per_minute = -3", "Account 'a' in the accounts file: The calls a minute must be"),
+        ("per_minute = -3", "Account 'a' in the accounts file: 'Calls a minute' must be"),
         ('per_minute = "6"', "Account 'a': the limit per_minute must be a whole number"),
         ('allowed_numbers = "+9180*"', "Account 'a': allowed_numbers must be a list of quoted"),
         ('allowed_numbers = ["080*"]', "Account 'a' in the accounts file: '080*' is not a number"),

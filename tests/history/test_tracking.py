@@ -656,6 +656,23 @@ async def test_a_removed_account_ends_tracking_with_a_note(
     assert report_lookups(sim) == []
 
 
+async def test_an_account_now_of_another_provider_ends_tracking_naming_it_for_people(
+    sim: ProviderSimulator, rig: Rig, history: SqliteHistory
+) -> None:
+    account = rig.account(V1)
+    service = rig.service(history, account)
+    placed = await service.place_call(CUSTOMER)
+    service.accounts.update(replace(account, provider=ProviderKind.C2C_V2))
+    rig.tracker(history, service)
+    done = await outcome(history, placed.id)
+    assert done.status is CallStatus.NO_REPORT
+    assert done.message == (
+        f"The account '{account.name}' is now a C2C v2 account, so this call's outcome cannot "
+        "be fetched"
+    )
+    assert report_lookups(sim) == []
+
+
 async def test_closing_stops_every_task(
     sim: ProviderSimulator, rig: Rig, history: SqliteHistory
 ) -> None:

@@ -73,7 +73,10 @@ def test_account_add_stores_it_and_checks_its_required_setting(
     assert (account.provider, account.options) == (KIND, {"line_id": "L7"})
     monkeypatch.setattr(sys, "stdin", io.StringIO("x\n"))
     assert main([*base[:2], "other", *base[3:], "--line-id", "L", "--uid", "u"]) == 2
-    assert f"--uid is a click2call-v1 setting; this account is {KIND}" in capsys.readouterr().err
+    assert (
+        f"--uid is a click2call-v1 setting, but this is a {KIND} account: leave it out"
+        in capsys.readouterr().err
+    )
 
 
 @pytest.mark.usefixtures("registered")

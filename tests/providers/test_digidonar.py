@@ -84,7 +84,7 @@ async def test_a_campaign_id_is_refused_where_the_provider_has_none(
     service = await make_service(ProviderKind.CLICK2CALL_V1)
     with pytest.raises(UnsupportedOption) as refused:
         await service.place_call("+918867135000", CallOptions(campid="9995"))
-    assert str(refused.value) == "Click2Call v1 has no campaign id in its API"
+    assert str(refused.value) == "Click2Call v1 does not support a campaign id"
     assert provider_requests(sim) == []
 
 

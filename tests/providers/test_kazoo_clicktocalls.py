@@ -33,21 +33,44 @@ async def kazoo(make_service: MakeService, **options: str) -> KazooProvider:
     [
         ({"extension": "1001"}, "A clicktocall needs a name (--name)"),
         ({"name": "Sales"}, "A clicktocall needs an extension (--extension)"),
-        ({"name": " ", "extension": "1001"}, "Name must not be empty"),
+        ({"name": " ", "extension": "1001"}, "The name must not be empty"),
         ({"name": "Sales", "extension": None}, "A clicktocall needs an extension"),
-        ({"name": "x" * 129, "extension": "1001"}, "Name must be at most 128 characters (it has"),
+        (
+            {"name": "x" * 129, "extension": "1001"},
+            "The name must be at most 128 characters (it has",
+        ),
         ({"name": "Sales", "extension": "10 01"}, "'10 01' is not an extension Kazoo can call"),
         ({"name": "S", "extension": "1001", "realm": "pbx"}, "'pbx' is not a realm"),
         ({"name": "S", "extension": "1001", "realm": "a..b"}, "'a..b' is not a realm"),
-        ({"name": "S", "extension": "1001", "throttle": -1}, "Throttle must be 0 or more"),
-        ({"name": "S", "extension": "1001", "throttle": "2"}, "Throttle must be a whole number"),
-        ({"name": "S", "extension": "1001", "auth_required": "yes"}, "must be yes or no"),
+        (
+            {"name": "S", "extension": "1001", "realm": "pbx"},
+            "give a domain name (pbx.example.com) or an IP address",
+        ),
+        (
+            {"name": "Sales ", "extension": "1001"},
+            "The name has spaces around it or a line break in it: remove them",
+        ),
+        ({"name": "S", "extension": "1001", "throttle": -1}, "The throttle must be 0 or more"),
+        (
+            {"name": "S", "extension": "1001", "throttle": "2"},
+            "The throttle must be a whole number",
+        ),
+        (
+            {"name": "S", "extension": "1001", "auth_required": "yes"},
+            "'Requires a login' must be yes or no",
+        ),
         (
             {"name": "S", "extension": "1001", "whitelist": ["^91", "(+91"]},
             "Whitelist entry 2: '(+91' is not a regular expression (",
         ),
-        ({"name": "S", "extension": "1001", "whitelist": [""]}, "must not be empty"),
-        ({"name": "S", "extension": "1001", "caller_id_number": ""}, "must not be empty"),
+        (
+            {"name": "S", "extension": "1001", "whitelist": [""]},
+            "Whitelist entry 1 is empty: fill it in or remove it",
+        ),
+        (
+            {"name": "S", "extension": "1001", "caller_id_number": ""},
+            "The caller id number (to the extension) must not be empty",
+        ),
         ({"name": "S", "extension": "1001", "history_items": 3}, "set by Kazoo"),
     ],
 )
@@ -268,11 +291,11 @@ async def test_a_connection_test_says_when_the_clicktocall_to_use_does_not_exist
     with pytest.raises(InvalidInput) as info:
         await provider.test_connection()
     assert str(info.value) == (
-        "Kazoo accepted the credentials, but none of the account's 1 clicktocall(s) has the "
-        "id or name 'Gone desk': choose another clicktocall to use, or leave it empty to use "
-        "the agent's own"
+        "Kazoo accepted the credentials, but the account has no clicktocall with the id or "
+        "name 'Gone desk' (it has 1 clicktocall): choose another clicktocall to use, or leave "
+        "it empty to use the agent's own"
     )
     fine = await kazoo(make_service, kazoo_clicktocall="Desk")
     assert await fine.test_connection() == (
-        "Kazoo accepted the credentials; the account has 1 clicktocall(s)"
+        "Kazoo accepted the credentials; the account has 1 clicktocall"
     )

@@ -255,6 +255,21 @@ async def test_a_receiver_reads_only_what_matching_needs_and_adds_outcomes(team:
         assert row == ("completed", 12, team.bob)
 
 
+def test_a_receiver_without_the_teams_webhook_path_is_told_to_run_setup(team: Team) -> None:
+    with team.sql(team.db.admin) as conn:
+        conn.execute("DELETE FROM dialer.receiver_secrets")
+    store = team.store(team.rex, TeamRole.RECEIVER)
+    try:
+        with pytest.raises(TeamDatabaseError) as info:
+            store.team_secret("webhook_path")
+    finally:
+        store.close()
+    assert str(info.value) == (
+        f"The team history ({store.where}) has no secret path for the webhook URL: run "
+        "'dialer team setup'"
+    )
+
+
 def _all() -> Any:
     from dialer.history import HistoryQuery
 

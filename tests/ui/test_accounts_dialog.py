@@ -472,7 +472,7 @@ async def test_plain_http_to_a_remote_host_needs_the_box_ticked(
     assert form.insecure_note.isVisible()
     await submit(form)
     assert "Refusing plain http:// to 10.1.2.3" in problem(form)
-    assert "tick 'Allow plain http://'" in problem(form)
+    assert "tick 'Allow plain http:// to a remote server (insecure)' if" in problem(form)
     assert entries(memory_keyring) == {}
     form.insecure_box.setChecked(True)
     await submit(form)
@@ -585,11 +585,20 @@ async def test_remove_asks_then_deletes_keyring_entry_account_and_flows(
         user_profile.flows.save(flow)
     assert user_profile.flows.list("Gone")
     session = await open_accounts(parent, user_profile)
+    # DigiDonar has no IVR flows: the question does not say they go too.
+    session.dialog.select("Keep")
+    session.dialog.remove_button.click()
+    box = await modal(QMessageBox)
+    assert box.text() == "Remove the account 'Keep'? Its stored authcode is deleted too."
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    await session.dialog.tasks.wait_idle()
     session.dialog.select("Gone")
 
     session.dialog.remove_button.click()
     box = await modal(QMessageBox)
-    assert "Gone" in box.text()
+    assert box.text() == (
+        "Remove the account 'Gone'? Its stored API token and its IVR flows are deleted too."
+    )
     box.button(QMessageBox.StandardButton.Cancel).click()
     await session.dialog.tasks.wait_idle()
     assert [a.name for a in user_profile.accounts.list()] == ["Keep", "Gone"]
@@ -771,12 +780,14 @@ def test_account_from_fields_checks_timeouts_and_kazoo_login() -> None:
         url="https://k.example",
         options={"kazoo_account": "a1", "kazoo_user": "agent"},
     )
-    with pytest.raises(FieldError, match="needs the Kazoo account name"):
+    with pytest.raises(
+        FieldError, match="'Kazoo user' needs 'Kazoo account name' as well: fill in both"
+    ):
         account_from_fields(base)
     ok = AccountFields(**{**base.__dict__, "options": {"kazoo_account": "a1"}})
     assert account_from_fields(ok).url == "https://k.example/"
     slow = AccountFields(**{**ok.__dict__, "read_timeout": 301.0})
-    with pytest.raises(FieldError, match="between 0 and 300"):
+    with pytest.raises(FieldError, match="more than 0 and at most 300 seconds"):
         account_from_fields(slow)
 
 

@@ -34,6 +34,7 @@ from dialer.ui.contact_dialogs import (
     delete_contact,
     edit_contact,
     export_contacts,
+    exported_sentence,
     import_contacts,
 )
 from tests.ui.conftest import until
@@ -483,3 +484,11 @@ async def test_export_through_the_save_dialog_asks_before_replacing(
     chooser.reject()
     assert await finish(task) == 0
     assert written.read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.parametrize(
+    ("count", "sentence"),
+    [(1, "Exported 1 contact"), (3, "Exported 3 contacts"), (1200, "Exported 1,200 contacts")],
+)
+def test_the_export_is_counted_in_words(count: int, sentence: str) -> None:
+    assert exported_sentence(count) == sentence

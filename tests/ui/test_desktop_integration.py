@@ -70,7 +70,10 @@ async def test_where_the_hotkey_cannot_work_the_window_says_so(
     desktop.apply(replace(desktop.settings, hotkey_enabled=True))
     assert desktop.hotkey is None
     assert "Wayland" in desktop.hotkey_problem
-    assert "The global hotkey is off" in window.messages.history[-1][1]
+    assert window.messages.history[-1] == (
+        "warning",
+        f"The global hotkey is off. {desktop.hotkey_problem}",
+    )
 
 
 async def test_a_call_placed_from_the_window_is_notified_when_it_ends(

@@ -92,7 +92,10 @@ async def test_a_variable_typed_for_each_call_has_its_box_and_is_checked_first(
     window.contacts_view.selectRow(0)
     await call_with_the_button(window, contact.primary.number)
     level, text = window.messages.history[-1]
-    assert (level, text) == ("error", "Type order for this call (flow 221 (Order shipped))")
+    assert (level, text) == (
+        "error",
+        "Type a value for order for this call (flow Order shipped, id 221)",
+    )
     assert edit.hasFocus() and provider_requests(window) == []  # refused before sending
     QTest.keyClicks(edit, "A-1234")
     await call_with_the_button(window, contact.primary.number)
@@ -120,7 +123,7 @@ async def test_a_value_typed_for_one_contact_never_reaches_another_customer(
     # customer's: it is not sent, it is asked for.
     await call_with_the_button(window, second.primary.number)
     assert len(provider_requests(window)) == 1
-    assert window.messages.history[-1][1].startswith("Type order for this call")
+    assert window.messages.history[-1][1].startswith("Type a value for order for this call")
     assert edit.text() == ""
 
 

@@ -103,7 +103,7 @@ def test_a_display_nobody_answers_is_refused_with_pynputs_reason(
         gc.collect()
     assert not supported
     assert sentence.startswith(
-        "The keyboard cannot be watched system-wide here (pynput could not load: "
+        "The keyboard cannot be watched system-wide here (the keyboard library could not load: "
     )
     assert "\n" not in sentence
 

@@ -348,3 +348,51 @@ def test_the_country_defaults_to_the_systems_or_none(lang: str, shown: str) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == shown
+
+
+@pytest.mark.allow_warnings_log(
+    r"Task (bridges|call-7) failed",
+    r"Unexpected error while (loading the bridges|placing the call)",
+)
+@pytest.mark.parametrize(
+    ("task", "doing"), [("bridges", "loading the bridges"), ("call-7", "placing the call")]
+)
+async def test_an_unexpected_failure_of_a_task_says_what_the_window_was_doing(
+    window: Any, task: str, doing: str
+) -> None:
+    async def fails() -> None:
+        raise KeyError("no such thing")
+
+    await window.tasks.wait_idle()
+    window.tasks.start(task, fails())
+    await window.tasks.wait_idle()
+    assert window.messages.history[-1] == (
+        "error",
+        f"Something unexpected went wrong while {doing} (KeyError); the details are in the log",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "sentence"),
+    [
+        (
+            ProviderKind.DIGIDONAR,
+            "No desk phones set for this account: add them under Settings ▸ Accounts…",
+        ),
+        (
+            ProviderKind.C2C_V2,
+            "No bridge DIDs set for this account: add them under Settings ▸ Accounts…",
+        ),
+        (
+            ProviderKind.KAZOO,
+            "No clicktocalls yet: the first call makes one for the agent's number, or create "
+            "one with Manage…",
+        ),
+    ],
+)
+async def test_an_account_without_bridges_is_told_by_the_providers_own_name_for_them(
+    window: Any, kind: ProviderKind, sentence: str
+) -> None:
+    await select_account(window, kind)
+    window.options.set_bridges([])
+    assert window.options.bridge_state.text() == sentence
