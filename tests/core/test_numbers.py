@@ -100,3 +100,19 @@ def test_what_was_typed_is_quoted_on_one_line_and_cut(text: str, shown: str) -> 
         parse_number(text, "IN")
     message = str(refused.value)
     assert shown in message and "\n" not in message and len(message) < 200
+
+
+def test_calling_regions_are_listed_without_loading_each_regions_numbering_plan() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from dialer.core.numbers import calling_regions; "
+        "regions = calling_regions(); "
+        "loaded = [m for m in sys.modules if m.startswith('phonenumbers.data.region_')]; "
+        "print(len(regions), len(loaded), dict(regions)['IN'], dict(regions)['GB'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    assert out == ["245", "0", "91", "44"]
