@@ -245,9 +245,9 @@ async def _update(args: argparse.Namespace, provider: KazooProvider) -> int:
     if args.json:
         print(json.dumps(edited))
     else:
-        from dialer.providers.kazoo_clicktocall import describe
+        from dialer.providers.kazoo_clicktocall import BY_KEY, describe
 
-        names = ", ".join(sorted(changes))
+        names = ", ".join(BY_KEY[key].label.lower() for key in changes if key in BY_KEY)
         print(f"Updated clicktocall {describe(edited)}: {names}")
     return 0
 
