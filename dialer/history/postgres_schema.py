@@ -32,7 +32,8 @@ from dialer.core.team import TeamRole
 from dialer.history.records import FINAL_STATUSES
 
 SCHEMA = "dialer"
-NOTIFY_CHANNEL = "dialer_calls"
+NOTIFY_CHANNEL = "dialer_calls"  # schema 1's one channel for everyone (see _v2)
+CHANNEL_PREFIX = "dialer_calls_"  # each person's own channel: this and 32 random hex digits
 
 # The calls table's columns, in CallRecord's field order, then who placed the call.
 CALL_COLUMNS = (
@@ -297,6 +298,34 @@ def _v1(g: GroupRoles) -> list[str]:
     ]
 
 
+def _v2(g: GroupRoles) -> list[str]:
+    """Each person hears only of the calls they may read: a notification goes to the
+    channel of the person who placed the call and to each supervisor's, never to one
+    channel everyone listens on (where an agent heard every call's id, others' too).
+    A channel's name is random and only its owner (and supervisors) can read it; LISTEN
+    itself checks no privilege, so the name is what keeps it someone's own."""
+    del g  # no grant changes: people already read their own row
+    channel = f"'{CHANNEL_PREFIX}' || replace(gen_random_uuid()::text, '-', '')"
+    return [
+        f"ALTER TABLE dialer.people ADD COLUMN channel text NOT NULL DEFAULT ({channel})",
+        "CREATE UNIQUE INDEX people_by_channel ON dialer.people (channel)",
+        # As its owner (setup's administrator): the trigger fires for an agent, who may not
+        # read the supervisors' rows. Once per statement, over the rows it changed.
+        """CREATE OR REPLACE FUNCTION dialer.notify_calls() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            BEGIN
+                PERFORM pg_notify(p.channel, c.id)
+                    FROM changed c JOIN dialer.people p ON p.name = c.placed_by
+                    WHERE p.active;
+                PERFORM pg_notify(p.channel, c.id)
+                    FROM changed c CROSS JOIN dialer.people p
+                    WHERE p.role = 'supervisor' AND p.active;
+                RETURN NULL;
+            END $$""",
+        "REVOKE ALL ON FUNCTION dialer.notify_calls() FROM PUBLIC",
+    ]
+
+
 # Each schema version's statements, given the team's group roles; version N+1 upgrades N.
-MIGRATIONS: tuple[Callable[[GroupRoles], list[str]], ...] = (_v1,)
+MIGRATIONS: tuple[Callable[[GroupRoles], list[str]], ...] = (_v1, _v2)
 LATEST = len(MIGRATIONS)

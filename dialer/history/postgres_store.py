@@ -36,7 +36,6 @@ from dialer.history import rules
 from dialer.history.postgres_admin import CONNECT_TIMEOUT, check_version, database_error
 from dialer.history.postgres_schema import (
     CALL_COLUMNS,
-    NOTIFY_CHANNEL,
     OUTCOME_COLUMNS,
     RECEIVER_READS,
 )
@@ -311,7 +310,8 @@ class PostgresHistory:
             try:
                 kwargs = self._connection_kwargs()
                 with psycopg.connect(self.dsn, autocommit=True, **kwargs) as conn:
-                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    if not self._listen_on_own_channel(conn):
+                        return
                     delay = 0.5
                     while not self._stop.is_set():
                         changed: dict[str, None] = {}
@@ -336,6 +336,22 @@ class PostgresHistory:
                 logger.info("Team history notifications paused: %s", str(exc).strip())
                 self._stop.wait(delay)
                 delay = min(delay * 2, 10.0)
+
+    @staticmethod
+    def _listen_on_own_channel(conn: Any) -> bool:
+        """LISTEN on this person's channel (False, said once, when they have none)."""
+        from psycopg import sql
+
+        row = conn.execute("SELECT channel FROM dialer.people WHERE name = current_user").fetchone()
+        if not row:  # the administrator's own login, say: nobody's calls to hear of
+            logger.info(
+                "Team history: %s is not one of the team's people, so no change made "
+                "elsewhere reaches this window until it is read again",
+                conn.info.user,
+            )
+            return False
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(row[0])))
+        return True
 
     # -- rows ---------------------------------------------------------------------------
 

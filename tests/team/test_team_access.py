@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import psycopg.sql
 import pytest
 
 from dialer.core.calls import CallStatus
@@ -381,3 +382,74 @@ async def test_a_call_the_database_refuses_holds_back_no_other(team: Team, tmp_p
     with team.sql(team.sue) as conn:
         rows = conn.execute("SELECT id, status, placed_by FROM dialer.calls ORDER BY id")
         assert rows.fetchall() == [("dup", "accepted", team.bob), ("mine", "accepted", team.alice)]
+
+
+def _heard_until(conn: Any, last: str) -> set[str]:
+    """The call ids a listening connection heard, up to and including ``last``'s (a
+    connection is told in commit order, so whatever it would hear before that is heard)."""
+    heard: set[str] = set()
+    for note in conn.notifies(timeout=10):
+        heard.add(note.payload)
+        if note.payload == last:
+            return heard
+    raise AssertionError(f"{last} was never heard (heard {sorted(heard)})")
+
+
+def _listening(team: Team, user: str) -> Any:
+    conn = team.sql(user)
+    [(channel,)] = conn.execute(
+        "SELECT channel FROM dialer.people WHERE name = current_user"
+    ).fetchall()
+    conn.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel)))
+    conn.execute("LISTEN dialer_calls")  # schema 1's channel for everyone: silent now
+    return conn
+
+
+async def test_each_person_hears_only_of_the_calls_they_may_read(team: Team) -> None:
+    """An agent's window is told of their own calls, a supervisor's of everyone's; no
+    agent hears another's call ids, nor can read another's channel name."""
+    conns: list[Any] = []
+    try:
+        for who in (team.alice, team.bob, team.sue):
+            conns.append(_listening(team, who))
+        alice, bob, sue = conns
+        with team.sql(team.alice) as conn:  # only her own row, so only her own channel
+            assert len(conn.execute("SELECT channel FROM dialer.people").fetchall()) == 1
+        for user, call_id in (
+            (team.alice, "a1"),
+            (team.bob, "b1"),
+            (team.alice, "a2"),
+            (team.bob, "b2"),
+        ):
+            store = team.store(user, TeamRole.AGENT)
+            try:
+                await store.insert(call(call_id, status=CallStatus.ACCEPTED))
+            finally:
+                store.close()
+        assert _heard_until(alice, "a2") == {"a1", "a2"}  # b1 was committed before a2
+        assert _heard_until(bob, "b2") == {"b1", "b2"}
+        assert _heard_until(sue, "b2") == {"a1", "b1", "a2", "b2"}
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+def test_an_upgrade_from_schema_1_gives_each_person_a_channel_of_their_own(
+    team_database: TeamDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dialer.history import postgres_schema as schema
+
+    with monkeypatch.context() as old:
+        old.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+        old.setattr(schema, "LATEST", 1)
+        admin.setup(team_database.admin_dsn)
+        for name in ("ann", "ben"):
+            admin.add_person(
+                team_database.admin_dsn, team_database.person(name), TeamRole.AGENT, "pw"
+            )
+    result = admin.setup(team_database.admin_dsn)  # this dialer's setup upgrades it
+    assert (result.before, result.after) == (1, schema.LATEST)
+    with team_database.connect(team_database.admin, autocommit=True) as conn:
+        channels = [row[0] for row in conn.execute("SELECT channel FROM dialer.people")]
+    assert len(channels) == len(set(channels)) == 2
+    assert all(c.startswith(schema.CHANNEL_PREFIX) and len(c) == 45 for c in channels)

@@ -15,6 +15,7 @@ import pytest
 
 from dialer.core.accounts import ProviderKind
 from dialer.core.paths import AppPaths
+from dialer.history import postgres_schema as schema
 from dialer.simulator import ProviderSimulator
 from tests.cli.test_cli import run, sim  # noqa: F401 (the simulator fixture)
 from tests.memory_keyring import MemoryKeyring
@@ -84,7 +85,7 @@ def test_setup_is_idempotent_and_refuses_a_newer_schema_or_a_password_in_the_dsn
     team: TeamDatabase, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(monkeypatch, "team", "setup", team.admin_dsn) == 0
-    assert "is up to date (schema 1)" in capsys.readouterr().out
+    assert f"is up to date (schema {schema.LATEST})" in capsys.readouterr().out
     assert run(monkeypatch, "team", "setup", team.admin_dsn + "&password=hunter2") == 2
     err = capsys.readouterr().err
     assert "carries a password" in err
@@ -93,8 +94,8 @@ def test_setup_is_idempotent_and_refuses_a_newer_schema_or_a_password_in_the_dsn
         conn.execute("UPDATE dialer.meta SET value = '99' WHERE key = 'version'")
     assert run(monkeypatch, "team", "setup", team.admin_dsn) == 2
     err = capsys.readouterr().err.strip()
-    assert err.endswith("was set up by a newer dialer (schema 99; this one knows up to 1): "
-                        "update this dialer")  # fmt: skip
+    assert err.endswith(f"was set up by a newer dialer (schema 99; this one knows up to "
+                        f"{schema.LATEST}): update this dialer")  # fmt: skip
     assert len(err.splitlines()) == 1
 
 
@@ -354,11 +355,14 @@ def test_a_desktop_refuses_a_team_schema_newer_than_it_knows(
     desktops.use("alice")
     assert _join(monkeypatch, team.dsn(), team.person("alice")) == 0
     with team.connect(team.admin, autocommit=True) as conn:
-        conn.execute("UPDATE dialer.meta SET value = '2' WHERE key = 'version'")
+        conn.execute(
+            "UPDATE dialer.meta SET value = %s WHERE key = 'version'", (str(schema.LATEST + 1),)
+        )
     capsys.readouterr()
     assert run(monkeypatch, "team", "status", "--json") == 0
     status = json.loads(capsys.readouterr().out)
     assert status["reachable"] is False
     assert status["problem"].endswith(
-        "was set up by a newer dialer (schema 2; this one knows up to 1): update this dialer"
+        f"was set up by a newer dialer (schema {schema.LATEST + 1}; this one knows up to "
+        f"{schema.LATEST}): update this dialer"
     )
