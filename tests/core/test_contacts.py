@@ -513,3 +513,23 @@ def test_both_ways_of_finding_a_term_agree(
     monkeypatch.setattr(search, "_SPLIT_BELOW", split_below)
     for query in queries:
         assert store.search_ids(query) == expected[query], query
+
+
+def test_everyone_is_listed_without_loading_the_search_index_until_someone_searches(
+    tmp_path: Path,
+) -> None:
+    store = ContactStore(tmp_path / "contacts.sqlite3")
+    try:
+        store.add_many(demo_contacts(300))  # favourites among them: they come first
+        reopened = ContactStore(tmp_path / "contacts.sqlite3")
+        try:
+            everyone = reopened.search_ids("")
+            assert reopened._index is None  # the window's first list read no search keys
+            assert len(everyone) == 300
+            reopened.search_ids("ra")  # the first search loads it
+            assert reopened._index is not None
+            assert reopened.search_ids("") == everyone  # the same order either way
+        finally:
+            reopened.close()
+    finally:
+        store.close()
