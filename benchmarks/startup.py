@@ -152,20 +152,28 @@ def launch(command: list[str], home: Path) -> Launch:
         try:
             time.sleep(max(0.0, started + MEMORY_AT - time.time()))
             rss = tree_rss_mb(process.pid)
-            deadline = started + TIMEOUT
-            while "idle" not in _marks(trace):
-                if process.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"{command} never became idle")
-                time.sleep(0.05)
+            _wait_idle(process, trace, f"{command}")
             marks = _marks(trace)
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop(process)
     return Launch(marks["painted"] - started, marks["idle"] - started, rss)
+
+
+def _wait_idle(process: subprocess.Popen[bytes], trace: Path, what: str) -> None:
+    deadline = time.time() + TIMEOUT
+    while "idle" not in _marks(trace):
+        if process.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"{what} never became idle")
+        time.sleep(0.05)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def working_profile(folder: Path) -> Path:
@@ -232,11 +240,7 @@ def handover_seconds(home: Path, runs: int) -> list[float]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            deadline = time.time() + TIMEOUT
-            while "idle" not in _marks(trace):
-                if window.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("the working profile's window did not start")
-                time.sleep(0.05)
+            _wait_idle(window, trace, "the working profile's window")
             timings = []
             for _ in range(runs):
                 started = time.perf_counter()
@@ -251,11 +255,7 @@ def handover_seconds(home: Path, runs: int) -> list[float]:
                 timings.append(time.perf_counter() - started)
             return timings
         finally:
-            window.terminate()
-            try:
-                window.wait(10)
-            except subprocess.TimeoutExpired:
-                window.kill()
+            _stop(window)
 
 
 def run(*, quick: bool) -> list[Row]:

@@ -13,7 +13,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dialer.core.errors import ConfigError, InvalidInput
@@ -169,11 +169,15 @@ async def _list(args: argparse.Namespace, provider: KazooProvider) -> int:
         rows.append(
             (str(item.get("id")), str(item.get("name", "")), str(item.get("extension", "")), mark)
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
-        print("  ".join([*cells, row[3]]).rstrip())
+    _print_table(rows)
     return 0
+
+
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
+    """Columns as wide as their widest cell, two spaces apart; no trailing blanks."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 async def _show(args: argparse.Namespace, provider: KazooProvider) -> int:
@@ -291,9 +295,7 @@ async def _history(args: argparse.Namespace, provider: KazooProvider) -> int:
                 result,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    _print_table(rows)
     return 0
 
 

@@ -122,3 +122,30 @@ async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 Waiter = Callable[[Callable[[], bool]], Awaitable[None]]
+
+
+async def modal(kind: type[Any]) -> Any:
+    """The visible modal dialog of ``kind``, once it is up."""
+    from PySide6.QtWidgets import QApplication
+
+    def found() -> bool:
+        widget = QApplication.activeModalWidget()
+        return isinstance(widget, kind) and widget.isVisible()
+
+    await until(found)
+    widget = QApplication.activeModalWidget()
+    assert isinstance(widget, kind)
+    return widget
+
+
+@pytest.fixture
+async def parent(qapp: Any) -> AsyncIterator[Any]:
+    """A shown window for dialogs to open over."""
+    from PySide6.QtWidgets import QWidget
+
+    widget = QWidget()
+    widget.resize(900, 700)
+    widget.show()
+    yield widget
+    widget.close()
+    widget.deleteLater()

@@ -6,11 +6,10 @@ history page by page; reached from the Accounts dialog and from the bridge picke
 from __future__ import annotations
 
 import asyncio
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QDialogButtonBox,
     QLineEdit,
@@ -32,32 +31,9 @@ from dialer.ui.kazoo_dialog import (
     ClicktocallsDialog,
     manage_clicktocalls,
 )
-from tests.ui.conftest import until
+from tests.ui.conftest import modal, until
 
 pytestmark = pytest.mark.gui
-
-W = TypeVar("W", bound=QWidget)
-
-
-async def modal(kind: type[W]) -> W:
-    def found() -> bool:
-        widget = QApplication.activeModalWidget()
-        return isinstance(widget, kind) and widget.isVisible()
-
-    await until(found)
-    widget = QApplication.activeModalWidget()
-    assert isinstance(widget, kind)
-    return widget
-
-
-@pytest.fixture
-async def parent(qapp: Any) -> Any:
-    widget = QWidget()
-    widget.resize(900, 700)
-    widget.show()
-    yield widget
-    widget.close()
-    widget.deleteLater()
 
 
 def column(table: QTableWidget, index: int) -> list[str]:
