@@ -299,7 +299,7 @@ def _v1(g: GroupRoles) -> list[str]:
 
 
 def _v2(g: GroupRoles) -> list[str]:
-    """Each person hears only of the calls they may read: a notification goes to the
+    """Schema 2. Each person hears only of the calls they may read: a notification goes to the
     channel of the person who placed the call and to each supervisor's, never to one
     channel everyone listens on (where an agent heard every call's id, others' too).
     A channel's name is random and only its owner (and supervisors) can read it; LISTEN
@@ -323,6 +323,64 @@ def _v2(g: GroupRoles) -> list[str]:
                 RETURN NULL;
             END $$""",
         "REVOKE ALL ON FUNCTION dialer.notify_calls() FROM PUBLIC",
+        *_adopting_outside_calls(),
+    ]
+
+
+# What a provider's report set on a call placed outside the app, taken over by the desktop's
+# call it turns out to be (the report is the provider's word on the outcome).
+_ADOPTED = (
+    "status", "answered", "started_at", "ended_at", "agent_seconds", "talk_seconds",
+    "billed_seconds", "charge", "recording_url", "hangup_by", "cause",
+)  # fmt: skip
+
+
+def _adopting_outside_calls() -> list[str]:
+    """A desktop that could not reach the team database while a receiver could sends its
+    call late: the receiver, finding no call for the provider's report, has by then added
+    it as a call placed outside the app. When the desktop's call arrives with the same
+    provider reference on the same account, it takes that call's reports, timeline and
+    (when the report concluded it) outcome, and the outside call goes: one call, not two.
+
+    As the schema's owner: the agent whose call arrives may not read, change or delete the
+    outside call. Only a call of the app with a provider reference looks (an index serves
+    the lookup); the receiver's own writes never do."""
+    outcome = ", ".join(
+        f"{c} = CASE WHEN outside.is_open THEN calls.{c} ELSE outside.{c} END" for c in _ADOPTED
+    )
+    return [
+        "CREATE INDEX calls_by_reference ON dialer.calls (provider, provider_ref) "
+        "WHERE origin = 'outside'",
+        f"""CREATE FUNCTION dialer.adopt_outside_call() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                outside dialer.calls%ROWTYPE;
+            BEGIN
+                SELECT * INTO outside FROM dialer.calls c
+                    WHERE c.origin = 'outside' AND c.provider = NEW.provider
+                      AND c.provider_ref = NEW.provider_ref AND c.account = NEW.account
+                    ORDER BY c.created_at LIMIT 1 FOR UPDATE;
+                IF NOT FOUND THEN
+                    RETURN NULL;
+                END IF;
+                UPDATE dialer.reports SET call_id = NEW.id WHERE call_id = outside.id;
+                DELETE FROM dialer.timeline t WHERE t.call_id = outside.id AND EXISTS (
+                    SELECT 1 FROM dialer.timeline mine WHERE mine.call_id = NEW.id
+                      AND mine.at = t.at AND mine.status = t.status AND mine.source = t.source);
+                UPDATE dialer.timeline SET call_id = NEW.id WHERE call_id = outside.id;
+                UPDATE dialer.calls AS calls SET {outcome},
+                    updated_at = greatest(calls.updated_at, outside.updated_at)
+                    WHERE calls.id = NEW.id;
+                DELETE FROM dialer.calls WHERE id = outside.id;
+                RETURN NULL;
+            END $$""",  # noqa: S608 - the columns are this module's own names
+        "REVOKE ALL ON FUNCTION dialer.adopt_outside_call() FROM PUBLIC",
+        "CREATE TRIGGER adopt_on_insert AFTER INSERT ON dialer.calls FOR EACH ROW "
+        "WHEN (NEW.origin = 'app' AND NEW.provider_ref IS NOT NULL) "
+        "EXECUTE FUNCTION dialer.adopt_outside_call()",
+        "CREATE TRIGGER adopt_on_reference AFTER UPDATE OF provider_ref ON dialer.calls "
+        "FOR EACH ROW WHEN (NEW.origin = 'app' AND OLD.provider_ref IS NULL "
+        "AND NEW.provider_ref IS NOT NULL) EXECUTE FUNCTION dialer.adopt_outside_call()",
     ]
 
 

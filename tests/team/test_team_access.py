@@ -6,7 +6,7 @@ must refuse each, or find zero rows."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -453,3 +453,65 @@ def test_an_upgrade_from_schema_1_gives_each_person_a_channel_of_their_own(
         channels = [row[0] for row in conn.execute("SELECT channel FROM dialer.people")]
     assert len(channels) == len(set(channels)) == 2
     assert all(c.startswith(schema.CHANNEL_PREFIX) and len(c) == 45 for c in channels)
+
+
+async def test_a_desktops_late_call_takes_over_the_outside_call_its_report_made(
+    team: Team,
+) -> None:
+    """Alice's desktop could not reach the team database while a receiver could: the
+    provider's report came first and made a call placed outside the app. When her call
+    arrives (same provider reference, same account), it is that call: one row, hers, with
+    the report and its outcome."""
+    from dialer.core.reports import ProviderReport
+    from dialer.history.postgres_store import DesktopCall
+
+    receiver = team.store(team.rex, TeamRole.RECEIVER)
+    try:
+        report = ProviderReport(
+            provider="c2c-v2",
+            source="webhook",
+            body='{"callId": "ref-9", "status": "ANSWER"}',
+            status=CallStatus.COMPLETED,
+            account="a",
+            provider_ref="ref-9",
+            customer="918867135000",
+            agent="919876543210",
+            answered=True,
+            talk_seconds=42,
+            cause="NORMAL_CLEARING",
+        )
+        outside = await receiver.ingest(report)
+        assert outside.origin is CallOrigin.OUTSIDE
+        desktop = team.store(team.alice, TeamRole.AGENT)
+        try:
+            mine = call("a-late", status=CallStatus.ACCEPTED, provider_ref="ref-9")
+            desktop.merge([DesktopCall(mine, [], [])])
+            other = call("a-other", status=CallStatus.ACCEPTED, provider_ref="ref-10")
+            desktop.merge([DesktopCall(other, [], [])])  # no outside call of its own: as sent
+            # Sent before the provider answered (no reference yet), then again with it.
+            # (Another customer: an open call to the same numbers would match the report.)
+            later = replace(report, provider_ref="ref-11", body='{"r": 11}', customer="91999")
+            assert (await receiver.ingest(later)).origin is CallOrigin.OUTSIDE
+            early = call("a-early", status=CallStatus.PLACING, customer="+91999")
+            desktop.merge([DesktopCall(early, [], [])])
+            desktop.merge([DesktopCall(replace(early, provider_ref="ref-11"), [], [])])
+            assert [r.body for r in desktop.reports("a-early")] == ['{"r": 11}']
+            seen = desktop.get("a-late")
+            assert seen is not None
+            assert (seen.status, seen.answered, seen.talk_seconds) == (
+                CallStatus.COMPLETED,
+                True,
+                42,
+            )
+            assert [r.body for r in desktop.reports("a-late")] == [report.body]  # hers now
+        finally:
+            desktop.close()
+    finally:
+        receiver.close()
+    with team.sql(team.sue) as conn:
+        rows = conn.execute("SELECT id, origin, placed_by FROM dialer.calls ORDER BY id").fetchall()
+    assert rows == [
+        ("a-early", "app", team.alice),
+        ("a-late", "app", team.alice),
+        ("a-other", "app", team.alice),
+    ]
