@@ -50,7 +50,7 @@ CALLS, QUICK_CALLS = 20_000, 2_000
 WARM_UP = 1_000
 BATCH = 50
 RING_SECONDS, TALK_SECONDS = 0.2, 0.5
-IDLE_SECONDS, QUICK_IDLE_SECONDS = 30.0, 5.0
+IDLE_SECONDS, QUICK_IDLE_SECONDS = 30.0, 20.0
 RSS_TARGET_MB = 10.0
 # Noise band of the Python object count, per 1,000 calls: objects that one call keeps
 # would show as 1,000 or more; what varies without scaling with the calls (an HTTP
