@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import os
 import sys
 import time
@@ -154,7 +155,7 @@ def take_snapshot(window: Any, calls: int) -> Snapshot:
     return Snapshot(
         calls=calls,
         rss_mb=resident_mb(),
-        children_mb=sum(mb for mb in children if mb == mb),  # NaN: gone meanwhile
+        children_mb=sum(mb for mb in children if not math.isnan(mb)),  # NaN: gone meanwhile
         objects=objects,
         qt=qt_objects(window),
         qt_types=qt_types(window),
