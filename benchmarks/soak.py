@@ -223,6 +223,7 @@ async def choose_account(window: Any, index: int) -> None:
 class Day:
     baseline: Snapshot  # the window open, no call placed yet
     warm: Snapshot
+    middle: Snapshot  # half-way between the warm-up and the end
     end: Snapshot
     idle: Snapshot
     accepted: int
@@ -238,25 +239,28 @@ async def day_of_work(
     baseline = take_snapshot(window, 0)
     started = time.perf_counter()
     accepted = placed = 0
-    warm: Snapshot | None = None
+    warm_up = min(warm_up, calls)
+    half_way = warm_up + (calls - warm_up) // 2
+    snapshots: dict[int, Snapshot] = {}
     batches = 0
     while placed < calls:
-        if warm is None and placed >= warm_up:
+        if placed in (warm_up, half_way) and placed not in snapshots:
             await settle(window)
-            warm = take_snapshot(window, placed)
+            snapshots[placed] = take_snapshot(window, placed)
         await choose_account(window, batches)
-        size = min(batch, calls - placed, max(warm_up - placed, 0) or batch)
+        # Batches end at the warm-up and half-way: the snapshots are taken there.
+        size = min(batch, *(mark - placed for mark in (warm_up, half_way, calls) if mark > placed))
         accepted += await place_batch(window, placed, size)
         placed += size
         batches += 1
     await settle(window)
     end = take_snapshot(window, placed)
     seconds = time.perf_counter() - started
-    if warm is None:  # no call after the warm-up: growth is measured from the baseline
-        warm = baseline
+    warm = snapshots.get(warm_up, baseline)
+    middle = snapshots.get(half_way, warm)
     await asyncio.sleep(idle)
     await settle(window)
-    return Day(baseline, warm, end, take_snapshot(window, placed), accepted, seconds)
+    return Day(baseline, warm, middle, end, take_snapshot(window, placed), accepted, seconds)
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -289,9 +293,6 @@ def rows_of(day: Day) -> list[Row]:
         )
     )
     growth = per_thousand(warm.object_count, idle.object_count, after)
-    growers = ", ".join(
-        f"{name} +{grown:,}" for name, grown in top_growers(warm.objects, idle.objects, TOP_GROWERS)
-    )
     rows.append(
         Row(
             "soak: Python objects, growth per 1,000 calls after the warm-up",
@@ -301,7 +302,19 @@ def rows_of(day: Day) -> list[Row]:
             growth <= OBJECTS_BAND,
         )
     )
-    rows.append(Row("soak: Python objects, top growers", growers or "none grew"))
+    rows.append(Row("soak: Python objects, top growers", _growers(warm.objects, idle.objects)))
+    # The second half: the caches bounded at a few thousand numbers are full by then.
+    late = end.calls - day.middle.calls
+    steady = per_thousand(day.middle.object_count, idle.object_count, late)
+    rows.append(
+        Row(
+            f"soak: Python objects, growth per 1,000 calls over the last {late:,}",
+            f"{steady:+.1f} ({day.middle.object_count:,} -> {idle.object_count:,}); "
+            f"top growers: {_growers(day.middle.objects, idle.objects)}",
+            f"<= {OBJECTS_BAND} (noise)",
+            steady <= OBJECTS_BAND,
+        )
+    )
     for name, count in idle.qt.items():
         grew = per_thousand(warm.qt[name], count, after)
         rows.append(
@@ -329,6 +342,11 @@ def rows_of(day: Day) -> list[Row]:
         )
     )
     return rows
+
+
+def _growers(before: Counter[str], after: Counter[str]) -> str:
+    grown = top_growers(before, after, TOP_GROWERS)
+    return ", ".join(f"{name} +{count:,}" for name, count in grown) or "none grew"
 
 
 # -- the run ---------------------------------------------------------------------------------
