@@ -352,7 +352,10 @@ def _growers(before: Counter[str], after: Counter[str]) -> str:
 # -- the run ---------------------------------------------------------------------------------
 
 
-async def _measure(home: Path, calls: int, idle: float) -> list[Row]:
+async def measure_day(
+    home: Path, calls: int, idle: float, *, warm_up: int = WARM_UP, batch: int = BATCH
+) -> Day:
+    """The day of work on a window of its own, against a simulator process of its own."""
     from benchmarks.calls import _free_port, _simulator_process
     from benchmarks.stall import _window
     from dialer.app.demo import DEMO_TIMINGS, demo_accounts, demo_secrets
@@ -372,8 +375,7 @@ async def _measure(home: Path, calls: int, idle: float) -> list[Row]:
             port=port,
             webhook_url=window.profile.webhook_url,
         ):
-            day = await day_of_work(window, calls, idle=idle)
-    return rows_of(day)
+            return await day_of_work(window, calls, warm_up=warm_up, batch=batch, idle=idle)
 
 
 def run(*, quick: bool = False, calls: int | None = None) -> list[Row]:
@@ -382,7 +384,7 @@ def run(*, quick: bool = False, calls: int | None = None) -> list[Row]:
 
     count = calls or (QUICK_CALLS if quick else CALLS)
     idle = QUICK_IDLE_SECONDS if quick else IDLE_SECONDS
-    return run_in_a_home(lambda home: _measure(home, count, idle))
+    return rows_of(run_in_a_home(lambda home: measure_day(home, count, idle)))
 
 
 if __name__ == "__main__":
