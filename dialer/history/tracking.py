@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import heapq
 import itertools
 import logging
@@ -178,7 +179,9 @@ class _HistoryWatch:
     reports: HistoryReports
     job: _Job
     known: set[str] = field(default_factory=set)  # open calls of the account being matched
-    seen: dict[str, float] = field(default_factory=dict)  # item body -> when first ingested
+    # Each item ingested (its body's digest: a day of bodies, 1.2 KB each, were kept for the
+    # lookback and then some, 28 hours) -> when it was first ingested.
+    seen: dict[bytes, float] = field(default_factory=dict)
     swept_to: float | None = None  # the history up to here was read for every clicktocall
     next_sweep: float = 0.0  # wall time
     agents: dict[str, str] = field(default_factory=dict)  # source id -> the agent's number
@@ -783,7 +786,7 @@ class CallTracker:
         done = {record.id for record, _, _ in matched if record is not None}
         still_open = await self._expire_history(account, open_calls, done, now)
         forget = now - (timings.kazoo_lookback + timings.kazoo_deadline + 2 * HOUR)
-        watch.seen = {body: at for body, at in watch.seen.items() if at >= forget}
+        watch.seen = {key: at for key, at in watch.seen.items() if at >= forget}
         watch.known = {record.id for record in still_open}
         if still_open:
             return job.next_interval(timings)
@@ -810,14 +813,14 @@ class CallTracker:
             except ReportParseError as exc:
                 logger.warning("History %s of account %s: %s", source, watch.account, exc)
                 continue
-            if report.body not in watch.seen:
+            if _item_key(report.body) not in watch.seen:
                 reports.append(report)
         # Concurrent ingests share the store's group commits.
         for start in range(0, len(reports), 500):
             batch = reports[start : start + 500]
             await asyncio.gather(*(self.history.ingest(report) for report in batch))
             for report in batch:
-                watch.seen[report.body] = now
+                watch.seen[_item_key(report.body)] = now
 
     async def _read_history(
         self,
@@ -873,6 +876,11 @@ class CallTracker:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _item_key(body: str) -> bytes:
+    """What a history item is remembered by once ingested: 16 bytes, not its whole body."""
+    return hashlib.blake2b(body.encode(), digest_size=16).digest()
 
 
 def _reporting(kind: str) -> Reporting | None:

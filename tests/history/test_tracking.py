@@ -476,6 +476,28 @@ async def test_kazoo_successful_call_completes(
     assert lookups and all("created_from" in r.query for r in lookups)
 
 
+async def test_kazoo_items_ingested_are_remembered_by_a_digest_not_their_body(
+    sim: ProviderSimulator, rig: Rig, history: SqliteHistory
+) -> None:
+    """The tracker remembers each history item it ingested for more than a day (so that
+    reading it again adds nothing): by 16 bytes, not by its body (1.2 KB with its CDR)."""
+    sim.config.talk_seconds = 0.05
+    service = rig.service(history, rig.account(KAZOO))
+    tracker = rig.tracker(history, service, kazoo_sweep_interval=0.05)
+    placed = [await service.place_call(f"+91 88671 3500{n}") for n in range(3)]
+    for record in placed:
+        assert (await outcome(history, record.id)).status is CallStatus.COMPLETED
+    sweeps = len([r for r in sim.requests if r.path.endswith("/history")])
+    await eventually(lambda: len([r for r in sim.requests if r.path.endswith("/history")])
+                     > sweeps + 3)  # fmt: skip
+    [watch] = tracker._histories.values()
+    assert len(watch.seen) == 3
+    assert all(len(key) == 16 for key in watch.seen)
+    # Read again and again by the sweeps, each item was ingested once.
+    assert all(len(history.reports(record.id)) == 1 for record in placed)
+    assert len(list(history.iter_records(HistoryQuery()))) == 3  # no outside calls
+
+
 async def test_kazoo_document_items_without_a_readable_cdr_conclude_saying_so(
     sim: ProviderSimulator, rig: Rig, history: SqliteHistory
 ) -> None:
