@@ -18,9 +18,10 @@ time, the account changed in the window's account box after each batch (the four
 each call to another customer; their outcomes arrive as they do in the app: C2C v2 reports
 pushed to the window's receiver, Click2Call v1 reports and Kazoo histories polled by the
 tracker. The first ``WARM_UP`` calls fill what fills once (connection pools, the number
-rules, the history panel's bounded rows); the figures are measured after them and at the
-end, each time once every outcome is stored and shown and the garbage is collected, and
-once more after an idle period:
+rules, the history panel's bounded rows); the figures are measured after them, half-way
+and at the end, each time once every outcome is stored and shown, the window has been
+quiet for 16 s (the HTTP requests' 15 s timeout timers stay with qasync's loop until their
+time, cancelled or not) and the garbage is collected; and once more after an idle period:
 
 - resident memory of this process (``/proc/self/smaps_rollup``), and of its children;
 - Python objects the collector tracks (``gc.get_objects()``), in all and by type;
@@ -52,6 +53,9 @@ WARM_UP = 1_000
 BATCH = 50
 RING_SECONDS, TALK_SECONDS = 0.2, 0.5
 IDLE_SECONDS, QUICK_IDLE_SECONDS = 30.0, 20.0
+# Each HTTP request leaves its read timeout's timer (15 s) with qasync's loop until its time,
+# cancelled or not: a snapshot waits them out, so that each is of the same quiet window.
+QUIET_SECONDS = 16.0
 RSS_TARGET_MB = 10.0
 # Noise band of the Python object count, per 1,000 calls: objects that one call keeps
 # would show as 1,000 or more; what varies without scaling with the calls (an HTTP
@@ -231,13 +235,32 @@ class Day:
 
 
 async def day_of_work(
-    window: Any, calls: int, *, warm_up: int = WARM_UP, batch: int = BATCH, idle: float = 0.0
+    window: Any,
+    calls: int,
+    *,
+    warm_up: int = WARM_UP,
+    batch: int = BATCH,
+    idle: float = 0.0,
+    quiet: float = QUIET_SECONDS,
 ) -> Day:
     """Place ``calls`` calls through ``window`` (``warm_up`` of them first), snapshot after
-    the warm-up and at the end, and again after ``idle`` seconds of nothing."""
-    await settle(window)
-    baseline = take_snapshot(window, 0)
-    started = time.perf_counter()
+    the warm-up, half-way and at the end, each once the window has been quiet for ``quiet``
+    seconds, and again after ``idle`` seconds more of nothing."""
+
+    paused = 0.0  # spent on the snapshots, not counted in the day's time
+
+    async def snapshot(placed: int) -> Snapshot:
+        nonlocal paused
+        await settle(window)
+        waited = time.perf_counter()
+        await asyncio.sleep(quiet)
+        await settle(window)
+        taken = take_snapshot(window, placed)
+        paused += time.perf_counter() - waited
+        return taken
+
+    baseline = await snapshot(0)
+    started, paused = time.perf_counter(), 0.0
     accepted = placed = 0
     warm_up = min(warm_up, calls)
     half_way = warm_up + (calls - warm_up) // 2
@@ -245,17 +268,16 @@ async def day_of_work(
     batches = 0
     while placed < calls:
         if placed in (warm_up, half_way) and placed not in snapshots:
-            await settle(window)
-            snapshots[placed] = take_snapshot(window, placed)
+            snapshots[placed] = await snapshot(placed)
         await choose_account(window, batches)
         # Batches end at the warm-up and half-way: the snapshots are taken there.
         size = min(batch, *(mark - placed for mark in (warm_up, half_way, calls) if mark > placed))
         accepted += await place_batch(window, placed, size)
         placed += size
         batches += 1
-    await settle(window)
-    end = take_snapshot(window, placed)
-    seconds = time.perf_counter() - started
+    await settle(window)  # the last calls' outcomes
+    seconds = time.perf_counter() - started - paused
+    end = await snapshot(placed)
     warm = snapshots.get(warm_up, baseline)
     middle = snapshots.get(half_way, warm)
     await asyncio.sleep(idle)
@@ -273,15 +295,17 @@ def rows_of(day: Day) -> list[Row]:
         Row(
             f"soak: {end.calls:,} calls through the window, panel live",
             f"{day.accepted:,} accepted, {day.seconds:.0f} s "
-            f"({end.calls / day.seconds:.0f} calls/s), outcomes stored and shown",
+            f"({end.calls / day.seconds:.0f} calls/s), outcomes stored and shown "
+            "(snapshots not counted)",
         )
     ]
     grown = idle.rss_mb - warm.rss_mb
     rows.append(
         Row(
-            f"soak: resident memory after the first {warm.calls:,} calls -> end -> idle",
-            f"{warm.rss_mb:.0f} -> {end.rss_mb:.0f} -> {idle.rss_mb:.0f} MB "
-            f"(+{grown:.1f} MB; window open, no call: {base.rss_mb:.0f} MB)",
+            f"soak: resident memory after the first {warm.calls:,} calls -> half-way -> end "
+            "-> idle",
+            f"{warm.rss_mb:.0f} -> {day.middle.rss_mb:.0f} -> {end.rss_mb:.0f} -> "
+            f"{idle.rss_mb:.0f} MB (+{grown:.1f} MB; window open, no call: {base.rss_mb:.0f} MB)",
             f"growth <= {RSS_TARGET_MB:g} MB",
             grown <= RSS_TARGET_MB,
         )
@@ -353,7 +377,13 @@ def _growers(before: Counter[str], after: Counter[str]) -> str:
 
 
 async def measure_day(
-    home: Path, calls: int, idle: float, *, warm_up: int = WARM_UP, batch: int = BATCH
+    home: Path,
+    calls: int,
+    idle: float,
+    *,
+    warm_up: int = WARM_UP,
+    batch: int = BATCH,
+    quiet: float = QUIET_SECONDS,
 ) -> Day:
     """The day of work on a window of its own, against a simulator process of its own."""
     from benchmarks.calls import _free_port, _simulator_process
@@ -375,7 +405,9 @@ async def measure_day(
             port=port,
             webhook_url=window.profile.webhook_url,
         ):
-            return await day_of_work(window, calls, warm_up=warm_up, batch=batch, idle=idle)
+            return await day_of_work(
+                window, calls, warm_up=warm_up, batch=batch, idle=idle, quiet=quiet
+            )
 
 
 def run(*, quick: bool = False, calls: int | None = None) -> list[Row]:

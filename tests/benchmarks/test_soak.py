@@ -76,7 +76,7 @@ async def test_a_tiny_day_runs_through_the_window(
 ) -> None:
     # The benchmark's process is its own to freeze (as ``dialer`` does); the test's is not.
     monkeypatch.setattr("dialer.core.collector.freeze_start_up", lambda: None)
-    day = await soak.measure_day(tmp_path, 40, 0.0, warm_up=16, batch=8)
+    day = await soak.measure_day(tmp_path, 40, 0.0, warm_up=16, batch=8, quiet=0.0)
     assert day.accepted == 40
     assert [s.calls for s in (day.baseline, day.warm, day.middle, day.end, day.idle)] == [
         0, 16, 28, 40, 40,
@@ -84,7 +84,7 @@ async def test_a_tiny_day_runs_through_the_window(
     rows = soak.rows_of(day)
     assert rows[0].name == "soak: 40 calls through the window, panel live"
     assert {row.name for row in rows} >= {
-        "soak: resident memory after the first 16 calls -> end -> idle",
+        "soak: resident memory after the first 16 calls -> half-way -> end -> idle",
         "soak: QTimers under the window, growth per 1,000 calls",
         "soak: asyncio tasks, growth per 1,000 calls",
     }
