@@ -53,8 +53,9 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
         instance.close()
         print("dialer: sent to the demo window already running", file=sys.stderr)
         return 0
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from dialer.ui.event_loop import QEventLoop  # qasync's, letting go of cancelled timers
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -77,7 +78,7 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
         from dialer.ui.theme import follow_system_theme
 
         follow_system_theme(app)
-        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
             runner.get_loop().set_default_executor(DaemonThreadExecutor())
             return runner.run(
                 main(demo=demo, number=number, paths=paths, instance=instance, owns_process=True)
