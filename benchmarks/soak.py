@@ -20,8 +20,9 @@ pushed to the window's receiver, Click2Call v1 reports and Kazoo histories polle
 tracker. The first ``WARM_UP`` calls fill what fills once (connection pools, the number
 rules, the history panel's bounded rows); the figures are measured after them, half-way
 and at the end, each time once every outcome is stored and shown, the window has been
-quiet for 16 s (the HTTP requests' 15 s timeout timers stay with qasync's loop until their
-time, cancelled or not) and the garbage is collected; and once more after an idle period:
+quiet for 16 s (longer than the HTTP requests' 15 s timeouts, whose timers qasync alone
+kept until their time: see dialer/ui/event_loop.py) and the garbage is collected; and once
+more after an idle period:
 
 - resident memory of this process (``/proc/self/smaps_rollup``), and of its children;
 - Python objects the collector tracks (``gc.get_objects()``), in all and by type;
@@ -53,8 +54,8 @@ WARM_UP = 1_000
 BATCH = 50
 RING_SECONDS, TALK_SECONDS = 0.2, 0.5
 IDLE_SECONDS, QUICK_IDLE_SECONDS = 30.0, 20.0
-# Each HTTP request leaves its read timeout's timer (15 s) with qasync's loop until its time,
-# cancelled or not: a snapshot waits them out, so that each is of the same quiet window.
+# Longer than the HTTP requests' timeouts (15 s): whatever a request left to expire has, and
+# each snapshot is of the same quiet window.
 QUIET_SECONDS = 16.0
 RSS_TARGET_MB = 10.0
 # Noise band of the Python object count, per 1,000 calls: objects that one call keeps
