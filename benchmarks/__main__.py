@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import sys
 
-from benchmarks import calls, contacts, history, ingest, stall, startup, team
+from benchmarks import calls, contacts, history, ingest, soak, stall, startup, team
 from benchmarks.table import Row, print_table
 
 
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += team.run(quick=args.quick)  # the team history on the machine's PostgreSQL
     rows += stall.run(quick=args.quick)  # the real window's event loop under load
     rows += startup.run(quick=args.quick)  # launches of the window, against a bare one
+    rows += soak.run(quick=args.quick)  # a day of calls through the real window
     print_table(rows)
     return 0 if all(row.ok is not False for row in rows) else 1
 

@@ -115,16 +115,30 @@ async def _raw_burst(sim: SimulatorAddress) -> float:
     return wall
 
 
-@contextlib.contextmanager
-def _simulator_process(answer_delay: float) -> Iterator[SimulatorAddress]:
-    """``dialer simulate`` in its own process: the provider is not on the client's CPU."""
+def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _simulator_process(
+    answer_delay: float,
+    *,
+    ring_seconds: float = 3600,
+    talk_seconds: float = 3600,
+    port: int | None = None,
+    webhook_url: str | None = None,
+) -> Iterator[SimulatorAddress]:
+    """``dialer simulate`` in its own process: the provider is not on the client's CPU.
+    ``port`` and ``webhook_url`` are for a receiver that must be known before it starts."""
+    port = port or _free_port()
     with tempfile.TemporaryDirectory() as home:
         command = [sys.executable, "-m", "dialer", "simulate", "--port", str(port),
-                   "--answer-delay", str(answer_delay), "--ring-seconds", "3600",
-                   "--talk-seconds", "3600"]  # fmt: skip
+                   "--answer-delay", str(answer_delay), "--ring-seconds", str(ring_seconds),
+                   "--talk-seconds", str(talk_seconds)]  # fmt: skip
+        if webhook_url is not None:
+            command += ["--webhook-url", webhook_url]
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             command,
             stdout=subprocess.PIPE,

@@ -18,17 +18,17 @@ def run_in_a_home(main: Callable[[Path], Coroutine[Any, Any, T]]) -> T:
     """``main(home)`` on a qasync loop of its own, ``home`` a temporary folder."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from dialer.core.threads import DaemonThreadExecutor
+    from dialer.ui.event_loop import QEventLoop
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
     with (
         tempfile.TemporaryDirectory() as home,
-        asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner,
+        asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner,
     ):
         runner.get_loop().set_default_executor(DaemonThreadExecutor())
         return runner.run(main(Path(home)))

@@ -151,9 +151,16 @@ def _bench_account(**changes: Any) -> Any:
 
 @contextlib.asynccontextmanager
 async def _window(
-    home: Path, accounts: list[Any], secrets: Any, *, reporting: bool = False
+    home: Path,
+    accounts: list[Any],
+    secrets: Any,
+    *,
+    reporting: bool = False,
+    timings: Any = None,
+    receiver_port: int = 0,
 ) -> AsyncIterator[Any]:
-    """The real window on a profile in ``home``, shown, with what start-up schedules done."""
+    """The real window on a profile in ``home``, shown, with what start-up schedules done.
+    ``reporting``: the tracker (at ``timings``) and the receiver (on ``receiver_port``)."""
     from dialer.app.profile import assemble
     from dialer.core import collector
     from dialer.core.accounts import StaticAccounts
@@ -166,7 +173,7 @@ async def _window(
     window = None
     try:
         if reporting:
-            await profile.start_reporting(receiver_port=0)
+            await profile.start_reporting(receiver_port=receiver_port, timings=timings)
         window = MainWindow(profile)
         window.resize(1200, 800)
         window.show()

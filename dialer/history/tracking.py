@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import heapq
 import itertools
 import logging
@@ -148,6 +149,7 @@ class _Job:
     error: Exception | None = None
     problem: str = ""
     confirming: bool = False  # polled: the next run is the read that confirms this one
+    concluded: bool = False  # its call was concluded elsewhere while it ran: not run again
 
     def failed(self, what: str, error: Exception) -> None:
         level = logging.DEBUG if self.failing else logging.WARNING
@@ -177,7 +179,9 @@ class _HistoryWatch:
     reports: HistoryReports
     job: _Job
     known: set[str] = field(default_factory=set)  # open calls of the account being matched
-    seen: dict[str, float] = field(default_factory=dict)  # item body -> when first ingested
+    # Each item ingested (its body's digest: a day of bodies, 1.2 KB each, were kept for the
+    # lookback and then some, 28 hours) -> when it was first ingested.
+    seen: dict[bytes, float] = field(default_factory=dict)
     swept_to: float | None = None  # the history up to here was read for every clicktocall
     next_sweep: float = 0.0  # wall time
     agents: dict[str, str] = field(default_factory=dict)  # source id -> the agent's number
@@ -207,6 +211,8 @@ class CallTracker:
         self._jobs: dict[str, _Job] = {}
         self._histories: dict[str, _HistoryWatch] = {}
         self._heap: list[tuple[float, int, _Job]] = []
+        # Loop times the dispatcher's wake-ups are set for, and their handles: see _alarm.
+        self._alarms: dict[float, asyncio.TimerHandle] = {}
         self._order = itertools.count()
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()  # a piece of work ended or a rescan ran
@@ -246,6 +252,9 @@ class CallTracker:
         self._tasks.clear()
         self._jobs.clear()
         self._heap.clear()
+        for alarm in self._alarms.values():
+            alarm.cancel()
+        self._alarms.clear()
 
     def _bind(self) -> None:
         if self._loop is None:
@@ -433,7 +442,21 @@ class CallTracker:
         assert self._loop is not None
         job.due = self._loop.time() + max(0.0, delay)
         heapq.heappush(self._heap, (job.due, next(self._order), job))
+        self._compact()
         self._wake.set()
+
+    def _compact(self) -> None:
+        """Drop the heap's entries of finished and rescheduled jobs once they are most of
+        it: left until their time came, a day of C2C v2 calls (each waiting up to its
+        webhook deadline, two hours) kept thousands of finished jobs."""
+        if len(self._heap) <= 2 * len(self._jobs) + 64:
+            return
+        self._heap = [entry for entry in self._heap if self._current(entry)]
+        heapq.heapify(self._heap)
+
+    def _current(self, entry: tuple[float, int, _Job]) -> bool:
+        due, _, job = entry
+        return due == job.due and not job.running and self._jobs.get(job.key) is job
 
     def _hurry(self, job: _Job, delay: float) -> None:
         """Run ``job`` within ``delay`` seconds (sooner than planned, never later)."""
@@ -450,7 +473,7 @@ class CallTracker:
     def _pop_due(self, now: float) -> _Job | None:
         while self._heap:
             due, _, job = self._heap[0]
-            if due != job.due or job.running or self._jobs.get(job.key) is not job:
+            if not self._current(self._heap[0]):
                 heapq.heappop(self._heap)  # superseded by a later schedule, or finished
                 continue
             if due > now:
@@ -465,14 +488,28 @@ class CallTracker:
             self._wake.clear()
             job = self._pop_due(loop.time())
             if job is None:
-                wait = self._heap[0][0] - loop.time() if self._heap else None
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        await self._wake.wait()
+                if self._heap:
+                    self._alarm(self._heap[0][0])
+                await self._wake.wait()
                 continue
             await self._slots.acquire()  # at most max_concurrent pieces of work at once
             job.running = True
             self._spawn(self._run(job), f"track-{job.key}")
+
+    def _alarm(self, due: float) -> None:
+        """Wake the dispatcher at loop time ``due``, unless a wake-up already set comes no
+        later. A wake-up is never cancelled, it just finds nothing due when it comes early:
+        a cancelled timer stays registered with qasync's loop until its time (qasync 0.28),
+        and the dispatcher, woken by each new call, used to leave one behind each time, due
+        at the soonest job: two hours away with a C2C v2 call waiting for its webhook."""
+        if self._alarms and min(self._alarms) <= due:
+            return
+        assert self._loop is not None
+        self._alarms[due] = self._loop.call_at(due, self._ring, due)
+
+    def _ring(self, due: float) -> None:
+        self._alarms.pop(due, None)
+        self._wake.set()
 
     async def _run(self, job: _Job) -> None:
         try:
@@ -488,7 +525,10 @@ class CallTracker:
             job.running = False
             self._slots.release()
             self._progress.set()
+        if job.concluded:
+            job.hurry, next_run = False, None
         if self._closed or self._jobs.get(job.key) is not job:
+            self._compact()
             return
         if job.hurry:
             job.hurry = False
@@ -497,6 +537,7 @@ class CallTracker:
             next_run = min(next_run, self.timings.first_poll)
         if next_run is None:
             del self._jobs[job.key]
+            self._compact()
         else:
             self._schedule(job, next_run)
 
@@ -527,7 +568,11 @@ class CallTracker:
                 loop.call_soon_threadsafe(self._consider, record)
 
     def _consider(self, record: CallRecord) -> None:
-        if self._closed or record.is_final or record.origin is not CallOrigin.APP:
+        if self._closed or record.origin is not CallOrigin.APP:
+            return
+        if record.is_final:
+            self._placing.discard(record.id)
+            self._finished(f"call:{record.id}")
             return
         if (
             record.status is CallStatus.PLACING
@@ -550,6 +595,17 @@ class CallTracker:
         waits = isinstance(reports, PolledReports) and reports.first_read_waits
         first = self.timings.first_poll if waits else 0.0
         self._add(_Job(key, lambda job: self._track_call(job, record.id)), first)
+
+    def _finished(self, key: str) -> None:
+        """A call concluded (by the webhook receiver, or a read): its job is dropped now,
+        not when it was next due (a C2C v2 call's: at its webhook deadline, two hours on);
+        a job running now is dropped once its run ends."""
+        job = self._jobs.get(key)
+        if job is not None and job.running:
+            job.concluded = True
+        elif job is not None:
+            del self._jobs[key]
+            self._compact()
 
     def _history_watch(
         self, account: str, reports: HistoryReports, delay: float = 0.0
@@ -731,7 +787,7 @@ class CallTracker:
         done = {record.id for record, _, _ in matched if record is not None}
         still_open = await self._expire_history(account, open_calls, done, now)
         forget = now - (timings.kazoo_lookback + timings.kazoo_deadline + 2 * HOUR)
-        watch.seen = {body: at for body, at in watch.seen.items() if at >= forget}
+        watch.seen = {key: at for key, at in watch.seen.items() if at >= forget}
         watch.known = {record.id for record in still_open}
         if still_open:
             return job.next_interval(timings)
@@ -758,14 +814,14 @@ class CallTracker:
             except ReportParseError as exc:
                 logger.warning("History %s of account %s: %s", source, watch.account, exc)
                 continue
-            if report.body not in watch.seen:
+            if _item_key(report.body) not in watch.seen:
                 reports.append(report)
         # Concurrent ingests share the store's group commits.
         for start in range(0, len(reports), 500):
             batch = reports[start : start + 500]
             await asyncio.gather(*(self.history.ingest(report) for report in batch))
             for report in batch:
-                watch.seen[report.body] = now
+                watch.seen[_item_key(report.body)] = now
 
     async def _read_history(
         self,
@@ -821,6 +877,11 @@ class CallTracker:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _item_key(body: str) -> bytes:
+    """What a history item is remembered by once ingested: 16 bytes, not its whole body."""
+    return hashlib.blake2b(body.encode(), digest_size=16).digest()
 
 
 def _reporting(kind: str) -> Reporting | None:

@@ -77,11 +77,10 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
             app.processEvents()
         import asyncio
 
-        import qasync
-
         from dialer.core.threads import DaemonThreadExecutor
+        from dialer.ui.event_loop import QEventLoop  # qasync's, letting go of cancelled timers
 
-        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
             runner.get_loop().set_default_executor(DaemonThreadExecutor())
             return runner.run(
                 main(

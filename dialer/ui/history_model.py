@@ -211,7 +211,8 @@ class HistoryModel(QAbstractTableModel):
         super().__init__(parent)
         self._history = history
         self._contacts = contacts
-        # Customer number -> its contact (None: nobody's), for the numbers looked up so far.
+        # Customer number -> its contact (None: nobody's), for the rows held: forgotten with
+        # them (a day of calls to new customers kept every number: benchmarks/soak.py).
         self._owners: dict[str, NumberOwner | None] = {}
         self._naming: set[asyncio.Future[dict[str, NumberOwner | None]]] = set()  # lookups
         self._query = query or HistoryQuery()
@@ -265,6 +266,7 @@ class HistoryModel(QAbstractTableModel):
         self._rows.clear()
         self._keys.clear()
         self._key_of.clear()
+        self._owners.clear()  # each page brings its rows' contacts
         self._deferred.clear()
         self._restart_reading(after=None)
         self.endResetModel()
@@ -447,6 +449,8 @@ class HistoryModel(QAbstractTableModel):
             del self._key_of[record.id]
         del self._rows[keep:]
         del self._keys[keep:]
+        held = self._customers()
+        self._owners = {number: o for number, o in self._owners.items() if number in held}
         # Paging resumes right after the last row kept; a read running would leave a gap.
         self._restart_reading(after=self._keys[-1] if self._keys else None)
         self.endRemoveRows()
@@ -495,7 +499,7 @@ class HistoryModel(QAbstractTableModel):
             unnamed = {
                 r.customer
                 for r in pending.values()
-                if r.customer and r.customer not in self._owners
+                if r.customer and r.customer not in self._owners and r.id in self._key_of
             }
             if unnamed:
                 self._look_up(unnamed)
@@ -532,11 +536,15 @@ class HistoryModel(QAbstractTableModel):
         self._naming.discard(done)
         if self._closed or done.cancelled() or done.exception() is not None:
             return
-        self._owners.update(done.result())
+        held = self._customers()  # rows dropped meanwhile take their contacts with them
+        self._owners.update((n, o) for n, o in done.result().items() if n in held)
         if self._rows:
             self.dataChanged.emit(
                 self.index(0, CONTACT_COLUMN), self.index(len(self._rows) - 1, CONTACT_COLUMN)
             )
+
+    def _customers(self) -> set[str]:
+        return {record.customer for record in self._rows if record.customer}
 
     async def wait_named(self) -> None:
         """Until no contact lookup is running (tests)."""

@@ -283,11 +283,10 @@ async def _reported(history: Any, call_id: str) -> None:
 def _check_call(home: Path, app: Any) -> str:
     if app is None:  # Qt failed (already reported): the call still says whether the core works
         return asyncio.run(_place_call(home))
-    import qasync
-
     from dialer.core.threads import DaemonThreadExecutor
+    from dialer.ui.event_loop import QEventLoop
 
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
         runner.get_loop().set_default_executor(DaemonThreadExecutor())
         return runner.run(_place_call(home))
 

@@ -198,3 +198,15 @@ async def test_a_new_file_has_nothing_to_build(tmp_path: Path) -> None:
 def test_runs_never_span_two_numbers() -> None:
     assert digit_totals.runs_of("123 45") == {"1", "2", "3", "12", "23", "123", "4", "5", "45"}
     assert digit_totals.runs_of("12 ") == {"1", "2", "12"}  # a call with no agent
+
+
+def test_the_runs_cache_stays_small_however_many_customers_are_called() -> None:
+    """A day of calls to new customers must not keep every customer's runs (3.4 KB each):
+    the cache is for the numbers that repeat (agents, bridges)."""
+    digit_totals.runs.cache_clear()
+    for n in range(5_000):
+        digit_totals.runs_of(f"9188671{n:05d} 919876543210")
+    cached = digit_totals.runs.cache_info().currsize
+    assert cached <= 1_024
+    assert digit_totals.runs("919876543210") == digit_totals.runs.__wrapped__("919876543210")
+    assert digit_totals.runs.cache_info().hits > 4_000  # the agent's number: worked out once

@@ -476,6 +476,28 @@ async def test_kazoo_successful_call_completes(
     assert lookups and all("created_from" in r.query for r in lookups)
 
 
+async def test_kazoo_items_ingested_are_remembered_by_a_digest_not_their_body(
+    sim: ProviderSimulator, rig: Rig, history: SqliteHistory
+) -> None:
+    """The tracker remembers each history item it ingested for more than a day (so that
+    reading it again adds nothing): by 16 bytes, not by its body (1.2 KB with its CDR)."""
+    sim.config.talk_seconds = 0.05
+    service = rig.service(history, rig.account(KAZOO))
+    tracker = rig.tracker(history, service, kazoo_sweep_interval=0.05)
+    placed = [await service.place_call(f"+91 88671 3500{n}") for n in range(3)]
+    for record in placed:
+        assert (await outcome(history, record.id)).status is CallStatus.COMPLETED
+    sweeps = len([r for r in sim.requests if r.path.endswith("/history")])
+    await eventually(lambda: len([r for r in sim.requests if r.path.endswith("/history")])
+                     > sweeps + 3)  # fmt: skip
+    [watch] = tracker._histories.values()
+    assert len(watch.seen) == 3
+    assert all(len(key) == 16 for key in watch.seen)
+    # Read again and again by the sweeps, each item was ingested once.
+    assert all(len(history.reports(record.id)) == 1 for record in placed)
+    assert len(list(history.iter_records(HistoryQuery()))) == 3  # no outside calls
+
+
 async def test_kazoo_document_items_without_a_readable_cdr_conclude_saying_so(
     sim: ProviderSimulator, rig: Rig, history: SqliteHistory
 ) -> None:
@@ -692,3 +714,35 @@ async def test_closing_stops_every_task(
     await tracker.aclose()
     assert tracking_tasks() == []
     assert history.listeners == []
+
+
+async def test_calls_concluded_by_their_webhook_reports_leave_nothing_behind(
+    sim: ProviderSimulator, rig: Rig, history: SqliteHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day of C2C v2 calls, each waiting for its webhook report up to a two-hour deadline:
+    once its report is stored the tracker lets go of the call at once (not two hours on),
+    and the dispatcher, woken by every call, sets no new timer for that far-off deadline
+    each time (a cancelled timer stays with qasync's loop until its time comes)."""
+    loop = asyncio.get_running_loop()
+    far_off: list[float] = []
+    call_at = loop.call_at
+
+    def counting_call_at(when: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
+        if when - loop.time() > 3600:
+            far_off.append(when)
+        return call_at(when, callback, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_at", counting_call_at)
+    service = rig.service(history, rig.account(ProviderKind.C2C_V2))  # webhook_id set
+    tracker = rig.tracker(history, service, webhook_deadline=2 * 3600.0)
+    unreported = await service.place_call("+91 88671 39999")  # its report never comes
+    placed = []
+    for n in range(200):
+        record = await service.place_call(f"+91 88671 3{n:04d}")
+        await asyncio.sleep(0.005)  # the tracker looks at it and waits for its report
+        # What the webhook receiver stores for it:
+        placed.append(await history.amend(record, source="webhook", status=CallStatus.COMPLETED))
+    await eventually(lambda: not any(tracker.is_tracking(record.id) for record in placed))
+    assert tracker.is_tracking(unreported.id)
+    assert len(far_off) <= 2
+    assert len(tracker._heap) < 100  # not one entry per finished call behind the open one

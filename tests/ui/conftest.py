@@ -22,12 +22,12 @@ pytestmark = pytest.mark.gui
 
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from dialer.core.threads import DaemonThreadExecutor
+    from dialer.ui.event_loop import QEventLoop
 
-    class TestEventLoop(qasync.QEventLoop):  # type: ignore[misc]
+    class TestEventLoop(QEventLoop):  # the window's loop
         """qasync's ``run_until_complete`` processes Qt events once more *after* the loop
         has stopped running. The app makes one such call for its whole life, but pytest makes
         one per fixture and per test, and a background task that a fixture started (the

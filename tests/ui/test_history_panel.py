@@ -971,3 +971,38 @@ async def test_the_contact_column_names_customers_on_pages_live_and_after_an_edi
             assert rows["call-00002"]["contact_name"] == rows["call-00002"]["contact_company"] == ""
     finally:
         book.close()
+
+
+async def test_a_day_of_live_calls_to_new_customers_keeps_only_the_held_rows_contacts(
+    history: SqliteHistory, tmp_path: Path
+) -> None:
+    """The panel keeps a few pages of rows while calls arrive above; the contact each
+    row's customer belongs to is kept for those rows only, never for every number called
+    that day (nor for calls that do not match the filter)."""
+    book = ContactStore(tmp_path / "contacts.sqlite3")
+    book.add(Contact("Asha Rao", (ContactNumber("+919800000001"),)))
+    try:
+        async with open_panel(history, tmp_path, page_size=50, contacts=book) as panel:
+            model = panel.model
+            for start in range(0, 1_000, 100):
+                burst = [
+                    call(n, created_at=TODAY + 50_000 + n, customer=f"+9198{n:08d}")
+                    for n in range(start, start + 100)
+                ]
+                await store_calls(history, burst)
+                await settle(panel)
+                await model.wait_named()
+            assert model.rowCount() <= 4 * model.page_size
+            held = {model.record(row).customer for row in range(model.rowCount())}
+            assert set(model._owners) <= held
+
+            # Calls the filter leaves out are not looked up at all.
+            panel.digits_edit.setText("55555")
+            await settle(panel)
+            others = [call(n, customer=f"+9197{n:08d}") for n in range(2_000, 2_200)]
+            await store_calls(history, others)
+            await settle(panel)
+            await model.wait_named()
+            assert model.rowCount() == 0 and model._owners == {}
+    finally:
+        book.close()

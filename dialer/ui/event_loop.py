@@ -1,0 +1,83 @@
+"""The window's asyncio loop: qasync's, with cancelled timers let go at once.
+
+qasync 0.28 runs each ``call_later``/``call_at`` as a Qt timer and keeps its handle until the
+timer fires, cancelled or not. Every HTTP request arms several timers for its timeouts (15 s,
+the read timeout) and cancels them when it is answered: at a hundred calls a second the loop
+held some 12,000 dead handles with their contexts and Qt timers, and the window's resident
+memory grew with them (benchmarks/soak.py). Here a cancelled handle kills its Qt timer and
+is dropped there and then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import qasync
+
+
+class _QtTimerHandle(asyncio.Handle):
+    """A handle that tells its loop when it is cancelled."""
+
+    __slots__ = ("_on_cancel", "timer_id")
+
+    def __init__(
+        self,
+        callback: Callable[..., object],
+        args: tuple[Any, ...],
+        loop: asyncio.AbstractEventLoop,
+        context: contextvars.Context | None,
+        on_cancel: Callable[[_QtTimerHandle], None],
+    ) -> None:
+        super().__init__(callback, args, loop, context=context)
+        self._on_cancel = on_cancel
+        self.timer_id = 0  # the Qt timer that runs it
+
+    def cancel(self) -> None:
+        if not self._cancelled:
+            super().cancel()
+            self._on_cancel(self)
+
+
+class QEventLoop(qasync.QEventLoop):  # type: ignore[misc]
+    """qasync's loop, whose cancelled timers are killed at once (see the module's text)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._qt_thread = threading.get_ident()  # Qt timers are killed on their own thread
+        # qasync's own table of timer id -> handle; without it (another qasync), timers
+        # are left to qasync as they were.
+        self._qt_callbacks: dict[int, Any] | None = getattr(
+            self._timer, "_SimpleTimer__callbacks", None
+        )
+
+    def call_later(
+        self,
+        delay: float,
+        callback: Callable[..., object],
+        *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Handle:
+        callbacks = self._qt_callbacks
+        if callbacks is None or self._timer._stopped:
+            return super().call_later(delay, callback, *args, context=context)  # type: ignore[no-any-return]
+        if asyncio.iscoroutinefunction(callback):
+            raise TypeError("coroutines cannot be used with call_later")
+        if not callable(callback):
+            raise TypeError(f"callback must be callable: {type(callback).__name__}")
+        handle = _QtTimerHandle(callback, args, self, context, self._cancelled_timer)
+        handle.timer_id = self._timer.startTimer(int(max(0, delay) * 1000))
+        callbacks[handle.timer_id] = handle
+        return handle
+
+    def _cancelled_timer(self, handle: _QtTimerHandle) -> None:
+        callbacks = self._qt_callbacks
+        if threading.get_ident() != self._qt_thread:
+            return  # left to fire, as qasync would
+        if callbacks is None or callbacks.get(handle.timer_id) is not handle:
+            return  # it fired already (a timer id may be another handle's by now)
+        del callbacks[handle.timer_id]
+        self._timer.killTimer(handle.timer_id)

@@ -1,0 +1,53 @@
+"""The window's loop (qasync's) lets go of a cancelled timer at once: every HTTP request
+cancels the timers of its timeouts, and qasync alone kept each until its time came."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import QAbstractEventDispatcher
+
+
+def qt_timers(loop: asyncio.AbstractEventLoop) -> int:
+    """The Qt timers registered for the loop's callbacks, as Qt counts them."""
+    dispatcher = QAbstractEventDispatcher.instance()
+    assert dispatcher is not None
+    return len(dispatcher.registeredTimers(loop._timer))  # type: ignore[attr-defined]
+
+
+async def test_cancelled_timers_leave_the_loop_at_once() -> None:
+    loop = asyncio.get_running_loop()
+    before = qt_timers(loop)
+    for _ in range(500):  # as each request's timeout does
+        async with asyncio.timeout(3600):
+            await asyncio.sleep(0)
+    handles = [loop.call_later(3600, lambda: None) for _ in range(500)]
+    for handle in handles:
+        handle.cancel()
+    assert qt_timers(loop) <= before + 5
+
+
+async def test_timers_still_fire_once_and_timeouts_still_expire() -> None:
+    loop = asyncio.get_running_loop()
+    fired: list[int] = []
+    done = loop.create_future()
+    cancelled = loop.call_later(0.02, fired.append, -1)
+    for n in range(5):
+        loop.call_later(0.01 * n, fired.append, n)
+    loop.call_later(0.08, done.set_result, None)
+    cancelled.cancel()
+    cancelled.cancel()  # twice: nothing more happens
+    await done
+    assert sorted(fired) == [0, 1, 2, 3, 4]  # the cancelled one never ran, the others once
+    with_timeout_done = False
+    async with asyncio.timeout(5):
+        await asyncio.sleep(0.01)
+        with_timeout_done = True
+    assert with_timeout_done
+    try:
+        async with asyncio.timeout(0.01):
+            await asyncio.sleep(1)
+    except TimeoutError:
+        pass
+    else:
+        raise AssertionError("the timeout did not fire")
