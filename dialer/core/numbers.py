@@ -159,7 +159,7 @@ def parse_tel_uri(uri: str) -> tuple[str, str | None]:
     return number, (_VISUAL_SEPARATORS.sub("", ext) if ext else None)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)  # the agent's own and the recent customers
 def parse_number(text: str, region: str | None = None) -> PhoneNumber:
     """Parse typed, pasted or clicked input into a valid :class:`PhoneNumber`.
 
