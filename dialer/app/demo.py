@@ -18,7 +18,7 @@ from dialer.core.calls import CallStatus
 from dialer.core.limits import CallLimits
 from dialer.core.paths import AppPaths
 from dialer.core.secrets import MemorySecretStore
-from dialer.history import CallRecord
+from dialer.history import FINAL_STATUSES, CallRecord
 from dialer.history.tracking import TrackingTimings
 from dialer.simulator.model import SimulatorConfig
 
@@ -148,29 +148,40 @@ _SIM_STATUS = {
 
 
 async def follow_simulated_calls(
-    sim: ProviderSimulator, service: CallService, interval: float = 0.1
+    sim: ProviderSimulator,
+    service: CallService,
+    interval: float = 0.1,
+    *,
+    followed: dict[str, str] | None = None,
 ) -> None:
     """The demo's live progress: the in-process simulator's ringing and connected steps,
     recorded on the matching calls (the simulator's call id is the provider reference).
 
     Real providers report only outcomes, and so does this: a call's end is left to the
     webhook receiver and the tracker, exactly as with a real account."""
-    call_for_ref: dict[str, str] = {}
+    # The calls being followed (provider reference -> call id); a test may pass its own.
+    call_for_ref: dict[str, str] = {} if followed is None else followed
     seen: dict[str, str] = {}
 
     def accepted(record: CallRecord) -> None:
-        if record.provider_ref:
+        if record.provider_ref and record.status not in FINAL_STATUSES:
             call_for_ref[record.provider_ref] = record.id
 
     service.add_listener(accepted)
     try:
         while True:
-            for sim_call in list(sim.calls.values()):
-                call_id = call_for_ref.get(sim_call.id)
-                state = sim_call.state
-                if call_id is None or seen.get(sim_call.id) == state:
+            # The calls followed, not every call the simulator ever had: a demo left open
+            # all day must not look through (or keep) a day of finished calls every tick.
+            for ref, call_id in list(call_for_ref.items()):
+                sim_call = sim.calls.get(ref)
+                if sim_call is None or sim_call.is_finished:
+                    call_for_ref.pop(ref, None)
+                    seen.pop(ref, None)
                     continue
-                seen[sim_call.id] = state
+                state = sim_call.state
+                if seen.get(ref) == state:
+                    continue
+                seen[ref] = state
                 status = _SIM_STATUS.get(state)
                 if status is not None:
                     await service.report_progress(call_id, status, source="simulator")

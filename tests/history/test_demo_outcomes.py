@@ -4,6 +4,7 @@ webhook into the in-app receiver, v1 report polling, Kazoo history, DigiDonar's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -62,3 +63,30 @@ async def test_every_demo_call_ends_with_its_reported_outcome(profile: Any) -> N
     assert "DigiDonar" in digidonar.message
     # Each report updated the call placed here: no call "placed outside" appeared.
     assert profile.history.count() == 4
+
+
+async def test_the_progress_follower_lets_go_of_finished_calls(profile: Any) -> None:
+    """A demo left open all day follows the calls in progress only, not every call since."""
+    from dialer.app.demo import follow_simulated_calls
+
+    followed: dict[str, str] = {}
+    follower = asyncio.ensure_future(
+        follow_simulated_calls(profile.simulator, profile.service, 0.01, followed=followed)
+    )
+    try:
+        c2c = next(a.name for a in profile.accounts.list() if a.provider is ProviderKind.C2C_V2)
+        placed = [
+            await profile.service.place_call(f"+91 88671 3500{n}", account=c2c) for n in range(3)
+        ]
+        assert all(p.provider_ref for p in placed)
+        done = [await settled(profile, p.id) for p in placed]
+        assert all(record.is_final for record in done)
+        async with asyncio.timeout(5):
+            while True:  # each is let go of once the simulator has finished it
+                if not followed:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
