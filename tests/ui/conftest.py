@@ -12,9 +12,12 @@ import gc
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
 os.environ["QT_API"] = "pyside6"
 
@@ -124,7 +127,10 @@ async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 Waiter = Callable[[Callable[[], bool]], Awaitable[None]]
 
 
-async def modal(kind: type[Any]) -> Any:
+W = TypeVar("W", bound="QWidget")
+
+
+async def modal(kind: type[W]) -> W:
     """The visible modal dialog of ``kind``, once it is up."""
     from PySide6.QtWidgets import QApplication
 

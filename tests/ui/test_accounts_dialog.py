@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import keyring
 import keyring.backends.fail
@@ -18,7 +18,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
-    QApplication,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
@@ -46,11 +45,10 @@ from dialer.ui.accounts_dialog import (
     edit_accounts,
 )
 from tests.memory_keyring import MemoryKeyring
-from tests.ui.conftest import until
+from tests.ui.conftest import modal, until
 
 pytestmark = pytest.mark.gui
 
-W = TypeVar("W", bound=QWidget)
 SERVICE = "dialer"
 
 
@@ -82,19 +80,6 @@ def no_keyring(request: pytest.FixtureRequest, memory_keyring: MemoryKeyring) ->
     else:
         keyring.set_keyring(keyring.backends.null.Keyring())
     return str(request.param)
-
-
-async def modal(kind: type[W]) -> W:
-    """The visible modal dialog of ``kind``, once it is up."""
-
-    def found() -> bool:
-        widget = QApplication.activeModalWidget()
-        return isinstance(widget, kind) and widget.isVisible()
-
-    await until(found)
-    widget = QApplication.activeModalWidget()
-    assert isinstance(widget, kind)
-    return widget
 
 
 class Session:

@@ -12,7 +12,6 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -37,11 +36,10 @@ from dialer.ui.contact_dialogs import (
     exported_sentence,
     import_contacts,
 )
-from tests.ui.conftest import until
+from tests.ui.conftest import modal, until
 
 pytestmark = pytest.mark.gui
 
-W = TypeVar("W", bound=QWidget)
 T = TypeVar("T")
 
 
@@ -56,19 +54,6 @@ async def parent(qapp: Any) -> AsyncIterator[QWidget]:
     widget.close()
     widget.deleteLater()
     await until(lambda: not shiboken6.isValid(widget))
-
-
-async def modal(kind: type[W]) -> W:
-    """The visible modal dialog of ``kind``, once it is up."""
-
-    def found() -> bool:
-        widget = QApplication.activeModalWidget()
-        return isinstance(widget, kind) and widget.isVisible()
-
-    await until(found)
-    widget = QApplication.activeModalWidget()
-    assert isinstance(widget, kind)
-    return widget
 
 
 def header_text(table: QTableWidget, column: int) -> str:

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QDate, QObject, Qt, QUrl, Slot
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QLineEdit,
-    QWidget,
 )
 
 from dialer.core.calls import CallStatus
@@ -53,11 +52,10 @@ from dialer.ui.history_model import (
 )
 from dialer.ui.history_panel import CUSTOM_PERIOD, HistoryPanel, period_bounds, totals_text
 from dialer.ui.tasks import TaskManager
-from tests.ui.conftest import until
+from tests.ui.conftest import modal, until
 
 pytestmark = pytest.mark.gui
 
-W = TypeVar("W", bound=QWidget)
 
 ACCOUNTS = ("North", "South", "East")
 OUTCOMES = (
@@ -158,17 +156,6 @@ def shown_ids(model: HistoryModel) -> list[str]:
 
 def expected_ids(records: list[CallRecord], query: HistoryQuery) -> set[str]:
     return {r.id for r in records if query.matches(r)}
-
-
-async def modal(kind: type[W]) -> W:
-    def found() -> bool:
-        widget = QApplication.activeModalWidget()
-        return isinstance(widget, kind) and widget.isVisible()
-
-    await until(found)
-    widget = QApplication.activeModalWidget()
-    assert isinstance(widget, kind)
-    return widget
 
 
 class Signals:
