@@ -119,7 +119,8 @@ def validate_region(region: str) -> str:
     code = region.strip().upper()
     if not _REGION.match(code) or code not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidNumber(
-            f"{_shown(region)} is not a country code phonenumbers knows (try IN, GB, US)"
+            f"{_shown(region)} is not a country code this dialer knows: give a two-letter "
+            "code such as IN, GB or US"
         )
     return code
 
@@ -188,7 +189,7 @@ def parse_number(text: str, region: str | None = None) -> PhoneNumber:
         except InvalidNumber:
             raise InvalidNumber(
                 f"{_shown(original)} has no country code and no default country is set; "
-                "write it as +<country code><number> or set the account's region"
+                "write it as +<country code><number> or set the account's region (its country)"
             ) from None
     try:
         parsed = phonenumbers.parse(candidate, region)
@@ -197,7 +198,7 @@ def parse_number(text: str, region: str | None = None) -> PhoneNumber:
             if region is None and not candidate.lstrip().startswith("+"):
                 raise InvalidNumber(
                     f"{_shown(original)} has no country code and no default country is set; "
-                    "write it as +<country code><number> or set the account's region"
+                    "write it as +<country code><number> or set the account's region (its country)"
                 ) from None
             raise InvalidNumber(
                 f"{_shown(original)} does not start with a known country code"
