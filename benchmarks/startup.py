@@ -19,7 +19,8 @@ of the same run. The platform is Qt's ``offscreen`` one (no X server is assumed 
 paints into memory, so the first paint comes without a window manager's round trips, for
 the bare window and the dialer alike. The working profile holds four accounts, 20,000
 contacts and 100,000 calls (built once and cached in the temporary folder); its keyring is a
-file (``benchmarks/file_keyring.py``), which answers at once as a desktop's keyring does.
+file (the tests' ``tests/webhooks/file_keyring.py``), which answers at once as a desktop's
+keyring does.
 """
 
 from __future__ import annotations
@@ -122,8 +123,8 @@ def _environment(home: Path, trace: Path) -> dict[str, str]:
         DIALER_STARTUP_TRACE=str(trace),
         QT_QPA_PLATFORM="offscreen",
         # A keyring that answers, as a desktop's does (the receiver's secret, the accounts').
-        PYTHON_KEYRING_BACKEND="benchmarks.file_keyring.Keyring",
-        DIALER_BENCH_KEYRING=str(home / "bench-keyring.json"),
+        PYTHON_KEYRING_BACKEND="tests.webhooks.file_keyring.FileKeyring",
+        DIALER_TEST_KEYRING_FILE=str(home / "bench-keyring.json"),
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
     return env
@@ -211,10 +212,11 @@ def working_profile(folder: Path) -> Path:
                 options=options,
             )
         )
-    keyring_file = home / "bench-keyring.json"
-    keyring_file.write_text(
-        json.dumps({f"dialer\naccount:Work {kind}": "bench-secret" for kind in settings})
-    )
+    from tests.webhooks.file_keyring import FileKeyring
+
+    keyring = FileKeyring(home / "bench-keyring.json")
+    for kind in settings:
+        keyring.set_password("dialer", f"account:Work {kind}", "bench-secret")
     contacts = ContactStore(paths.contacts_db)
     contacts.add_many(demo_contacts(WORKING_CONTACTS))
     contacts.close()

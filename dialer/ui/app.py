@@ -67,7 +67,8 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
     try:
         _set_up(app)
         trace = _startup_trace()
-        frame = _frame(paths, demo=demo)
+        settings = _desktop_settings(paths)  # read once: the frame and the window need them
+        frame = None if settings[0].start_minimised else _frame(paths, demo=demo)
         if frame is not None:
             if trace is not None:
                 trace.watch(frame)
@@ -91,6 +92,7 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
                     owns_process=True,
                     frame=frame,
                     trace=trace,
+                    settings=settings,
                 )
             )
     finally:
@@ -116,15 +118,7 @@ def _set_up(app: Any) -> None:
 
 
 def _frame(paths: AppPaths, *, demo: bool) -> Any:
-    """The window's frame, to show now; None when the user starts the app in the tray."""
-    from dialer.core.desktop_settings import load_desktop_settings
-    from dialer.core.errors import DialerError
-
-    try:
-        if load_desktop_settings(paths).start_minimised:
-            return None
-    except DialerError:
-        pass  # said once the window runs; the window shows meanwhile
+    """The window's frame, to show now (not when the user starts the app in the tray)."""
     from dialer.ui.frame import WindowFrame
 
     profile_paths = paths.demo_profile() if demo else paths
@@ -199,12 +193,14 @@ async def main(
     owns_process: bool = False,
     frame: Any = None,
     trace: Any = None,
+    settings: tuple[Any, str] | None = None,
 ) -> int:
     """The window's life. ``owns_process``: this is ``dialer`` itself (:func:`run`), not a
     caller's coroutine in a process of its own (a test), and may tune the process for the
     window, which runs until the process ends. ``frame``: the window's frame, already
     shown (:mod:`dialer.ui.frame`), to hold the main window; ``trace``: the start-up
-    benchmark's marks."""
+    benchmark's marks; ``settings``: the desktop settings and their problem, when the
+    caller has read them already."""
     import asyncio
 
     from dialer.core import collector
@@ -225,8 +221,8 @@ async def main(
 
     crash_path = CrashPath(window.messages)
     crash_path.install(asyncio.get_running_loop())
-    settings, settings_problem = _desktop_settings(paths)
-    desktop = DesktopIntegration(window, paths, settings, instance=instance)
+    desktop_settings, settings_problem = settings or _desktop_settings(paths)
+    desktop = DesktopIntegration(window, paths, desktop_settings, instance=instance)
     try:
         desktop.show_window()
         if frame is not None and frame.closed_early:

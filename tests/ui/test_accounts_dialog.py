@@ -53,16 +53,6 @@ SERVICE = "dialer"
 
 
 @pytest.fixture
-async def parent(qapp: Any) -> AsyncIterator[QWidget]:
-    widget = QWidget()
-    widget.resize(900, 700)
-    widget.show()
-    yield widget
-    widget.close()
-    widget.deleteLater()
-
-
-@pytest.fixture
 async def user_profile(tmp_path: Path) -> AsyncIterator[Profile]:
     profile = open_user_profile(AppPaths.under(tmp_path / "user"))
     assert isinstance(profile.accounts, AccountStore)

@@ -18,7 +18,6 @@ from tests.memory_keyring import MemoryKeyring
 from tests.ui.test_accounts_dialog import (  # noqa: F401 (fixtures)
     gone,
     open_accounts,
-    parent,
     problem,
     seed,
     submit,
@@ -39,7 +38,7 @@ SALES = Account(
 
 
 async def test_the_account_form_edits_the_limits_and_allowed_numbers(
-    parent: QWidget,  # noqa: F811
+    parent: QWidget,
     user_profile: Profile,  # noqa: F811
     memory_keyring: MemoryKeyring,
 ) -> None:
