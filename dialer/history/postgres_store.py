@@ -98,6 +98,25 @@ _SQL_TYPE = {
 }  # fmt: skip
 
 
+# Half of the 65,535 parameters PostgreSQL takes in one statement.
+_MOST_PARAMETERS = 32_767
+
+
+def _insert_rows(
+    cur: psycopg.Cursor[Any], head: str, rows: list[list[Any]], tail: str, also: str = ""
+) -> None:
+    """``head`` VALUES (row), (row), ... ``tail``: rows in as few statements as the limit on
+    parameters allows (one for any batch here); ``also`` is SQL each row ends with."""
+    if not rows:
+        return
+    width = len(rows[0])
+    row = "(" + ", ".join(["%s"] * width) + also + ")"
+    step = max(1, _MOST_PARAMETERS // width)
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
+        cur.execute(f"{head} {', '.join([row] * len(chunk))} {tail}", [v for r in chunk for v in r])
+
+
 @dataclass(frozen=True, slots=True)
 class _Waiting:
     """A report queued for the ingest thread, and its caller waiting for it."""
@@ -640,12 +659,12 @@ class PostgresHistory:
         outcome = tuple(c for c in OUTCOME_COLUMNS if c in self._columns)
         with conn.cursor() as cur:
             if inserted:
-                names = ", ".join(columns)
-                marks = ", ".join(["%s"] * len(columns))
-                cur.executemany(
-                    f"INSERT INTO dialer.calls ({names}, placed_by) VALUES ({marks}, NULL) "
-                    "ON CONFLICT (id) DO NOTHING",
+                _insert_rows(
+                    cur,
+                    f"INSERT INTO dialer.calls ({', '.join(columns)}, placed_by) VALUES",
                     [self._values(r, columns) for r in inserted],
+                    "ON CONFLICT (id) DO NOTHING",
+                    also=", NULL",
                 )
             # One statement each for the whole batch (arrays, unnested in the server): the
             # server's cost per statement, not per row, is most of what a report costs.
@@ -738,8 +757,6 @@ class PostgresHistory:
         if not calls:
             return
         columns = tuple(c for c in CALL_COLUMNS if c != "placed_by")
-        names = ", ".join(columns)
-        marks = ", ".join(["%s"] * len(columns))
         progress = ", ".join(
             f"{c} = CASE WHEN dialer.calls.is_open THEN EXCLUDED.{c} ELSE dialer.calls.{c} END"
             for c in OUTCOME_COLUMNS
@@ -748,36 +765,49 @@ class PostgresHistory:
             f"{c} = CASE WHEN EXCLUDED.{c} <> '' THEN EXCLUDED.{c} ELSE dialer.calls.{c} END"
             for c in ("note", "disposition")
         )
-        upsert = (
-            f"INSERT INTO dialer.calls ({names}, placed_by) VALUES ({marks}, current_user) "
-            f"ON CONFLICT (id) DO UPDATE SET {progress}, {words}"
-        )
+        # Each table takes the batch in one statement, never executemany: psycopg pipelines
+        # that, and a batch the database refuses (a rule of row-level security, say) then
+        # leaves the pipeline aborted, which psycopg logs as a second, misleading warning.
+        # One call once: the upsert may not touch a row twice in a statement.
+        unique = list({c.record.id: c for c in calls}.values())
         with self._connection() as conn, conn.cursor() as cur:
-            cur.executemany(upsert, [self._values(c.record, columns) for c in calls])
-            cur.executemany(
-                "INSERT INTO dialer.timeline (call_id, at, status, source, detail) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [
-                    (c.record.id, e.at, str(e.status), e.source, e.detail)
-                    for c in calls
-                    for e in c.timeline
-                ],
+            _insert_rows(
+                cur,
+                f"INSERT INTO dialer.calls ({', '.join(columns)}, placed_by) VALUES",
+                [self._values(c.record, columns) for c in unique],
+                f"ON CONFLICT (id) DO UPDATE SET {progress}, {words}",
+                also=", current_user",
             )
-            cur.executemany(
-                "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (digest) DO NOTHING",
-                [
-                    (
-                        c.record.id,
-                        r.received_at,
-                        r.source,
-                        rules.body_digest(c.record.provider, r.body),
-                        r.body,
-                    )
-                    for c in calls
-                    for r in c.reports
-                ],
-            )
+            steps = [
+                (c.record.id, e.at, str(e.status), e.source, e.detail)
+                for c in unique
+                for e in c.timeline
+            ]
+            if steps:
+                cur.execute(
+                    "INSERT INTO dialer.timeline (call_id, at, status, source, detail) "
+                    "SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], "
+                    "%s::text[]) ON CONFLICT DO NOTHING",
+                    list(map(list, zip(*steps, strict=True))),
+                )
+            kept = [
+                (
+                    c.record.id,
+                    r.received_at,
+                    r.source,
+                    rules.body_digest(c.record.provider, r.body),
+                    r.body,
+                )
+                for c in unique
+                for r in c.reports
+            ]
+            if kept:
+                cur.execute(
+                    "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
+                    "SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], "
+                    "%s::text[]) ON CONFLICT (digest) DO NOTHING",
+                    list(map(list, zip(*kept, strict=True))),
+                )
 
     # -- reads --------------------------------------------------------------------------
 
