@@ -768,7 +768,7 @@ class PostgresHistory:
         # Each table takes the batch in one statement, never executemany: psycopg pipelines
         # that, and a batch the database refuses (a rule of row-level security, say) then
         # leaves the pipeline aborted, which psycopg logs as a second, misleading warning.
-        # One call once: the upsert may not touch a row twice in a statement.
+        # One call once (the later copy): an upsert may not touch a row twice in a statement.
         unique = list({c.record.id: c for c in calls}.values())
         with self._connection() as conn, conn.cursor() as cur:
             _insert_rows(
@@ -780,7 +780,7 @@ class PostgresHistory:
             )
             steps = [
                 (c.record.id, e.at, str(e.status), e.source, e.detail)
-                for c in unique
+                for c in calls
                 for e in c.timeline
             ]
             if steps:
@@ -798,7 +798,7 @@ class PostgresHistory:
                     rules.body_digest(c.record.provider, r.body),
                     r.body,
                 )
-                for c in unique
+                for c in calls
                 for r in c.reports
             ]
             if kept:

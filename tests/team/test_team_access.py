@@ -515,3 +515,37 @@ async def test_a_desktops_late_call_takes_over_the_outside_call_its_report_made(
         ("a-late", "app", team.alice),
         ("a-other", "app", team.alice),
     ]
+
+
+async def test_a_desktops_batch_arrives_whole_however_large_and_once_per_call(
+    team: Team,
+) -> None:
+    """More calls in one batch than PostgreSQL takes parameters for in one statement, one of them
+    twice (the later copy stands), each with its timeline and a report: all arrive, once."""
+    from dialer.history.postgres_store import DesktopCall
+    from dialer.history.records import StoredReport, TimelineEntry
+
+    def sent(n: int, status: CallStatus) -> DesktopCall:
+        record = call(f"big-{n:04}", status=status, talk_seconds=n)
+        steps = [TimelineEntry(1_700_000_000.0 + n, status, "app", f"step {n}")]
+        return DesktopCall(record, steps, [StoredReport(1_700_000_001.0, "poll", f"r{n}")])
+
+    batch = [sent(n, CallStatus.ACCEPTED) for n in range(2500)]
+    batch.append(sent(7, CallStatus.BUSY))
+    desktop = team.store(team.alice, TeamRole.AGENT)
+    try:
+        desktop.merge(batch)
+        desktop.merge(batch)  # sent again after a crash: nothing changes
+    finally:
+        desktop.close()
+    with team.sql(team.sue) as conn:
+        calls = conn.execute(
+            "SELECT count(*), count(DISTINCT id), sum(talk_seconds) FROM dialer.calls"
+        ).fetchone()
+        busy = conn.execute("SELECT id FROM dialer.calls WHERE status = 'busy'").fetchall()
+        steps = conn.execute("SELECT count(*) FROM dialer.timeline").fetchone()
+        reports = conn.execute("SELECT count(*) FROM dialer.reports").fetchone()
+    assert calls == (2500, 2500, sum(range(2500)))
+    assert busy == [("big-0007",)]
+    assert steps == (2501,)  # call 7's two steps
+    assert reports == (2500,)  # the same body twice is one report
