@@ -22,7 +22,7 @@ import qasync
 class _QtTimerHandle(asyncio.Handle):
     """A handle that tells its loop when it is cancelled."""
 
-    __slots__ = ("_on_cancel", "timer_id")
+    __slots__ = ("_on_cancel", "_running", "timer_id")
 
     def __init__(
         self,
@@ -35,11 +35,19 @@ class _QtTimerHandle(asyncio.Handle):
         super().__init__(callback, args, loop, context=context)
         self._on_cancel = on_cancel
         self.timer_id = 0  # the Qt timer that runs it
+        self._running = False
+
+    def _run(self) -> None:
+        self._running = True
+        super()._run()
 
     def cancel(self) -> None:
         if not self._cancelled:
             super().cancel()
-            self._on_cancel(self)
+            # Cancelled from inside its own callback (anyio's deadlines do that): qasync
+            # lets go of its timer itself once the callback returns.
+            if not self._running:
+                self._on_cancel(self)
 
 
 class QEventLoop(qasync.QEventLoop):  # type: ignore[misc]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from PySide6.QtCore import QAbstractEventDispatcher
 
 
@@ -51,3 +52,28 @@ async def test_timers_still_fire_once_and_timeouts_still_expire() -> None:
         pass
     else:
         raise AssertionError("the timeout did not fire")
+
+
+async def test_a_timer_that_cancels_itself_as_it_runs_is_let_go_once(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """anyio's timeouts (httpx's, when a provider does not answer in time) cancel their own
+    handle from inside it: qasync still owns that timer until the callback returns."""
+    loop = asyncio.get_running_loop()
+    before = qt_timers(loop)
+    done = loop.create_future()
+    ran: list[int] = []
+    handles: list[asyncio.Handle] = []
+
+    def expire(n: int) -> None:
+        ran.append(n)
+        handles[n].cancel()  # as anyio's CancelScope.cancel() does from its deadline
+        if len(ran) == 20:
+            done.set_result(None)
+
+    handles.extend(loop.call_later(0.001 * n, expire, n) for n in range(20))
+    await done
+    await asyncio.sleep(0.01)
+    assert sorted(ran) == list(range(20))
+    assert "Error calling Python override" not in capfd.readouterr().err
+    assert qt_timers(loop) <= before + 1
