@@ -25,13 +25,15 @@ its own, waits until what start-up schedules is done, then records while it runs
    50 changes a second, each reaching the window by notification (skipped without a
    server).
 
-``--quick`` keeps every scenario and shrinks its size. ``--why`` prints, as each scenario
-ends, the loop callbacks that ran during its gaps over the target and how much of those gaps
-was spent outside them (:mod:`benchmarks.loop_profile`).
+``--quick`` keeps every scenario and shrinks its size; ``--only NAME`` (repeatable) runs
+those scenarios alone (calls, reports, contacts, history, keyring, team). ``--why`` prints,
+as each scenario ends, the loop callbacks that ran during its gaps over the target and how
+much of those gaps was spent outside them (:mod:`benchmarks.loop_profile`).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import dataclasses
@@ -611,38 +613,52 @@ async def _team_comes_back(home: Path, recorder: TickRecorder, waiting: int, sec
 # -- the run -----------------------------------------------------------------------------------
 
 
-async def _measure(home: Path, quick: bool, why: bool) -> list[Row]:
+SCENARIOS = ("calls", "reports", "contacts", "history", "keyring", "team")
+
+
+async def _measure(home: Path, quick: bool, why: bool, only: frozenset[str]) -> list[Row]:
     recorder = TickRecorder()
     with contextlib.ExitStack() as stack:
         if why:
             recorder.profile = stack.enter_context(LoopProfile())
-        return await _scenarios(home, quick, recorder)
+        return await _scenarios(home, quick, recorder, only)
 
 
-async def _scenarios(home: Path, quick: bool, recorder: TickRecorder) -> list[Row]:
+async def _scenarios(
+    home: Path, quick: bool, recorder: TickRecorder, only: frozenset[str]
+) -> list[Row]:
     from benchmarks.calls import _simulator_process
 
     rows: list[Row] = []
-    with _simulator_process(ANSWER_DELAY) as remote:
-        rows.append(await _calls_in_flight(home / "calls", recorder, remote))
-    rows.append(await _reports(home / "reports", recorder, 4_000 if quick else 20_000))
-    rows += await _contacts(home / "contacts", recorder, 20_000 if quick else 100_000)
-    rows += await _big_history(home / "history", recorder, 100_000 if quick else 1_000_000)
-    with _simulator_process(0.0) as remote:
-        delay = 3.0 if quick else KEYRING_DELAY
-        rows.append(await _locked_keyring(home / "keyring", recorder, remote, delay))
-    rows.append(await _team_comes_back(home / "team", recorder, 1_000, 4.0 if quick else 10.0))
+    if "calls" in only:
+        with _simulator_process(ANSWER_DELAY) as remote:
+            rows.append(await _calls_in_flight(home / "calls", recorder, remote))
+    if "reports" in only:
+        rows.append(await _reports(home / "reports", recorder, 4_000 if quick else 20_000))
+    if "contacts" in only:
+        rows += await _contacts(home / "contacts", recorder, 20_000 if quick else 100_000)
+    if "history" in only:
+        rows += await _big_history(home / "history", recorder, 100_000 if quick else 1_000_000)
+    if "keyring" in only:
+        with _simulator_process(0.0) as remote:
+            delay = 3.0 if quick else KEYRING_DELAY
+            rows.append(await _locked_keyring(home / "keyring", recorder, remote, delay))
+    if "team" in only:
+        seconds = 4.0 if quick else 10.0
+        rows.append(await _team_comes_back(home / "team", recorder, 1_000, seconds))
     return rows
 
 
-def run(*, quick: bool = False, why: bool = False) -> list[Row]:
+def run(
+    *, quick: bool = False, why: bool = False, only: frozenset[str] = frozenset(SCENARIOS)
+) -> list[Row]:
     """Runs its own qasync loop (the window lives on Qt's loop, as in the app). ``why``:
     print, for each scenario, which loop callbacks ran during its gaps over the target
-    (:mod:`benchmarks.loop_profile`)."""
+    (:mod:`benchmarks.loop_profile`); ``only``: the scenarios to run (all by default)."""
     from benchmarks.qt_loop import run_in_a_home
 
     _memory_keyring()
-    return run_in_a_home(lambda home: _measure(home, quick, why))
+    return run_in_a_home(lambda home: _measure(home, quick, why, only))
 
 
 def _memory_keyring() -> None:
@@ -661,4 +677,12 @@ if __name__ == "__main__":
         sys.exit(0)
     from benchmarks.table import print_table
 
-    print_table(run(quick="--quick" in sys.argv, why="--why" in sys.argv))
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stall")
+    parser.add_argument("--quick", action="store_true", help="every scenario, smaller")
+    parser.add_argument("--why", action="store_true", help="what ran during the late gaps")
+    parser.add_argument(
+        "--only", action="append", choices=SCENARIOS, help="this scenario (repeatable)"
+    )
+    args = parser.parse_args()
+    only = frozenset(args.only or SCENARIOS)
+    print_table(run(quick=args.quick, why=args.why, only=only))
