@@ -33,7 +33,8 @@ class LoopProfile:
         spans = self.spans
 
         def timed(handle: asyncio.events.Handle) -> None:
-            if threading.current_thread() is not main:
+            # The window loop's pass over its ready queue is timed callback by callback.
+            if threading.current_thread() is not main or _is_ready_pass(handle):
                 return original(handle)
             started = time.perf_counter()
             try:
@@ -73,6 +74,10 @@ class LoopProfile:
             for name, seconds in sorted(by_name.items(), key=lambda item: -item[1])[:top]
         ]
         return lines
+
+
+def _is_ready_pass(handle: asyncio.events.Handle) -> bool:
+    return getattr(getattr(handle, "_callback", None), "__name__", "") == "_run_ready"
 
 
 def _name(handle: asyncio.events.Handle) -> str:

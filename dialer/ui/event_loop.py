@@ -1,22 +1,36 @@
-"""The window's asyncio loop: qasync's, with cancelled timers let go at once.
+"""The window's asyncio loop: qasync's, with its ready callbacks run in slices and
+cancelled timers let go at once.
 
-qasync 0.28 runs each ``call_later``/``call_at`` as a Qt timer and keeps its handle until the
-timer fires, cancelled or not. Every HTTP request arms several timers for its timeouts (15 s,
-the read timeout) and cancels them when it is answered: at a hundred calls a second the loop
-held some 12,000 dead handles with their contexts and Qt timers, and the window's resident
-memory grew with them (benchmarks/soak.py). Here a cancelled handle kills its Qt timer and
-is dropped there and then.
+qasync 0.28 runs each ``call_soon`` as a Qt timer of its own. Qt fires every timer that is
+due in one pass, back to back: 200 calls placed together, or their 200 answers, meant some
+thousand task steps in one pass, and the window neither painted nor took a key for 20-30 ms
+(benchmarks/stall.py). Here ready callbacks wait in one queue, as in asyncio's own loop, and
+one Qt timer runs them in order for at most a slice of a frame; what is left waits for the
+next pass, after Qt's own events and timers.
+
+qasync also runs each ``call_later``/``call_at`` as a Qt timer and keeps its handle until
+the timer fires, cancelled or not. Every HTTP request arms several timers for its timeouts
+(15 s, the read timeout) and cancels them when it is answered: at a hundred calls a second
+the loop held some 12,000 dead handles with their contexts and Qt timers, and the window's
+resident memory grew with them (benchmarks/soak.py). Here a cancelled handle kills its Qt
+timer and is dropped there and then.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import qasync
+
+# Ready callbacks run for at most this long in one pass (a quarter of a 16 ms frame: one
+# callback more still ends well within the frame).
+SLICE_SECONDS = 0.004
 
 
 class _QtTimerHandle(asyncio.Handle):
@@ -61,6 +75,52 @@ class QEventLoop(qasync.QEventLoop):  # type: ignore[misc]
         self._qt_callbacks: dict[int, Any] | None = getattr(
             self._timer, "_SimpleTimer__callbacks", None
         )
+        self._qt_ready: collections.deque[asyncio.Handle] = collections.deque()
+        self._qt_ready_armed = False  # a Qt timer will run the queue
+
+    def call_soon(
+        self,
+        callback: Callable[..., object],
+        *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Handle:
+        if (
+            self._qt_callbacks is None
+            or self._timer._stopped
+            or threading.get_ident() != self._qt_thread
+        ):
+            return super().call_soon(callback, *args, context=context)  # type: ignore[no-any-return]
+        self._check_closed()
+        if asyncio.iscoroutinefunction(callback):
+            raise TypeError("coroutines cannot be used with call_soon")
+        if not callable(callback):
+            raise TypeError(f"callback must be callable: {type(callback).__name__}")
+        handle = asyncio.Handle(callback, args, self, context=context)
+        self._qt_ready.append(handle)
+        if not self._qt_ready_armed:
+            self._arm_ready()
+        return handle
+
+    def _arm_ready(self) -> None:
+        self._qt_ready_armed = True
+        self._timer.add_callback(asyncio.Handle(self._run_ready, (), self, context=None))
+
+    def _run_ready(self) -> None:
+        """Run the callbacks that were ready when this pass began, in order, until the slice
+        is used up; the rest (and what they make ready) run in the next pass."""
+        self._qt_ready_armed = False
+        ready = self._qt_ready
+        deadline = time.perf_counter() + SLICE_SECONDS
+        try:
+            for _ in range(len(ready)):
+                handle = ready.popleft()
+                if not handle._cancelled:
+                    handle._run()
+                if time.perf_counter() >= deadline:
+                    break
+        finally:  # (a KeyboardInterrupt out of a callback leaves the rest for later)
+            if ready and not self._qt_ready_armed:
+                self._arm_ready()
 
     def call_later(
         self,

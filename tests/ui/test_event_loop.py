@@ -4,6 +4,7 @@ cancels the timers of its timeouts, and qasync alone kept each until its time ca
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from PySide6.QtCore import QAbstractEventDispatcher
@@ -77,3 +78,32 @@ async def test_a_timer_that_cancels_itself_as_it_runs_is_let_go_once(
     assert sorted(ran) == list(range(20))
     assert "Error calling Python override" not in capfd.readouterr().err
     assert qt_timers(loop) <= before + 1
+
+
+async def test_a_burst_of_ready_callbacks_runs_in_order_and_in_slices() -> None:
+    """2,000 ready callbacks of 0.1 ms each (200 calls' steps at once): they run in the
+    order they were scheduled, and Qt's own timers get their turn well before the last."""
+    from PySide6.QtCore import QTimer
+
+    loop = asyncio.get_running_loop()
+    ran: list[int] = []
+    qt_saw: list[int] = []  # how many callbacks had run when Qt's timer fired
+    done = loop.create_future()
+
+    def busy(n: int) -> None:
+        if n == 0:
+            QTimer.singleShot(0, lambda: qt_saw.append(len(ran)))
+        until = time.perf_counter() + 0.0001
+        while time.perf_counter() < until:
+            pass
+        ran.append(n)
+        if n == 999:  # one made ready meanwhile goes after those already waiting
+            loop.call_soon(ran.append, -1)
+        if n == 1999:
+            loop.call_soon(done.set_result, None)
+
+    for n in range(2000):
+        loop.call_soon(busy, n)
+    await done
+    assert ran == [*range(2000), -1]
+    assert qt_saw and qt_saw[0] < 1000  # 200 ms of work: Qt had a turn within its first 100
