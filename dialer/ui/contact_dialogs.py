@@ -62,7 +62,7 @@ from dialer.core.contacts import (
 from dialer.core.errors import DialerError, InvalidNumber
 from dialer.core.numbers import PhoneNumber, parse_number, region_name
 from dialer.ui.contacts_model import display_number
-from dialer.ui.dialogs import confirm, run_dialog
+from dialer.ui.dialogs import before_showing, confirm, prepare_widget_types, run_dialog
 from dialer.ui.fitting import resize_within_screen, scrolling
 from dialer.ui.theme import show_level
 
@@ -240,8 +240,9 @@ async def run_until_done(
 
     dialog.submitted.connect(submitted)
     dialog.finished.connect(finished)
-    dialog.open()
     try:
+        await before_showing()
+        dialog.open()
         while await events.get():
             dialog.set_busy(True)
             try:
@@ -942,6 +943,7 @@ async def import_contacts(
         await _show(ImportReportDialog(parent, path, error=_unexpected(exc, "importing")))
         return None
     if report is None:
+        await prepare_widget_types()
         dialog = CsvMappingDialog(parent, path, preview, region)
 
         async def run_import() -> ImportReport:

@@ -20,6 +20,32 @@ from dialer.ui.theme import show_level
 
 logger = logging.getLogger(__name__)
 
+_widget_types_ready: list[bool] = []  # [True] once prepared
+
+
+async def prepare_widget_types() -> None:
+    """Before the first dialog is built: the first widget Qt hands back to Python (a scroll
+    area's viewport) makes PySide build the Python types and enums of most widget classes,
+    and the first style the style's own: 10-20 ms, once per process. Each is done here in a
+    turn of the loop of its own, so that neither it nor the dialog's build holds the
+    window for more than a frame (benchmarks/stall.py)."""
+    if _widget_types_ready:
+        return
+    from PySide6.QtWidgets import QScrollArea
+
+    QScrollArea().viewport()
+    await asyncio.sleep(0)
+    QLabel().style()
+    await asyncio.sleep(0)
+    _widget_types_ready.append(True)
+
+
+async def before_showing() -> None:
+    """A turn of the loop between building a dialog and showing it (its first layout and
+    paint come right after ``open()``): the window's own events go in between, so that the
+    two together do not hold it for more than a frame."""
+    await asyncio.sleep(0)
+
 
 async def run_dialog(dialog: QDialog) -> int:
     """Show ``dialog`` window-modally and return its result code once it closes."""
@@ -30,8 +56,9 @@ async def run_dialog(dialog: QDialog) -> int:
             future.set_result(result)
 
     dialog.finished.connect(finished)
-    dialog.open()
     try:
+        await before_showing()
+        dialog.open()
         return await future
     finally:
         if isValid(dialog):  # its parent may have deleted it (the window closing)

@@ -1,5 +1,5 @@
-"""The window's asyncio loop: qasync's, with its ready callbacks run in slices and
-cancelled timers let go at once.
+"""The window's asyncio loop: qasync's, with its ready callbacks run in slices, cancelled
+timers let go at once, and the GIL handed back to the window's thread within 1 ms.
 
 qasync 0.28 runs each ``call_soon`` as a Qt timer of its own. Qt fires every timer that is
 due in one pass, back to back: 200 calls placed together, or their 200 answers, meant some
@@ -21,12 +21,19 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import qasync
+
+# How long a thread holding the GIL keeps it once another asks (Python's default: 5 ms).
+# Importing a contacts file or sending the team's calls runs on worker threads; each time
+# Qt calls into Python (a timer, a socket, a paint) the window's thread asks for the GIL
+# again, and at 5 ms a wait each the window missed a frame (benchmarks/stall.py).
+GIL_SWITCH_SECONDS = 0.001
 
 # Ready callbacks run for at most this long in one pass (a quarter of a 16 ms frame: one
 # callback more still ends well within the frame).
@@ -69,6 +76,7 @@ class QEventLoop(qasync.QEventLoop):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
         self._qt_thread = threading.get_ident()  # Qt timers are killed on their own thread
         # qasync's own table of timer id -> handle; without it (another qasync), timers
         # are left to qasync as they were.

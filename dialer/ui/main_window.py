@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import itertools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QPoint, QSettings, Qt, QTimer, Signal
@@ -346,7 +347,9 @@ class MainWindow(QMainWindow):
             act = menu.addAction(text)
             if shortcut:
                 act.setShortcut(QKeySequence(shortcut))
-            act.triggered.connect(lambda: self.tasks.start("dialog", coro(), replace=False))
+            act.triggered.connect(
+                lambda: self.tasks.start("dialog", _prepared(coro), replace=False)
+            )
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -932,3 +935,11 @@ def _table(model: Any, name: str) -> QTableView:
     view.setAlternatingRowColors(True)
     view.setTabKeyNavigation(False)  # Tab moves to the next area, arrows move in the table
     return view
+
+
+async def _prepared(dialog: Callable[[], Awaitable[object]]) -> None:
+    """A menu's dialog, once the widget types it needs are ready (see prepare_widget_types)."""
+    from dialer.ui.dialogs import prepare_widget_types
+
+    await prepare_widget_types()
+    await dialog()
