@@ -414,3 +414,26 @@ def test_any_line_ending_ends_a_record_and_a_quoted_one_stays_in_its_value(
     notes = {c.name: c.notes for c in everyone(store)}
     assert notes["Asha Rao"].splitlines() == ["two", "lines"]
     assert notes["Ravi"] == ""
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\r", "\n"])
+def test_records_that_straddle_the_files_parts_are_read_whole(
+    tmp_path: Path, end: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text is read in parts (never joined into one string, which would hold the GIL):
+    a line ending, a character or a quoted value that a part's end cuts is read whole, at
+    every place a cut can fall."""
+    from dialer.core.contacts import csvio, files
+
+    rows = [
+        f'Kāvya {n},+9188671{n:05d},"a{end}b"' if n % 3 == 0 else f"Ravi {n},+9188671{n:05d},"
+        for n in range(40)
+    ]
+    path = write(tmp_path, end.join(["Name,Phone,Notes", *rows]) + end)
+    whole = csvio._load(path)
+    for chunk in (1, 2, 3, 5, 7, 64):
+        monkeypatch.setattr(files, "_DECODE_CHUNK", chunk)
+        table = csvio._load(path)
+        assert (table.headers, table.records) == (whole.headers, whole.records), chunk
+    assert len(whole.records) == 40
+    assert whole.records[3] == (6, ["Kāvya 3", "+918867100003", f"a{end}b"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dialer.core import collector
-from dialer.core.contacts.files import ImportReport, read_text, stored_number
+from dialer.core.contacts.files import ImportReport, read_text_parts, stored_number
 from dialer.core.contacts.model import DEFAULT_LABEL, Contact, ContactNumber, digits_of, normalise
 from dialer.core.contacts.store import ContactStore
 from dialer.core.errors import InvalidInput
@@ -89,9 +89,11 @@ class _Table:
     has_header: bool
 
 
-def _sniff(text: str) -> str:
-    sample = text[:_SNIFF_CHARS]
-    if len(text) > _SNIFF_CHARS and "\n" in sample:
+def _sniff(head: str) -> str:
+    """The delimiter, guessed from the file's beginning (``head``: at least its first
+    ``_SNIFF_CHARS`` characters, or all of it)."""
+    sample = head[:_SNIFF_CHARS]
+    if len(head) > _SNIFF_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
     first_line = sample.split("\n", 1)[0]
     try:
@@ -106,11 +108,13 @@ def _sniff(text: str) -> str:
     return delimiter
 
 
-def _parse(text: str, delimiter: str, path: Path, limit: int | None) -> list[tuple[int, list[str]]]:
+def _parse(
+    parts: list[str], delimiter: str, path: Path, limit: int | None
+) -> list[tuple[int, list[str]]]:
     """The records with the line each starts on; blank lines left out."""
 
     def read(strict: bool) -> list[tuple[int, list[str]]]:
-        reader = csv.reader(_lines(text), delimiter=delimiter, strict=strict)
+        reader = csv.reader(_lines(parts), delimiter=delimiter, strict=strict)
         records: list[tuple[int, list[str]]] = []
         start = 1
         try:
@@ -140,17 +144,34 @@ def _parse(text: str, delimiter: str, path: Path, limit: int | None) -> list[tup
 _LINE_END = re.compile(r"\r\n?|\n")
 
 
-def _lines(text: str) -> Iterator[str]:
-    """``text`` line by line as a file opened with ``newline=""`` gives it (any of
-    ``\r\n``, ``\r``, ``\n`` ends a line, and is kept). Not ``io.StringIO(text)``: that
-    copies a 10 MB file in one call holding the GIL for 20-50 ms, during which the window's
-    thread cannot run (the import runs on a worker thread)."""
-    start = 0
-    for match in _LINE_END.finditer(text):
-        yield text[start : match.end()]
-        start = match.end()
-    if start < len(text):
-        yield text[start:]
+def _lines(parts: list[str]) -> Iterator[str]:
+    """The text of ``parts`` line by line as a file opened with ``newline=""`` gives it (any
+    of ``\r\n``, ``\r``, ``\n`` ends a line, and is kept; a line may span parts). Not
+    ``io.StringIO(text)``: that copies a 10 MB file in one call holding the GIL for
+    20-50 ms, during which the window's thread cannot run (the import runs on a worker
+    thread)."""
+    carry = ""
+    for part in parts:
+        text = carry + part
+        start = 0
+        for match in _LINE_END.finditer(text):
+            if match.end() == len(text) and text[-1] == "\r":
+                break  # the next part may begin with the "\n" of this "\r\n"
+            yield text[start : match.end()]
+            start = match.end()
+        carry = text[start:]
+    if carry:
+        yield carry
+
+
+def _head(parts: list[str], size: int) -> str:
+    """The first ``size`` characters of the text of ``parts`` (all of it when shorter)."""
+    head = ""
+    for part in parts:
+        head += part[: size - len(head)]
+        if len(head) >= size:
+            break
+    return head
 
 
 class _Lenient(Exception):
@@ -180,14 +201,15 @@ def _unique_headers(cells: list[str]) -> list[str]:
 
 
 def _load(path: Path, *, limit: int | None = None) -> _Table:
-    text, encoding = read_text(path, "CSV")
-    first = text.lstrip()[:64].upper()
+    parts, encoding = read_text_parts(path, "CSV")
+    head = _head(parts, max(_SNIFF_CHARS + 1, 65536))
+    first = head.lstrip()[:64].upper()
     if first.startswith("BEGIN:VCARD"):
         raise InvalidInput(f"{path} is a vCard file, not CSV; import it as vCard")
     if first.startswith(("{", "[", "<?XML", "<HTML", "<!DOCTYPE")):
         raise InvalidInput(f"{path} is JSON, XML or HTML, not CSV")
-    delimiter = _sniff(text)
-    records = _parse(text, delimiter, path, None if limit is None else limit + 1)
+    delimiter = _sniff(head)
+    records = _parse(parts, delimiter, path, None if limit is None else limit + 1)
     if not records:
         raise InvalidInput(f"{path} has no rows")
     _first_line, first_row = records[0]

@@ -50,6 +50,14 @@ def stored_number(text: str, region: str | None) -> str:
 def read_text(path: Path, kind: str) -> tuple[str, str]:
     """The file as text and the encoding it was read with: UTF-8 (BOM or not), UTF-16 with
     a BOM, else Windows-1252; :class:`InvalidInput` naming the file when it is none."""
+    parts, encoding = read_text_parts(path, kind)
+    return "".join(parts), encoding
+
+
+def read_text_parts(path: Path, kind: str) -> tuple[list[str], str]:
+    """:func:`read_text`, the text in consecutive parts of about a megabyte: joining a
+    10 MB file into one string is a single copy that holds the GIL for 8-10 ms, during
+    which the window's thread cannot run (imports run on a worker thread)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -62,7 +70,7 @@ def read_text(path: Path, kind: str) -> tuple[str, str]:
         raise InvalidInput(f"{path} is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return [data.decode("utf-16")], "utf-16"
         except UnicodeDecodeError:
             raise InvalidInput(
                 f"{path} starts like a UTF-16 file but is not valid UTF-16"
@@ -90,10 +98,11 @@ def read_text(path: Path, kind: str) -> tuple[str, str]:
 _DECODE_CHUNK = 1 << 20
 
 
-def _decode(data: bytes, encoding: str) -> str:
-    """``data.decode(encoding)``, a megabyte at a time: decoding a 10 MB file in one call
-    holds the GIL for 15-20 ms, during which the window's thread cannot run (the import runs
-    on a worker thread). A decoding error names its offset in the whole of ``data``."""
+def _decode(data: bytes, encoding: str) -> list[str]:
+    """``data.decode(encoding)``, a megabyte at a time, in parts: decoding a 10 MB file in
+    one call holds the GIL for 15-20 ms, during which the window's thread cannot run (the
+    import runs on a worker thread). A decoding error names its offset in the whole of
+    ``data``."""
     decoder = codecs.getincrementaldecoder(encoding)()
     parts: list[str] = []
     for start in range(0, len(data), _DECODE_CHUNK):
@@ -106,4 +115,4 @@ def _decode(data: bytes, encoding: str) -> str:
             raise UnicodeDecodeError(
                 exc.encoding, data, at + exc.start, at + exc.end, exc.reason
             ) from None
-    return "".join(parts)
+    return parts
