@@ -131,12 +131,17 @@ W = TypeVar("W", bound="QWidget")
 
 
 async def modal(kind: type[W]) -> W:
-    """The visible modal dialog of ``kind``, once it is up."""
+    """The visible modal dialog of ``kind``, once it is up and the active window (keys go
+    to it: until then they go to the window under it)."""
     from PySide6.QtWidgets import QApplication
 
     def found() -> bool:
         widget = QApplication.activeModalWidget()
-        return isinstance(widget, kind) and widget.isVisible()
+        return (
+            isinstance(widget, kind)
+            and widget.isVisible()
+            and QApplication.activeWindow() is widget
+        )
 
     await until(found)
     widget = QApplication.activeModalWidget()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QWidget
 
 from dialer.core.desktop_settings import (
     DesktopSettings,
@@ -28,7 +28,7 @@ from dialer.ui.desktop_settings_dialog import (
     edit_desktop_settings,
 )
 from dialer.ui.hotkey import NO_DISPLAY_SENTENCE
-from tests.ui.conftest import until
+from tests.ui.conftest import modal, until
 
 pytestmark = [
     pytest.mark.gui,
@@ -86,13 +86,7 @@ class Session:
 async def open_dialog(parent: QWidget, paths: AppPaths) -> Session:
     task = asyncio.ensure_future(edit_desktop_settings(paths, parent))
 
-    def shown() -> bool:
-        widget = QApplication.activeModalWidget()
-        return isinstance(widget, DesktopSettingsDialog) and widget.isVisible()
-
-    await until(shown)
-    dialog = QApplication.activeModalWidget()
-    assert isinstance(dialog, DesktopSettingsDialog)
+    dialog = await modal(DesktopSettingsDialog)
     # The background checks (hotkey support, which app opens links) have answered.
     await until(lambda: dialog.hotkey_supported is not None and dialog.link_status.isVisible())
     return Session(task, dialog)

@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 from dialer.app.profile import Profile, open_user_profile
 from dialer.core.accounts import Account, ProviderKind
 from dialer.core.paths import AppPaths
 from dialer.ui import welcome
 from dialer.ui.accounts_dialog import AccountsDialog
-from tests.ui.conftest import close_window, until
+from tests.ui.conftest import close_window, modal
 
 pytestmark = pytest.mark.gui
 
@@ -45,9 +44,7 @@ async def test_a_new_user_is_welcomed_with_the_two_ways_on(new_user: Any) -> Non
     level, text = new_user.messages.history[-1]
     assert level == "error" and text.startswith("Add an account first")
     QTest.mouseClick(new_user.welcome.add_button, Qt.MouseButton.LeftButton)
-    await until(lambda: isinstance(QApplication.activeModalWidget(), AccountsDialog))
-    dialog = QApplication.activeModalWidget()
-    assert isinstance(dialog, AccountsDialog)
+    dialog = await modal(AccountsDialog)
     dialog.reject()
     await new_user.tasks.wait_idle()
     assert new_user.welcome.isVisible()  # still no account

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from dialer.core.accounts import ProviderKind
 from dialer.ui.flow_editor import FlowEditorDialog
-from tests.ui.conftest import until
+from tests.ui.conftest import modal, until
 from tests.ui.test_main_window import provider_requests, select_account
 
 pytestmark = pytest.mark.gui
@@ -35,9 +35,7 @@ async def choose_flow(window: Any, flow_id: str) -> None:
 
 async def open_flow_editor(window: Any) -> tuple[asyncio.Task[None], FlowEditorDialog]:
     task = asyncio.ensure_future(window.edit_flows())
-    await until(lambda: isinstance(QApplication.activeModalWidget(), FlowEditorDialog))
-    dialog = QApplication.activeModalWidget()
-    assert isinstance(dialog, FlowEditorDialog)
+    dialog = await modal(FlowEditorDialog)
     return task, dialog
 
 
@@ -66,9 +64,7 @@ async def test_the_chosen_flow_survives_the_flow_editor_and_its_loss_is_said(
     task, dialog = await open_flow_editor(window)
     assert await dialog.select_flow("221")
     dialog.delete_button.click()
-    await until(lambda: isinstance(QApplication.activeModalWidget(), QMessageBox))
-    box = QApplication.activeModalWidget()
-    assert isinstance(box, QMessageBox)
+    box = await modal(QMessageBox)
     next(b for b in box.buttons() if b.text() == "Delete").click()
     await until(lambda: dialog.flow_list.count() == 1)
     dialog.close_button.click()

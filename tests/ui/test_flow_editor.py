@@ -27,7 +27,7 @@ from dialer.core.contacts import Contact
 from dialer.core.errors import ConfigError
 from dialer.core.flows import FlowStore, MissingVariables, VariableBinding, resolve_variables
 from dialer.ui.flow_editor import FlowEditorDialog, VariablesModel, edit_flows
-from tests.ui.conftest import until
+from tests.ui.conftest import modal, until
 
 pytestmark = pytest.mark.gui
 
@@ -57,9 +57,7 @@ async def open_editor(
     parent: QWidget, profile: Any, **kwargs: Any
 ) -> tuple[asyncio.Future[bool], FlowEditorDialog]:
     task = asyncio.ensure_future(edit_flows(parent, profile, **kwargs))
-    await until(lambda: isinstance(QApplication.activeModalWidget(), FlowEditorDialog))
-    dialog = QApplication.activeModalWidget()
-    assert isinstance(dialog, FlowEditorDialog)
+    dialog = await modal(FlowEditorDialog)
     assert dialog.isVisible()
     return task, dialog
 
@@ -67,9 +65,7 @@ async def open_editor(
 async def answer(dialog: FlowEditorDialog, button_text: str) -> None:
     """Click ``button_text`` in the confirmation box that is (about to be) open, and let
     the dialog's action that asked run to its end."""
-    await until(lambda: isinstance(QApplication.activeModalWidget(), QMessageBox))
-    box = QApplication.activeModalWidget()
-    assert isinstance(box, QMessageBox)
+    box = await modal(QMessageBox)
     [button] = [b for b in box.buttons() if b.text() == button_text]
     button.click()
     await until(lambda: not box.isVisible())

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QWidget
 
 from dialer.app.profile import Profile, open_user_profile
 from dialer.core.paths import AppPaths
@@ -20,7 +20,7 @@ from dialer.ui.receiver_settings_dialog import (
 )
 from dialer.webhooks.settings import WebhookSettings, load_settings, save_settings
 from tests.memory_keyring import MemoryKeyring
-from tests.ui.conftest import until
+from tests.ui.conftest import modal, until
 from tests.webhooks.test_kill import free_port
 
 pytestmark = pytest.mark.gui
@@ -68,13 +68,7 @@ class Session:
 async def open_dialog(parent: QWidget, profile: Profile) -> Session:
     task = asyncio.ensure_future(edit_receiver_settings(profile, parent))
 
-    def shown() -> bool:
-        widget = QApplication.activeModalWidget()
-        return isinstance(widget, ReceiverSettingsDialog) and widget.isVisible()
-
-    await until(shown)
-    dialog = QApplication.activeModalWidget()
-    assert isinstance(dialog, ReceiverSettingsDialog)
+    dialog = await modal(ReceiverSettingsDialog)
     await until(lambda: dialog.token is not None)  # read from the keyring
     return Session(task, dialog)
 
@@ -191,9 +185,7 @@ async def test_the_window_opens_it_from_the_settings_menu_and_says_what_was_save
             if action.text() == "&Receiver (C2C v2 webhooks)…"
         ]
         entry.trigger()
-        await until(lambda: isinstance(QApplication.activeModalWidget(), ReceiverSettingsDialog))
-        dialog = QApplication.activeModalWidget()
-        assert isinstance(dialog, ReceiverSettingsDialog)
+        dialog = await modal(ReceiverSettingsDialog)
         dialog.public_edit.setText("https://hooks.example.com")
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
         said = ("info", "Receiver settings saved: register the new URL in the C2C v2 panel.")

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from dialer.core.accounts import ProviderKind
 from dialer.simulator import Fault
 from dialer.ui.theme import ThemeFollower, is_dark, show_level
-from tests.ui.conftest import until
+from tests.ui.conftest import modal, until
 from tests.ui.test_main_window import select_account, sim_of
 
 pytestmark = pytest.mark.gui
@@ -113,9 +113,7 @@ async def test_the_theme_chosen_in_the_settings_is_applied(
     desktop = DesktopIntegration(window, paths, DesktopSettings())
     try:
         task = asyncio.ensure_future(desktop.edit_settings())
-        await until(lambda: isinstance(QApplication.activeModalWidget(), DesktopSettingsDialog))
-        dialog = QApplication.activeModalWidget()
-        assert isinstance(dialog, DesktopSettingsDialog)
+        dialog = await modal(DesktopSettingsDialog)
         dialog.theme_box.setFocus()
         QTest.keyClick(dialog.theme_box, Qt.Key.Key_Down)
         QTest.keyClick(dialog.theme_box, Qt.Key.Key_Down)  # As the system, Light, Dark
