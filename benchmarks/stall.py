@@ -173,6 +173,7 @@ async def _window(
         AppPaths.under(home), StaticAccounts(accounts), secrets, demo=False, label="stall"
     )
     window = None
+    collections: asyncio.Future[None] | None = None
     try:
         if reporting:
             await profile.start_reporting(receiver_port=receiver_port, timings=timings)
@@ -182,10 +183,16 @@ async def _window(
         await window.start()
         await window.history_panel.model.wait_loaded()
         await window.tasks.wait_idle()
-        collector.freeze_start_up()  # as ``dialer`` does once the window's warm-up is done
+        # As ``dialer`` does once the window's warm-up is done.
+        collector.freeze_start_up()
+        collections = asyncio.ensure_future(collector.collect_fully_now_and_then())
         await asyncio.sleep(0.5)  # the first paints, the totals
         yield window
     finally:
+        if collections is not None:
+            collections.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await collections
         if window is not None:
             await window.shutdown()
             window.close()

@@ -161,6 +161,28 @@ def _desktop_settings(paths: AppPaths) -> tuple[Any, str]:
         return DesktopSettings(), str(exc)
 
 
+def _tell_problems(window: Any, profile: Any, settings_problem: str) -> None:
+    """What start-up could not do, said in the window (the receiver is tried again)."""
+    if profile.reporting_problem and _has_c2c_account(profile):
+        # Only C2C v2 pushes reports: without such an account it is nobody's problem.
+        from dialer.ui.main_window import REPORTING_PROBLEM
+
+        window.messages.warning(profile.reporting_problem, REPORTING_PROBLEM)
+    if profile.reporting_problem and not profile.demo:
+        window.tasks.start("reporting", window.keep_trying_reporting())
+    if settings_problem:
+        window.messages.warning(settings_problem)
+
+
+async def _tune_collector(warm_up: Any) -> None:
+    """Once start-up is done: its objects frozen, then full collections on a schedule."""
+    from dialer.core import collector
+
+    await warm_up
+    collector.freeze_start_up()
+    await collector.collect_fully_now_and_then()
+
+
 def _has_c2c_account(profile: Any) -> bool:
     from dialer.core.accounts import ProviderKind
 
@@ -203,8 +225,6 @@ async def main(
     caller has read them already."""
     import asyncio
 
-    from dialer.core import collector
-
     if frame is not None:
         await frame.wait_painted(0.5)  # the imports and the profile below hold the loop
     from dialer.ui.desktop import DesktopIntegration
@@ -223,6 +243,7 @@ async def main(
     crash_path.install(asyncio.get_running_loop())
     desktop_settings, settings_problem = settings or _desktop_settings(paths)
     desktop = DesktopIntegration(window, paths, desktop_settings, instance=instance)
+    collections: asyncio.Future[None] | None = None
     try:
         desktop.show_window()
         if frame is not None and frame.closed_early:
@@ -236,21 +257,16 @@ async def main(
             trace.task = asyncio.ensure_future(trace.until_idle(window))
         if owns_process:
             # What start-up made lives as long as the process does, and a full garbage
-            # collection walking it all would hold the window for 45-50 ms.
-            window.warm_up.add_done_callback(lambda _: collector.freeze_start_up())
-        if profile.reporting_problem and _has_c2c_account(profile):
-            # Only C2C v2 pushes reports: without such an account it is nobody's problem.
-            from dialer.ui.main_window import REPORTING_PROBLEM
-
-            window.messages.warning(profile.reporting_problem, REPORTING_PROBLEM)
-        if profile.reporting_problem and not profile.demo:
-            window.tasks.start("reporting", window.keep_trying_reporting())
-        if settings_problem:
-            window.messages.warning(settings_problem)
+            # collection walking it all would hold the window for 45-50 ms; later ones run
+            # on the window's schedule (see dialer.core.collector).
+            collections = asyncio.ensure_future(_tune_collector(window.warm_up))
+        _tell_problems(window, profile, settings_problem)
         if number:
             desktop.dial(number)
         await window.closed
     finally:
+        if collections is not None:
+            collections.cancel()
         desktop.close()
         await window.shutdown()
         await profile.aclose()

@@ -130,3 +130,37 @@ def test_a_big_list_is_dropped_a_slice_at_a_time() -> None:
     collector.drop_in_chunks(rows)
     assert rows == []
     assert kept == (collector.DROP_CHUNK * 3 + 6, f"name {collector.DROP_CHUNK * 3 + 6}")
+
+
+async def test_full_collections_run_on_the_windows_schedule_and_only_then() -> None:
+    """While the schedule runs, no allocation starts a full collection (young ones go on);
+    the schedule runs one each period; once it ends, Python's own rule is back."""
+    import asyncio
+
+    before = gc.get_threshold()
+    full: list[float] = []
+
+    def note(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(asyncio.get_running_loop().time())
+
+    schedule = asyncio.ensure_future(collector.collect_fully_now_and_then(every=0.2))
+    await asyncio.sleep(0)  # it has set its thresholds
+    gc.callbacks.append(note)
+    try:
+        started = asyncio.get_running_loop().time()
+        for _ in range(300):  # far more than Python's rule needs to start full collections
+            cycles: list[list[Any]] = [[] for _ in range(2_000)]
+            for item in cycles:
+                item.append(item)
+            del cycles
+            await asyncio.sleep(0)
+        assert all(at - started >= 0.2 for at in full)  # only the schedule's
+        await asyncio.sleep(0.25)
+        assert full  # the schedule's came
+    finally:
+        gc.callbacks.remove(note)
+        schedule.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await schedule
+    assert gc.get_threshold() == before
