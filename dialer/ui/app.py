@@ -65,10 +65,11 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
     except InstanceError as exc:
         logger.warning("%s", exc)  # links then start a window of their own; nothing else lost
     try:
-        _set_up(app)
-        trace = _startup_trace()
         settings = _desktop_settings(paths)  # read once: the frame and the window need them
-        frame = None if settings[0].start_minimised else _frame(paths, demo=demo)
+        window_file = (paths.demo_profile() if demo else paths).config_dir / "window.ini"
+        _set_up(app, settings[0].theme, window_file)
+        trace = _startup_trace()
+        frame = None if settings[0].start_minimised else _frame(window_file, demo=demo)
         if frame is not None:
             if trace is not None:
                 trace.watch(frame)
@@ -99,8 +100,9 @@ def run(*, demo: bool = False, number: str | None = None) -> int:
         instance.close()
 
 
-def _set_up(app: Any) -> None:
-    """The application's names, icon and theme."""
+def _set_up(app: Any, theme: str, window_file: Path) -> None:
+    """The application's names, icon and theme (``theme``: the person's choice; the
+    system's scheme is remembered in the window's settings file)."""
     app.setApplicationName("Dialer")
     app.setOrganizationName("Dialer")
     app.setQuitOnLastWindowClosed(False)  # the main coroutine decides when we are done
@@ -114,17 +116,14 @@ def _set_up(app: Any) -> None:
         app.setWindowIcon(QIcon(str(icon)))
     from dialer.ui.theme import follow_system_theme
 
-    follow_system_theme(app)
+    follow_system_theme(app, theme, memo=window_file)
 
 
-def _frame(paths: AppPaths, *, demo: bool) -> Any:
+def _frame(window_file: Path, *, demo: bool) -> Any:
     """The window's frame, to show now (not when the user starts the app in the tray)."""
     from dialer.ui.frame import WindowFrame
 
-    profile_paths = paths.demo_profile() if demo else paths
-    return WindowFrame(
-        profile_paths.config_dir / "window.ini", "Dialer" + (" — demo" if demo else "")
-    )
+    return WindowFrame(window_file, "Dialer" + (" — demo" if demo else ""))
 
 
 def _startup_trace() -> Any:
@@ -227,6 +226,9 @@ async def main(
 
     if frame is not None:
         await frame.wait_painted(0.5)  # the imports and the profile below hold the loop
+    from dialer.ui.theme import follow_theme
+
+    follow_theme()  # the system's scheme, asked now the first paint is done
     from dialer.ui.desktop import DesktopIntegration
     from dialer.ui.main_window import MainWindow
 

@@ -10,11 +10,15 @@ changes, colours it with a shade chosen for the current background.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
 
 # (on a light background, on a dark background): each at least 4.5:1 against the
 # window colours used here (WCAG AA for normal text).
@@ -84,18 +88,52 @@ def dark_palette() -> QPalette:
 
 
 class ThemeFollower(QObject):
-    """Keeps the application's palette and message colours in step with the system."""
+    """Keeps the application's palette and message colours in step with the system.
 
-    def __init__(self, app: QApplication):
+    Asking Qt for the system's colour scheme builds PySide's whole ``Qt`` namespace (some
+    15 ms), which a bare window never pays. So before the first paint the follower goes by
+    what it knew (``assume_dark``: the person's choice, or the system's scheme at the last
+    start, kept in ``memo``), and asks the system only in :meth:`follow`, once the frame is
+    on screen. With nothing to go by it follows at once."""
+
+    def __init__(
+        self,
+        app: QApplication,
+        choice: str = "system",
+        *,
+        assume_dark: bool | None = None,
+        memo: Path | None = None,
+    ):
         super().__init__(app)
         self._app = app
-        self._light_style = app.style().name()
+        self._light_style = ""  # the platform's style, before any switch to Fusion
         self._fallback = False  # our own dark palette is applied
         self._applying = False
-        self.choice = "system"  # or "light" / "dark": the person's, over the system's
+        self._following = False
+        self._memo = memo
+        self.choice = choice  # "system", or "light" / "dark": the person's, over the system's
+        if assume_dark is None and choice == "system":
+            self.follow()
+        else:
+            self._show(choice == "dark" if choice != "system" else bool(assume_dark))
+
+    def follow(self) -> None:
+        """Ask the system, apply what it says, and follow its changes from now on."""
+        if self._following:
+            return
+        self._following = True
+        app = self._app
         app.styleHints().colorSchemeChanged.connect(self.apply)
-        app.installEventFilter(self)
+        # A palette the platform changed by itself (Windows/macOS switching theme).
+        app.paletteChanged.connect(self._palette_changed)
         self.apply()
+
+    def stop(self) -> None:
+        """Follow the system no more (the palette and style stay as they are)."""
+        if self._following:
+            self._following = False
+            self._app.styleHints().colorSchemeChanged.disconnect(self.apply)
+            self._app.paletteChanged.disconnect(self._palette_changed)
 
     def choose(self, choice: str) -> None:
         """Follow the system ("system"), or stay light or dark whatever it says."""
@@ -103,19 +141,28 @@ class ThemeFollower(QObject):
         self.apply()
 
     def apply(self, scheme: Qt.ColorScheme | None = None) -> None:
+        from PySide6.QtCore import Qt  # not at the top: see the class's text
+
         app = self._app
         scheme = app.styleHints().colorScheme() if scheme is None else scheme
+        self._remember(scheme == Qt.ColorScheme.Dark)  # the system's, whatever was chosen
         if self.choice == "dark":
             scheme = Qt.ColorScheme.Dark
         elif self.choice == "light":
             scheme = Qt.ColorScheme.Light
+        self._show(scheme == Qt.ColorScheme.Dark)
+
+    def _show(self, dark: bool) -> None:
+        app = self._app
         self._applying = True
         try:
-            if scheme == Qt.ColorScheme.Dark and not is_dark(app.palette()):
+            if dark and not is_dark(app.palette()):
+                if not self._fallback:
+                    self._light_style = app.style().name()
                 app.setStyle("Fusion")
                 app.setPalette(dark_palette())
                 self._fallback = True
-            elif scheme != Qt.ColorScheme.Dark and (self._fallback or is_dark(app.palette())):
+            elif not dark and (self._fallback or is_dark(app.palette())):
                 # Back from our dark palette, or light chosen over a dark system palette.
                 app.setStyle(self._light_style if self._fallback else "Fusion")
                 app.setPalette(app.style().standardPalette())
@@ -124,23 +171,52 @@ class ThemeFollower(QObject):
         finally:
             self._applying = False
 
-    def eventFilter(self, watched: Any, event: QEvent) -> bool:
-        # A palette the platform changed by itself (Windows/macOS switching theme).
-        if (
-            watched is self._app
-            and event.type() == QEvent.Type.ApplicationPaletteChange
-            and not self._applying
-        ):
+    def _remember(self, dark: bool) -> None:
+        """The system's scheme, for the next start's first paint."""
+        if self._memo is None:
+            return
+        from PySide6.QtCore import QSettings
+
+        memo = QSettings(str(self._memo), QSettings.Format.IniFormat)
+        if memo.value(MEMO_KEY) != ("dark" if dark else "light"):
+            memo.setValue(MEMO_KEY, "dark" if dark else "light")
+
+    def _palette_changed(self, _palette: QPalette) -> None:
+        if not self._applying:
             self._app.setStyleSheet(style_sheet(self._app.palette()))
-        return False
 
 
-def follow_system_theme(app: QGuiApplication) -> ThemeFollower | None:
+MEMO_KEY = "theme/system"  # "dark" or "light": what the system said at the last start
+
+
+def remembered_dark(memo: Path) -> bool | None:
+    """Whether the system was dark at the last start (None: not known)."""
+    from PySide6.QtCore import QSettings
+
+    value = QSettings(str(memo), QSettings.Format.IniFormat).value(MEMO_KEY)
+    return None if value not in ("dark", "light") else value == "dark"
+
+
+def follow_system_theme(
+    app: QGuiApplication, choice: str = "system", memo: Path | None = None
+) -> ThemeFollower | None:
+    """The application's theme from now on: the person's ``choice``, or the system's;
+    ``memo``: where the system's scheme is kept from one start to the next (the first paint
+    then waits for no question to the system; :func:`follow_theme` asks it)."""
     if not isinstance(app, QApplication):
         return None
-    follower = ThemeFollower(app)
+    assume = remembered_dark(memo) if memo is not None and choice == "system" else None
+    follower = ThemeFollower(app, choice, assume_dark=assume, memo=memo)
     app.setProperty("dialer_theme", follower)  # for choose_theme, from the settings
     return follower
+
+
+def follow_theme() -> None:
+    """Once the first paint is done: ask the system for its scheme, and follow it."""
+    app = QApplication.instance()
+    follower = app.property("dialer_theme") if app is not None else None
+    if isinstance(follower, ThemeFollower):
+        follower.follow()
 
 
 def choose_theme(choice: str) -> None:

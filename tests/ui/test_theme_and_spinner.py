@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,8 +43,7 @@ def follower(qapp: QApplication) -> Iterator[ThemeFollower]:
     style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
     follower = ThemeFollower(qapp)
     yield follower
-    qapp.removeEventFilter(follower)
-    qapp.styleHints().colorSchemeChanged.disconnect(follower.apply)
+    follower.stop()
     qapp.setStyle(style)
     qapp.setPalette(palette)
     qapp.setStyleSheet(sheet)
@@ -96,6 +96,49 @@ def test_a_chosen_theme_holds_whatever_the_system_says(
     follower.choose("system")
     follower.apply(Qt.ColorScheme.Dark)
     assert is_dark(qapp.palette())
+
+
+def test_the_first_paint_goes_by_the_scheme_of_the_last_start_then_the_systems(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    """Before the first paint nothing asks the system (that costs the window ~15 ms): the
+    scheme the system had at the last start is used; once asked, the system's stands and
+    is remembered for the next start. A person's own choice needs no memory."""
+    from dialer.ui.theme import follow_system_theme, remembered_dark
+
+    memo = tmp_path / "window.ini"
+    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
+    followers = []
+    try:
+        assert remembered_dark(memo) is None
+        first = follow_system_theme(qapp, "system", memo=memo)  # nothing known: asks now
+        assert first is not None
+        followers.append(first)
+        assert remembered_dark(memo) is False  # offscreen: no dark scheme
+        first.stop()
+        memo.write_text("[theme]\nsystem=dark\n")  # the system was dark at the last start
+        second = follow_system_theme(qapp, "system", memo=memo)
+        assert second is not None
+        followers.append(second)
+        assert is_dark(qapp.palette())  # painted dark, without asking
+        second.follow()  # the system, asked, says otherwise
+        assert not is_dark(qapp.palette())
+        assert remembered_dark(memo) is False
+        second.stop()
+        chosen = follow_system_theme(qapp, "dark", memo=memo)
+        assert chosen is not None
+        followers.append(chosen)
+        assert is_dark(qapp.palette())
+        chosen.follow()
+        assert is_dark(qapp.palette())  # the choice holds over the system's light
+    finally:
+        for follower in followers:
+            follower.stop()
+            follower.deleteLater()
+        qapp.setProperty("dialer_theme", None)
+        qapp.setStyle(style)
+        qapp.setPalette(palette)
+        qapp.setStyleSheet(sheet)
 
 
 async def test_the_theme_chosen_in_the_settings_is_applied(
