@@ -417,8 +417,9 @@ def import_http_stack() -> None:
     import httpcore  # noqa: F401
     import httpx
 
-    httpx.AsyncHTTPTransport()  # its first construction imports the rest
-    _ssl_context()  # truststore, and the OS's certificates
+    # Its first construction imports the rest; with the process's context (truststore, and
+    # the OS's certificates), not one of its own that loads certifi's, once more.
+    httpx.AsyncHTTPTransport(verify=_ssl_context())
 
 
 def make_client(

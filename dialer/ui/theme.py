@@ -167,9 +167,16 @@ class ThemeFollower(QObject):
                 app.setStyle(self._light_style if self._fallback else "Fusion")
                 app.setPalette(app.style().standardPalette())
                 self._fallback = False
-            app.setStyleSheet(style_sheet(app.palette()))
+            self._set_sheet()
         finally:
             self._applying = False
+
+    def _set_sheet(self) -> None:
+        # Only when it changes: setting it re-polishes every widget (30-40 ms once the
+        # window is built), and the desktop settings apply the same choice at start.
+        sheet = style_sheet(self._app.palette())
+        if self._app.styleSheet() != sheet:
+            self._app.setStyleSheet(sheet)
 
     def _remember(self, dark: bool) -> None:
         """The system's scheme, for the next start's first paint."""
@@ -183,7 +190,7 @@ class ThemeFollower(QObject):
 
     def _palette_changed(self, _palette: QPalette) -> None:
         if not self._applying:
-            self._app.setStyleSheet(style_sheet(self._app.palette()))
+            self._set_sheet()
 
 
 MEMO_KEY = "theme/system"  # "dark" or "light": what the system said at the last start
