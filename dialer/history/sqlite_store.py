@@ -1037,7 +1037,10 @@ class SqliteHistory:
         return records_in_pages(self, query)
 
     def open_calls(self, *, provider: str | None = None) -> list[CallRecord]:
-        sql = f"SELECT {_COLUMNS} FROM calls WHERE is_open = 1"
+        # Through the index of open calls, always: without statistics SQLite would rather
+        # walk every call in created order than sort the few open ones (15-35 ms at
+        # 100,000 calls, on the window's loop as the tracker starts).
+        sql = f"SELECT {_COLUMNS} FROM calls INDEXED BY calls_open WHERE is_open = 1"
         params: tuple[Any, ...] = ()
         if provider is not None:
             sql += " AND provider = ?"

@@ -26,6 +26,7 @@ from dialer.history import (
     digits_of,
     sqlite_store,
 )
+from dialer.history.records import FINAL_STATUSES
 from dialer.history.sqlite_store import MIGRATIONS, SCHEMA_VERSION, SqliteHistory, sort_value
 from dialer.history.store import HistoryStore, final_record
 
@@ -676,3 +677,25 @@ async def test_the_write_ahead_log_stays_small_under_a_stream_of_single_reports(
     finally:
         history.close()
     assert biggest <= 2 * 1024 * 1024, biggest
+
+
+async def test_the_open_calls_are_read_through_their_own_index(tmp_path: Path) -> None:
+    """The tracker reads the open calls as it starts: the few in their index, never a walk
+    of every call in the history."""
+    store = await varied_store(tmp_path / "calls.sqlite3")
+    try:
+        db = store._reader()
+        for provider in (None, "c2c-v2"):
+            statements: list[str] = []
+            db.set_trace_callback(statements.append)
+            try:
+                found = store.open_calls(provider=provider)
+            finally:
+                db.set_trace_callback(None)
+            [statement] = statements
+            plan = "\n".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {statement}"))
+            assert "calls_open" in plan and "calls_by_created" not in plan, plan
+            assert [r.created_at for r in found] == sorted(r.created_at for r in found)
+            assert found and all(r.status not in FINAL_STATUSES for r in found)
+    finally:
+        store.close()
