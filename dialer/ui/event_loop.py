@@ -72,7 +72,8 @@ class _QtTimerHandle(asyncio.Handle):
 
 
 class QEventLoop(qasync.QEventLoop):  # type: ignore[misc]
-    """qasync's loop, whose cancelled timers are killed at once (see the module's text)."""
+    """qasync's loop, with its ready callbacks run in slices from one queue and cancelled
+    timers killed at once (see the module's text)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
