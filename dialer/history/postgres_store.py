@@ -117,6 +117,29 @@ def _insert_rows(
         cur.execute(f"{head} {', '.join([row] * len(chunk))} {tail}", [v for r in chunk for v in r])
 
 
+def _insert_steps(cur: psycopg.Cursor[Any], steps: list[tuple[Any, ...]]) -> None:
+    """Timeline rows (call id, at, status, source, detail) in one statement; a step stored
+    already is left as it is."""
+    if steps:
+        cur.execute(
+            "INSERT INTO dialer.timeline (call_id, at, status, source, detail) "
+            "SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], "
+            "%s::text[]) ON CONFLICT DO NOTHING",
+            list(map(list, zip(*steps, strict=True))),
+        )
+
+
+def _insert_reports(cur: psycopg.Cursor[Any], reports: list[tuple[Any, ...]], tail: str) -> None:
+    """Report rows (call id, received at, source, digest, body) in one statement."""
+    if reports:
+        cur.execute(
+            "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
+            "SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], "
+            f"%s::text[]) {tail}",
+            list(map(list, zip(*reports, strict=True))),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class _Waiting:
     """A report queued for the ingest thread, and its caller waiting for it."""
@@ -677,20 +700,9 @@ class PostgresHistory:
                     f"AS v(id, {', '.join(outcome)}) WHERE c.id = v.id",
                     [[r.id for r in changed], *map(list, zip(*values, strict=True))],
                 )
-            if steps:
-                cur.execute(
-                    "INSERT INTO dialer.timeline (call_id, at, status, source, detail) "
-                    "SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], "
-                    "%s::text[]) ON CONFLICT DO NOTHING",
-                    list(map(list, zip(*steps, strict=True))),
-                )
-            if kept:  # a batch of redeliveries alone keeps nothing new
-                cur.execute(
-                    "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
-                    "SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], "
-                    "%s::text[])",
-                    list(map(list, zip(*kept, strict=True))),
-                )
+            _insert_steps(cur, steps)
+            # A batch of redeliveries alone keeps nothing new; digests were matched already.
+            _insert_reports(cur, kept, "")
 
     def _match(
         self,
@@ -783,13 +795,7 @@ class PostgresHistory:
                 for c in calls
                 for e in c.timeline
             ]
-            if steps:
-                cur.execute(
-                    "INSERT INTO dialer.timeline (call_id, at, status, source, detail) "
-                    "SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], "
-                    "%s::text[]) ON CONFLICT DO NOTHING",
-                    list(map(list, zip(*steps, strict=True))),
-                )
+            _insert_steps(cur, steps)
             kept = [
                 (
                     c.record.id,
@@ -801,13 +807,7 @@ class PostgresHistory:
                 for c in calls
                 for r in c.reports
             ]
-            if kept:
-                cur.execute(
-                    "INSERT INTO dialer.reports (call_id, received_at, source, digest, body) "
-                    "SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], "
-                    "%s::text[]) ON CONFLICT (digest) DO NOTHING",
-                    list(map(list, zip(*kept, strict=True))),
-                )
+            _insert_reports(cur, kept, "ON CONFLICT (digest) DO NOTHING")
 
     # -- reads --------------------------------------------------------------------------
 
