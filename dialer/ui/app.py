@@ -175,9 +175,11 @@ def _tell_problems(window: Any, profile: Any, settings_problem: str) -> None:
 
 async def _tune_collector(warm_up: Any) -> None:
     """Once start-up is done: its objects frozen, then full collections on a schedule."""
+    import asyncio
+
     from dialer.core import collector
 
-    await warm_up
+    await asyncio.wait([warm_up])  # done, whatever came of it (the window says if it failed)
     collector.freeze_start_up()
     await collector.collect_fully_now_and_then()
 
