@@ -164,9 +164,9 @@ async def _window(
     """The real window on a profile in ``home``, shown, with what start-up schedules done.
     ``reporting``: the tracker (at ``timings``) and the receiver (on ``receiver_port``)."""
     from dialer.app.profile import assemble
-    from dialer.core import collector
     from dialer.core.accounts import StaticAccounts
     from dialer.core.paths import AppPaths
+    from dialer.ui.app import tune_collector
     from dialer.ui.main_window import MainWindow
 
     profile = assemble(
@@ -183,9 +183,7 @@ async def _window(
         await window.start()
         await window.history_panel.model.wait_loaded()
         await window.tasks.wait_idle()
-        # As ``dialer`` does once the window's warm-up is done.
-        collector.freeze_start_up()
-        collections = asyncio.ensure_future(collector.collect_fully_now_and_then())
+        collections = asyncio.ensure_future(tune_collector(window.warm_up))  # as dialer does
         await asyncio.sleep(0.5)  # the first paints, the totals
         yield window
     finally:

@@ -173,7 +173,7 @@ def _tell_problems(window: Any, profile: Any, settings_problem: str) -> None:
         window.messages.warning(settings_problem)
 
 
-async def _tune_collector(warm_up: Any) -> None:
+async def tune_collector(warm_up: Any) -> None:
     """Once start-up is done: its objects frozen, then full collections on a schedule."""
     import asyncio
 
@@ -263,7 +263,7 @@ async def main(
             # What start-up made lives as long as the process does, and a full garbage
             # collection walking it all would hold the window for 45-50 ms; later ones run
             # on the window's schedule (see dialer.core.collector).
-            collections = asyncio.ensure_future(_tune_collector(window.warm_up))
+            collections = asyncio.ensure_future(tune_collector(window.warm_up))
         _tell_problems(window, profile, settings_problem)
         if number:
             desktop.dial(number)

@@ -29,15 +29,13 @@ from typing import Any
 
 import qasync
 
+from dialer.core.pacing import SLICE_SECONDS  # ready callbacks run this long at most a pass
+
 # How long a thread holding the GIL keeps it once another asks (Python's default: 5 ms).
 # Importing a contacts file or sending the team's calls runs on worker threads; each time
 # Qt calls into Python (a timer, a socket, a paint) the window's thread asks for the GIL
 # again, and at 5 ms a wait each the window missed a frame (benchmarks/stall.py).
 GIL_SWITCH_SECONDS = 0.001
-
-# Ready callbacks run for at most this long in one pass (a quarter of a 16 ms frame: one
-# callback more still ends well within the frame).
-SLICE_SECONDS = 0.004
 
 
 class _QtTimerHandle(asyncio.Handle):

@@ -112,10 +112,10 @@ class ThemeFollower(QObject):
         self._following = False
         self._memo = memo
         self.choice = choice  # "system", or "light" / "dark": the person's, over the system's
-        if assume_dark is None and choice == "system":
+        if choice == "system" and assume_dark is None:
             self.follow()
         else:
-            self._show(choice == "dark" if choice != "system" else bool(assume_dark))
+            self._show(bool(assume_dark) if choice == "system" else choice == "dark")
 
     def follow(self) -> None:
         """Ask the system, apply what it says, and follow its changes from now on."""
@@ -137,6 +137,8 @@ class ThemeFollower(QObject):
 
     def choose(self, choice: str) -> None:
         """Follow the system ("system"), or stay light or dark whatever it says."""
+        if choice == self.choice and self._following:
+            return  # applied already (the desktop settings say it again at start)
         self.choice = choice
         self.apply()
 
@@ -173,20 +175,20 @@ class ThemeFollower(QObject):
 
     def _set_sheet(self) -> None:
         # Only when it changes: setting it re-polishes every widget (30-40 ms once the
-        # window is built), and the desktop settings apply the same choice at start.
+        # window is built).
         sheet = style_sheet(self._app.palette())
         if self._app.styleSheet() != sheet:
             self._app.setStyleSheet(sheet)
 
     def _remember(self, dark: bool) -> None:
         """The system's scheme, for the next start's first paint."""
-        if self._memo is None:
+        if self._memo is None or remembered_dark(self._memo) is dark:
             return
         from PySide6.QtCore import QSettings
 
-        memo = QSettings(str(self._memo), QSettings.Format.IniFormat)
-        if memo.value(MEMO_KEY) != ("dark" if dark else "light"):
-            memo.setValue(MEMO_KEY, "dark" if dark else "light")
+        QSettings(str(self._memo), QSettings.Format.IniFormat).setValue(
+            MEMO_KEY, "dark" if dark else "light"
+        )
 
     def _palette_changed(self, _palette: QPalette) -> None:
         if not self._applying:

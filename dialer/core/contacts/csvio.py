@@ -23,6 +23,7 @@ from dialer.core.errors import InvalidInput
 PREVIEW_ROWS = 5
 _DELIMITERS = ",;\t|"
 _SNIFF_CHARS = 16384
+_HEAD_CHARS = 65536  # what is looked at before parsing: the sniffer's sample, and more
 _MIN_PHONE_DIGITS = 6
 _EXPORT_PAGE = 500
 
@@ -202,7 +203,7 @@ def _unique_headers(cells: list[str]) -> list[str]:
 
 def _load(path: Path, *, limit: int | None = None) -> _Table:
     parts, encoding = read_text_parts(path, "CSV")
-    head = _head(parts, max(_SNIFF_CHARS + 1, 65536))
+    head = _head(parts, _HEAD_CHARS)
     first = head.lstrip()[:64].upper()
     if first.startswith("BEGIN:VCARD"):
         raise InvalidInput(f"{path} is a vCard file, not CSV; import it as vCard")
